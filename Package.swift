@@ -1,0 +1,49 @@
+// swift-tools-version: 6.1
+// Beryl: an in-memory file-system namespace persisted in memory-mapped, checksummed changelogs.
+// Module order, lowest first: CBerylSupport (C shim) -> Changelog -> Namespace -> XRootD -> Replication -> MGM.
+// A lower module never imports a higher one.
+import PackageDescription
+
+let package = Package(
+    name: "Beryl",
+    products: [
+        .library(name: "Changelog", targets: ["Changelog"]),
+        .executable(name: "log-repair", targets: ["log-repair"]),
+        .executable(name: "beryl", targets: ["beryl"]),
+        .executable(name: "beryl-bench", targets: ["beryl-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // MARK: C shim (syscalls Swift cannot reach, xxHash and LZ4 from Debian's libxxhash-dev / liblz4-dev)
+        .target(
+            name: "CBerylSupport",
+            path: "CSupport",
+            cSettings: [.define("_GNU_SOURCE")],
+            linkerSettings: [.linkedLibrary("lz4"), .linkedLibrary("xxhash"), .linkedLibrary("z")]
+        ),
+
+        // MARK: Engine
+        .target(name: "Changelog", dependencies: ["CBerylSupport"]),
+
+        // MARK: Executables
+        .executableTarget(
+            name: "log-repair",
+            dependencies: ["Changelog", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "tools/log-repair"
+        ),
+        .executableTarget(
+            name: "beryl",
+            dependencies: ["Changelog", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "beryl-bench",
+            dependencies: ["Changelog", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/beryl-bench"
+        ),
+
+        // MARK: Tests
+        .testTarget(name: "ChangelogTests", dependencies: ["Changelog"]),
+    ]
+)

@@ -1,0 +1,243 @@
+/// A record to append.
+public struct PendingRecord: Sendable {
+    public var type: RecordType
+    public var payload: [UInt8]
+    public init(_ type: RecordType, payload: [UInt8]) {
+        self.type = type
+        self.payload = payload
+    }
+}
+
+/// Where an appended record went.
+public struct AppendResult: Sendable, Equatable {
+    public var position: LogPosition
+    public var sequence: SequenceNumber
+}
+
+/// How `append(batch:)` lays out its records.
+public enum BatchPacking: Sendable {
+    /// One frame per record (each record individually addressable and verifiable).
+    case frames
+    /// One LZ4-compressed block frame holding all records (stored raw if LZ4 does not pay).
+    case compressedBlock
+}
+
+extension Changelog {
+    /// Appends one record; returns when it is acknowledged under the log's durability.
+    @discardableResult
+    public func append(_ type: RecordType, payload: [UInt8]) throws(ChangelogError) -> AppendResult {
+        try withBytes(payload) { (p) throws(ChangelogError) in try append(type, payload: p) }
+    }
+
+    @discardableResult
+    public func append(_ type: RecordType, payload: UnsafeRawBufferPointer) throws(ChangelogError) -> AppendResult {
+        guard payload.count <= RecordFormat.maximumPayload else { throw ChangelogError(.payloadTooLarge(payload.count), path: path) }
+        var stored = payload
+        var flags: RecordFlags = []
+        var compressed: [UInt8]? = nil
+        if case .lz4(let minimum) = configuration.compression, payload.count >= minimum,
+           let c = LZ4.compress(payload), c.count + c.count / 8 < payload.count {
+            compressed = c
+            flags = .lz4
+        }
+        return try withExtendedLifetime(compressed) { () throws(ChangelogError) -> AppendResult in
+            if let compressed { stored = compressed.withUnsafeBytes { $0 } }
+            let (results, end) = try writeFrames { buffer, offset, sequence in
+                let start = Self.encodeFrame(into: &buffer, at: offset, type: type, flags: flags, stored: stored,
+                                             rawLength: payload.count, sequence: sequence, identity: headerState.identity)
+                return [AppendResult(position: LogPosition(offset: LogOffset(start)), sequence: sequence)]
+            }
+            try acknowledge(upTo: end)
+            return results[0]
+        }
+    }
+
+    /// Appends several records with one write (and, under `batch`/`always`, one sync).
+    @discardableResult
+    public func append(batch records: [PendingRecord], packing: BatchPacking = .frames) throws(ChangelogError) -> [AppendResult] {
+        guard !records.isEmpty else { return [] }
+        for r in records where r.payload.count > RecordFormat.maximumPayload {
+            throw ChangelogError(.payloadTooLarge(r.payload.count), path: path)
+        }
+        guard packing == .compressedBlock else {
+            let (results, end) = try writeFrames { buffer, offset, first in
+                var results: [AppendResult] = []
+                results.reserveCapacity(records.count)
+                var seq = first
+                for r in records {
+                    let start = r.payload.withUnsafeBytes { p in
+                        Self.encodeFrame(into: &buffer, at: offset, type: r.type, flags: [], stored: p, rawLength: p.count,
+                                         sequence: seq, identity: headerState.identity)
+                    }
+                    results.append(AppendResult(position: LogPosition(offset: LogOffset(start)), sequence: seq))
+                    seq = seq.next
+                }
+                return results
+            }
+            try acknowledge(upTo: end)
+            return results
+        }
+        guard records.count <= BlockLayout.maximumEntries else {
+            var all: [AppendResult] = []
+            var i = 0
+            while i < records.count {
+                let chunk = Array(records[i..<min(i + BlockLayout.maximumEntries, records.count)])
+                all += try append(batch: chunk, packing: .compressedBlock)
+                i += chunk.count
+            }
+            return all
+        }
+        let (results, end) = try writeFrames { buffer, offset, first in
+            var seq = first
+            var entries: [(type: RecordType, payload: [UInt8], sequence: SequenceNumber)] = []
+            for r in records {
+                entries.append((r.type, r.payload, seq))
+                seq = seq.next
+            }
+            let last = entries[entries.count - 1].sequence
+            let raw = BlockLayout.encode(entries)
+            let compressed = raw.withUnsafeBytes { LZ4.compress($0) }
+            let start: UInt64
+            if let compressed {
+                start = compressed.withUnsafeBytes { c in
+                    Self.encodeFrame(into: &buffer, at: offset, type: .block, flags: .lz4, stored: c, rawLength: raw.count,
+                                     sequence: last, identity: headerState.identity)
+                }
+            } else {
+                start = raw.withUnsafeBytes { c in
+                    Self.encodeFrame(into: &buffer, at: offset, type: .block, flags: [], stored: c, rawLength: raw.count,
+                                     sequence: last, identity: headerState.identity)
+                }
+            }
+            return entries.indices.map { i in
+                AppendResult(position: LogPosition(offset: LogOffset(start), slot: UInt16(i + 1)), sequence: entries[i].sequence)
+            }
+        }
+        try acknowledge(upTo: end)
+        return results
+    }
+
+    /// Appends a compaction stamp (an empty record marking where a compacted snapshot ends).
+    @discardableResult
+    public func appendCompactionStamp() throws(ChangelogError) -> AppendResult {
+        try append(.compactionStamp, payload: [])
+    }
+
+    /// Makes every record appended so far durable (fdatasync), whatever the durability mode.
+    public func sync() throws(ChangelogError) {
+        try waitDurable(lock.withLock { endOffset })
+    }
+
+    /// Sets or clears header flags, rewriting the header in place (64 bytes, one sector) and syncing.
+    public func setFlags(_ flags: LogFlags) throws(ChangelogError) {
+        try lock.withLock { () throws(ChangelogError) in
+            guard !isReadOnly else { throw ChangelogError(.readOnly, path: path) }
+            var h = headerState
+            h.flags = flags
+            try file.write(h.encoded(), at: 0)
+            try file.syncData()
+            headerState = h
+        }
+    }
+
+    // MARK: - Internals
+
+    /// Appends a frame (with any alignment gap before it) to `buffer`, whose first byte will land
+    /// at file offset `base`. Returns the frame's start offset.
+    static func encodeFrame(into buffer: inout [UInt8], at base: UInt64, type: RecordType, flags: RecordFlags,
+                            stored: UnsafeRawBufferPointer, rawLength: Int, sequence: SequenceNumber,
+                            identity: LogIdentity) -> UInt64 {
+        let cursor = base + UInt64(buffer.count)
+        let start = RecordFormat.recordStart(after: cursor)
+        let headerAt = buffer.count + Int(start - cursor)
+        let padded = RecordFormat.padded(stored.count)
+        buffer.append(contentsOf: repeatElement(0, count: Int(start - cursor) + RecordFormat.frameHeaderSize + padded))
+        buffer.withUnsafeMutableBytes { b in
+            let payloadAt = headerAt + RecordFormat.frameHeaderSize
+            if stored.count > 0 {
+                UnsafeMutableRawBufferPointer(rebasing: b[payloadAt..<(payloadAt + stored.count)]).copyMemory(from: stored)
+            }
+            FrameHeader.write(type: type, flags: flags, storedLength: stored.count, rawLength: rawLength,
+                              sequence: sequence, identity: identity,
+                              paddedPayload: UnsafeRawBufferPointer(rebasing: b[payloadAt..<(payloadAt + padded)]),
+                              into: b.baseAddress! + headerAt)
+        }
+        return start
+    }
+
+    /// Under the lock: lets `build` encode frames starting at the current end with the next
+    /// sequence numbers, writes them, and publishes the new end. On a failed write the file is cut
+    /// back to the old end; if that fails too, the log is poisoned.
+    func writeFrames(_ build: (inout [UInt8], UInt64, SequenceNumber) -> [AppendResult]) throws(ChangelogError) -> ([AppendResult], UInt64) {
+        try lock.withLock { () throws(ChangelogError) -> ([AppendResult], UInt64) in
+            if isClosed { throw ChangelogError(.closed, path: path) }
+            if isReadOnly { throw ChangelogError(.readOnly, path: path) }
+            if let poison { throw ChangelogError(.poisoned, path: path, errno: poison.errno, detail: poison.description) }
+            var buffer: [UInt8] = []
+            let results = build(&buffer, endOffset, lastSequenceState.next)
+            let newEnd = endOffset + UInt64(buffer.count)
+            guard newEnd <= LogPosition.maximumOffset else {
+                throw ChangelogError(.io, path: path, offset: LogOffset(endOffset), errno: 27, detail: "log exceeds 256 TiB")
+            }
+            do throws(ChangelogError) {
+                try file.write(buffer, at: endOffset)
+            } catch {
+                do throws(ChangelogError) {
+                    try file.truncate(to: endOffset)
+                } catch let truncation {
+                    poison = truncation
+                }
+                throw error
+            }
+            endOffset = newEnd
+            lastSequenceState = results.last!.sequence
+            appendsSinceOpen += results.count
+            lock.broadcast()
+            return (results, newEnd)
+        }
+    }
+
+    /// Returns when the bytes up to `end` are acknowledged under the configured durability.
+    func acknowledge(upTo end: UInt64) throws(ChangelogError) {
+        switch configuration.durability {
+        case .none: return
+        case .batch: try waitDurable(end)
+        case .always:
+            do throws(ChangelogError) {
+                try file.syncData()
+            } catch {
+                lock.withLock { poison = error; lock.broadcast() }
+                throw error
+            }
+            lock.withLock { if syncedEnd < end { syncedEnd = end } }
+        }
+    }
+
+    /// Group commit: the first waiter becomes the leader and syncs everything written so far;
+    /// others wait for a sync that covers them.
+    func waitDurable(_ end: UInt64) throws(ChangelogError) {
+        lock.lock()
+        defer { lock.unlock() }
+        while syncedEnd < end {
+            if let poison { throw ChangelogError(.poisoned, path: path, errno: poison.errno, detail: poison.description) }
+            if syncing {
+                lock.wait()
+                continue
+            }
+            syncing = true
+            let target = endOffset
+            lock.unlock()
+            var failure: ChangelogError? = nil
+            do throws(ChangelogError) { try file.syncData() } catch { failure = error }
+            lock.lock()
+            syncing = false
+            if let failure {
+                poison = failure
+                lock.broadcast()
+                throw failure
+            }
+            if syncedEnd < target { syncedEnd = target }
+            lock.broadcast()
+        }
+    }
+}

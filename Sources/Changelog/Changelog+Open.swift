@@ -1,0 +1,96 @@
+import Glibc
+
+extension Changelog {
+    /// Opens (or creates) the log at `path`.
+    ///
+    /// The whole log is scanned once, verifying every checksum; `visit` sees every valid record in
+    /// order (so a boot needs only this one pass). When opened for append, a torn tail (a partial
+    /// or zero-filled last record with no valid record after it) is copied to
+    /// `<path>.torn-<unix time>` and cut off, and `openReport.tornTail` says so. Damage followed by
+    /// valid records fails with `.corruption` unless the configuration's damage policy is `.salvage`.
+    /// On any error the file is left as it was.
+    public static func open(at path: String, configuration: ChangelogConfiguration = ChangelogConfiguration(),
+                            visit: ((RecordView) -> Void)? = nil) throws(ChangelogError) -> Changelog {
+        var report = OpenReport()
+        let writable = configuration.access == .append
+        let exists = FileSystem.exists(path)
+        if FileSystem.isDirectory(path) { throw ChangelogError(.notARegularFile, path: path, errno: EISDIR) }
+        if exists && configuration.creation == .createNew { throw ChangelogError(.alreadyExists, path: path, errno: EEXIST) }
+        if !exists {
+            guard writable, configuration.creation != .openExisting else {
+                throw ChangelogError(.io, path: path, errno: ENOENT, detail: "no such file")
+            }
+            try create(at: path, header: FileHeader(contentKind: configuration.contentKind ?? .generic,
+                                                    createdNanoseconds: nowNanoseconds()))
+            report.created = true
+        }
+        let file = try SystemFile.open(path, access: writable ? .readWrite : .readOnly, creation: .openExisting)
+        if writable { try file.lockExclusive() }
+        let head = try file.read(count: RecordFormat.fileHeaderSize, at: 0)
+        let header = try withBytes(head) { (b) throws(ChangelogError) in
+            try FileHeader.decode(b, path: path, expected: configuration.contentKind)
+        }
+        let sizeBefore = try file.size()
+        if writable && configuration.truncateExisting && sizeBefore > RecordFormat.firstRecordOffset {
+            try file.truncate(to: RecordFormat.firstRecordOffset)
+            try file.syncData()
+        }
+        let size = Int(try file.size())
+        let region = try MappedRegion(file: file, length: max(size, 1 << 20))
+        region.advise(.sequential)
+        var scan = LogScan(path: path, bytes: region.bytes(count: size), identity: header.identity,
+                           policy: configuration.damagePolicy)
+        let summary = try scan.run(from: RecordFormat.fileHeaderSize, after: header.baseSequence) { r in
+            visit?(r)
+            return true
+        }
+        region.advise(.normal)
+        report.records = summary.records
+        report.damagedSpans = summary.damagedSpans
+        report.tornTail = summary.tornTail
+        let end = summary.end.rawValue
+        let lastSequence = summary.lastSequence
+        if let torn = report.tornTail, writable {
+            report.tornCopyPath = try cutTornTail(file: file, path: path, torn: torn, bytes: region.bytes(count: size))
+        }
+        return Changelog(path: path, configuration: configuration, file: file, header: header, end: end,
+                         lastSequence: lastSequence, report: report, region: writable && report.tornTail != nil ? nil : region)
+    }
+
+    /// Creates a new log atomically: the header is written to `<path>.new`, synced, and renamed
+    /// into place, so a crash never leaves a header-less file under the log's name.
+    static func create(at path: String, header: FileHeader) throws(ChangelogError) {
+        let temporary = path + ".new"
+        try FileSystem.remove(temporary)
+        do throws(ChangelogError) {
+            let f = try SystemFile.open(temporary, access: .readWrite, creation: .createNew)
+            try f.write(header.encoded(), at: 0)
+            try f.syncAll()
+            try FileSystem.rename(temporary, to: path)
+            try FileSystem.syncDirectory(FileSystem.directory(of: path))
+        } catch {
+            try? FileSystem.remove(temporary)
+            throw error
+        }
+    }
+
+    /// Saves the torn bytes beside the log, then truncates them away (both made durable).
+    static func cutTornTail(file: SystemFile, path: String, torn: TornTail, bytes: UnsafeRawBufferPointer) throws(ChangelogError) -> String {
+        let copyPath = "\(path).torn-\(FileSystem.unixTime())"
+        let copy = try SystemFile.open(copyPath, access: .readWrite, creation: .openOrCreate)
+        let start = Int(torn.offset.rawValue)
+        try copy.truncate(to: 0)
+        try copy.write(UnsafeRawBufferPointer(rebasing: bytes[start..<bytes.count]), at: 0)
+        try copy.syncAll()
+        try file.truncate(to: torn.offset.rawValue)
+        try file.syncAll()
+        try FileSystem.syncDirectory(FileSystem.directory(of: path))
+        return copyPath
+    }
+
+    static func nowNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}

@@ -1,0 +1,130 @@
+import Glibc
+
+/// An append-only, checksummed changelog file.
+///
+/// Thread-safety: every method may be called from any thread. Appends are serialised by an
+/// internal lock; scans read an immutable mapping (a lease, see `MappedRegion`) of the bytes that
+/// were complete when they started, and never block appenders. One writer process per file is
+/// enforced with `flock`. Lifetime: the file is closed when the last reference goes away; `close()`
+/// makes later appends fail with `.closed`.
+public final class Changelog: @unchecked Sendable {
+    // @unchecked: all mutable state below is guarded by `lock`.
+    public let path: String
+    public let configuration: ChangelogConfiguration
+    let file: SystemFile
+    let lock = ConditionLock()
+
+    // Guarded by `lock`.
+    var headerState: FileHeader
+    var endOffset: UInt64
+    var lastSequenceState: SequenceNumber
+    var syncedEnd: UInt64
+    var syncing = false
+    var poison: ChangelogError?
+    var isClosed = false
+    var region: MappedRegion?
+    var appendsSinceOpen = 0
+
+    /// What the open scan found (torn tail, salvaged spans).
+    public let openReport: OpenReport
+
+    init(path: String, configuration: ChangelogConfiguration, file: SystemFile, header: FileHeader,
+         end: UInt64, lastSequence: SequenceNumber, report: OpenReport, region: MappedRegion?) {
+        self.path = path
+        self.configuration = configuration
+        self.file = file
+        self.headerState = header
+        self.endOffset = end
+        self.syncedEnd = end
+        self.lastSequenceState = lastSequence
+        self.openReport = report
+        self.region = region
+    }
+
+    public var header: FileHeader { lock.withLock { headerState } }
+    public var identity: LogIdentity { lock.withLock { headerState.identity } }
+    public var contentKind: ContentKind { lock.withLock { headerState.contentKind } }
+    /// Offset after the last complete record: where the next append goes, and where readers stop.
+    public var end: LogOffset { lock.withLock { LogOffset(endOffset) } }
+    public var lastSequence: SequenceNumber { lock.withLock { lastSequenceState } }
+    /// Offset up to which appends are known durable.
+    public var durableEnd: LogOffset { lock.withLock { LogOffset(syncedEnd) } }
+    /// fdatasync/fsync calls issued on this log's file since open.
+    public var syncCount: Int { file.syncCount }
+    public var isReadOnly: Bool { configuration.access == .readOnly }
+
+    /// Closes the log: later appends fail with `.closed`. Outstanding scans finish on their lease.
+    public func close() {
+        lock.withLock {
+            isClosed = true
+            region = nil
+            lock.broadcast()
+        }
+    }
+
+    /// A mapping that covers the current end (grown, never moved under a reader), and that end.
+    func lease() throws(ChangelogError) -> (MappedRegion?, Int) {
+        try lock.withLock { () throws(ChangelogError) -> (MappedRegion?, Int) in
+            let end = Int(endOffset)
+            if let region, region.length >= end { return (region, end) }
+            let grown = max(end, (region?.length ?? 0) * 2, 1 << 20)
+            let r = try MappedRegion(file: file, length: grown)
+            region = r
+            return (r, end)
+        }
+    }
+
+    /// Visits records in `[from, end)` where `end` is the log's end when the call starts.
+    /// Returns where the scan stopped. Under `.strict` damage throws; a torn tail ends the scan.
+    @discardableResult
+    public func scan(from: LogOffset = LogOffset(RecordFormat.firstRecordOffset), policy: DamagePolicy? = nil,
+                     _ visit: (RecordView) -> Bool) throws(ChangelogError) -> ScanSummary {
+        let (region, end) = try lease()
+        let bytes = region?.bytes(count: end) ?? UnsafeRawBufferPointer(start: nil, count: 0)
+        var scan = LogScan(path: path, bytes: bytes, identity: identity, policy: policy ?? configuration.damagePolicy)
+        let base = from.rawValue <= RecordFormat.firstRecordOffset ? header.baseSequence : SequenceNumber.zero
+        return try withExtendedLifetime(region) { () throws(ChangelogError) -> ScanSummary in
+            try scan.run(from: Int(max(from.rawValue, RecordFormat.firstRecordOffset)), after: base, visit)
+        }
+    }
+
+    /// Follows the log from `offset`: visits every record appended up to now and returns the
+    /// offset to resume from. Pair with `waitForAppend(after:timeout:)` to tail the log.
+    public func follow(from offset: LogOffset, _ visit: (RecordView) -> Bool) throws(ChangelogError) -> LogOffset {
+        try scan(from: offset, policy: .strict, visit).end
+    }
+
+    /// Blocks until the log's end moves past `offset`, the log is closed, or `timeout` seconds
+    /// pass. Returns the current end.
+    @discardableResult
+    public func waitForAppend(after offset: LogOffset, timeout: Double) -> LogOffset {
+        lock.withLock {
+            var remaining = timeout
+            while endOffset <= offset.rawValue && !isClosed && remaining > 0 {
+                if !lock.wait(seconds: min(remaining, 0.25)) { remaining -= 0.25 }
+            }
+            return LogOffset(endOffset)
+        }
+    }
+
+    /// Copies the record at `position` (a frame offset, and a slot inside a block).
+    public func read(at position: LogPosition) throws(ChangelogError) -> (type: RecordType, sequence: SequenceNumber, payload: [UInt8]) {
+        var found: (RecordType, SequenceNumber, [UInt8])?
+        let (region, end) = try lease()
+        guard position.offset.rawValue >= RecordFormat.firstRecordOffset, position.offset.rawValue < UInt64(end) else {
+            throw ChangelogError(.noRecord, path: path, offset: position.offset)
+        }
+        let bytes = region!.bytes(count: end)
+        var scan = LogScan(path: path, bytes: bytes, identity: identity, policy: .strict)
+        let summary = try withExtendedLifetime(region) { () throws(ChangelogError) -> ScanSummary in
+            try scan.run(from: Int(position.offset.rawValue), after: .zero) { r in
+                if r.position == position { found = (r.type, r.sequence, Array(r.payload)) }
+                return r.position.offset != position.offset ? false : found == nil
+            }
+        }
+        guard let found, summary.end.rawValue > position.offset.rawValue else {
+            throw ChangelogError(.noRecord, path: path, offset: position.offset)
+        }
+        return found
+    }
+}

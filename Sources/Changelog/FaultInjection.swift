@@ -1,0 +1,103 @@
+import Glibc
+import Synchronization
+
+/// Debug-build fault injection at the syscall layer.
+///
+/// A test installs a `FaultPlan` for every path under a directory it owns; the wrappers in
+/// `SystemFile` and `FileSystem` consult it before each call. In release builds every check is
+/// compiled out. Plans are keyed by directory so tests running in parallel do not see each
+/// other's faults.
+public enum FaultInjection {
+    public enum Operation: Sendable, Hashable { case open, read, write, sync, truncate, rename, map }
+
+    public enum Fault: Sendable, Equatable {
+        /// The call fails with this errno.
+        case error(Int32)
+        /// A write transfers at most this many bytes (then the next attempt fails with ENOSPC).
+        case short(Int)
+    }
+
+    /// Fail the `nth` (1-based) call of `operation` under the plan's directory, and optionally
+    /// every later one too (a disk that stays full).
+    public struct FaultPlan: Sendable {
+        public var operation: Operation
+        public var nth: Int
+        public var fault: Fault
+        public var persistent: Bool
+        public init(_ operation: Operation, nth: Int, fault: Fault, persistent: Bool = false) {
+            self.operation = operation
+            self.nth = nth
+            self.fault = fault
+            self.persistent = persistent
+        }
+    }
+
+    struct Armed {
+        var directory: String
+        var plan: FaultPlan
+        var seen = 0
+        var fired = 0
+    }
+
+    #if DEBUG
+    static let active = Atomic<Bool>(false)
+    static let plans = Mutex<[Armed]>([])
+    #endif
+
+    /// Installs `plan` for paths under `directory`. Debug builds only; a no-op in release.
+    public static func install(_ plan: FaultPlan, under directory: String) {
+        #if DEBUG
+        plans.withLock { $0.append(Armed(directory: directory.hasSuffix("/") ? directory : directory + "/", plan: plan)) }
+        active.store(true, ordering: .releasing)
+        #endif
+    }
+
+    /// Removes every plan under `directory` and returns how many faults fired.
+    @discardableResult
+    public static func clear(under directory: String) -> Int {
+        #if DEBUG
+        let dir = directory.hasSuffix("/") ? directory : directory + "/"
+        return plans.withLock { list in
+            let fired = list.filter { $0.directory == dir }.reduce(0) { $0 + $1.fired }
+            list.removeAll { $0.directory == dir }
+            active.store(!list.isEmpty, ordering: .releasing)
+            return fired
+        }
+        #else
+        return 0
+        #endif
+    }
+
+    @inline(__always)
+    static func fault(_ operation: Operation, path: String) -> Fault? {
+        #if DEBUG
+        guard active.load(ordering: .acquiring) else { return nil }
+        return plans.withLock { list -> Fault? in
+            for i in list.indices where list[i].plan.operation == operation && path.hasPrefix(list[i].directory) {
+                list[i].seen += 1
+                if list[i].seen == list[i].plan.nth || (list[i].plan.persistent && list[i].seen > list[i].plan.nth) {
+                    list[i].fired += 1
+                    return list[i].plan.fault
+                }
+            }
+            return nil
+        }
+        #else
+        return nil
+        #endif
+    }
+
+    @inline(__always)
+    static func check(_ operation: Operation, path: String) throws(ChangelogError) {
+        #if DEBUG
+        if let f = fault(operation, path: path) {
+            let e: Int32
+            switch f {
+            case .error(let code): e = code
+            case .short: e = EIO
+            }
+            throw ChangelogError(.io, path: path, errno: e, detail: "injected fault in \(operation)")
+        }
+        #endif
+    }
+}

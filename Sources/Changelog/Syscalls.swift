@@ -1,0 +1,206 @@
+import CBerylSupport
+import Glibc
+import Synchronization
+
+/// One open file and every system call the engine makes on it.
+///
+/// All file I/O of the engine goes through this type (and `MappedRegion` for mappings), so that
+/// EINTR and short writes are handled in one place, syncs are counted, and in debug builds a
+/// `FaultPlan` can fail any call (see `FaultInjection`). Thread-safe: the fd is immutable and
+/// pread/pwrite/fdatasync are safe to call concurrently; `close` happens in `deinit`.
+public final class SystemFile: Sendable {
+    public let path: String
+    let fd: Int32
+    /// fdatasync/fsync calls made on this file (test and benchmark visibility).
+    let syncCounter = Atomic<Int>(0)
+
+    public var syncCount: Int { syncCounter.load(ordering: .relaxed) }
+
+    init(path: String, fd: Int32) {
+        self.path = path
+        self.fd = fd
+    }
+
+    deinit { _ = Glibc.close(fd) }
+
+    public enum Access: Sendable { case readOnly, readWrite }
+    public enum Creation: Sendable { case openExisting, createNew, openOrCreate }
+
+    /// Opens `path`. Fails with `.notARegularFile` for directories and devices.
+    public static func open(_ path: String, access: Access, creation: Creation) throws(ChangelogError) -> SystemFile {
+        var flags: Int32 = access == .readOnly ? O_RDONLY : O_RDWR
+        switch creation {
+        case .openExisting: break
+        case .createNew: flags |= O_CREAT | O_EXCL
+        case .openOrCreate: flags |= O_CREAT
+        }
+        try FaultInjection.check(.open, path: path)
+        let fd = path.withCString { bs_open($0, flags, 0o644) }
+        if fd < 0 {
+            if -fd == EEXIST { throw ChangelogError(.alreadyExists, path: path, errno: -fd) }
+            if -fd == EISDIR { throw ChangelogError(.notARegularFile, path: path, errno: -fd) }
+            throw ChangelogError(.io, path: path, errno: -fd, detail: "open")
+        }
+        let file = SystemFile(path: path, fd: fd)
+        let regular = bs_is_regular(fd)
+        if regular != 1 {
+            throw ChangelogError(.notARegularFile, path: path, errno: regular < 0 ? -Int32(regular) : nil)
+        }
+        return file
+    }
+
+    func fail(_ rc: Int64, _ what: String, offset: UInt64? = nil) -> ChangelogError {
+        ChangelogError(.io, path: path, offset: offset.map { LogOffset($0) }, errno: Int32(-rc), detail: what)
+    }
+
+    /// Writes all of `bytes` at `offset`, retrying short writes and EINTR.
+    public func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(ChangelogError) {
+        var done = 0
+        while done < bytes.count {
+            var want = bytes.count - done
+            if let fault = FaultInjection.fault(.write, path: path) {
+                if case .short(let n) = fault { want = min(want, max(0, n)) } else if case .error(let e) = fault {
+                    throw ChangelogError(.io, path: path, offset: LogOffset(offset + UInt64(done)), errno: e, detail: "pwrite")
+                }
+                if want == 0 {
+                    throw ChangelogError(.io, path: path, offset: LogOffset(offset + UInt64(done)), errno: ENOSPC, detail: "pwrite wrote nothing")
+                }
+            }
+            let n = bs_pwrite(fd, bytes.baseAddress! + done, want, Int64(offset) + Int64(done))
+            if n == -Int64(EINTR) { continue }
+            if n < 0 { throw fail(n, "pwrite", offset: offset + UInt64(done)) }
+            if n == 0 { throw ChangelogError(.io, path: path, offset: LogOffset(offset + UInt64(done)), errno: ENOSPC, detail: "pwrite wrote nothing") }
+            done += Int(n)
+        }
+    }
+
+    public func write(_ bytes: [UInt8], at offset: UInt64) throws(ChangelogError) {
+        try withBytes(bytes) { (b) throws(ChangelogError) in try write(b, at: offset) }
+    }
+
+    /// Reads up to `count` bytes at `offset`; fewer only at end of file.
+    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(ChangelogError) -> Int {
+        var done = 0
+        while done < buffer.count {
+            try FaultInjection.check(.read, path: path)
+            let n = bs_pread(fd, buffer.baseAddress! + done, buffer.count - done, Int64(offset) + Int64(done))
+            if n == -Int64(EINTR) { continue }
+            if n < 0 { throw fail(n, "pread", offset: offset + UInt64(done)) }
+            if n == 0 { break }
+            done += Int(n)
+        }
+        return done
+    }
+
+    public func read(count: Int, at offset: UInt64) throws(ChangelogError) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        let n = try withMutableBytes(&out) { (b) throws(ChangelogError) in try read(into: b, at: offset) }
+        out.removeLast(count - n)
+        return out
+    }
+
+    /// fdatasync(2): the file's data (and the size, if it changed) reach the disk.
+    public func syncData() throws(ChangelogError) {
+        syncCounter.add(1, ordering: .relaxed)
+        try FaultInjection.check(.sync, path: path)
+        let rc = bs_fdatasync(fd)
+        if rc < 0 { throw fail(Int64(rc), "fdatasync") }
+    }
+
+    /// fsync(2): data and all metadata.
+    public func syncAll() throws(ChangelogError) {
+        syncCounter.add(1, ordering: .relaxed)
+        try FaultInjection.check(.sync, path: path)
+        let rc = bs_fsync(fd)
+        if rc < 0 { throw fail(Int64(rc), "fsync") }
+    }
+
+    public func size() throws(ChangelogError) -> UInt64 {
+        let n = bs_file_size(fd)
+        if n < 0 { throw fail(n, "fstat") }
+        return UInt64(n)
+    }
+
+    public func truncate(to length: UInt64) throws(ChangelogError) {
+        try FaultInjection.check(.truncate, path: path)
+        let rc = bs_ftruncate(fd, Int64(length))
+        if rc < 0 { throw fail(Int64(rc), "ftruncate", offset: length) }
+    }
+
+    /// fallocate(2): reserves space so later writes in the range cannot fail with ENOSPC.
+    public func allocate(_ length: UInt64, at offset: UInt64) throws(ChangelogError) {
+        let rc = bs_fallocate(fd, Int64(offset), Int64(length))
+        if rc < 0 { throw fail(Int64(rc), "fallocate", offset: offset) }
+    }
+
+    /// flock(LOCK_EX|LOCK_NB). Released when the file is closed.
+    public func lockExclusive() throws(ChangelogError) {
+        let rc = bs_lock_exclusive(fd)
+        if rc == -EWOULDBLOCK { throw ChangelogError(.locked, path: path, errno: EWOULDBLOCK) }
+        if rc < 0 { throw fail(Int64(rc), "flock") }
+    }
+}
+
+/// Path-level system calls.
+public enum FileSystem {
+    public static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    public static func rename(_ from: String, to: String) throws(ChangelogError) {
+        try FaultInjection.check(.rename, path: from)
+        if Glibc.rename(from, to) != 0 { throw ChangelogError(.io, path: from, errno: Glibc.errno, detail: "rename to \(to)") }
+    }
+
+    public static func remove(_ path: String) throws(ChangelogError) {
+        if unlink(path) != 0 && Glibc.errno != ENOENT { throw ChangelogError(.io, path: path, errno: Glibc.errno, detail: "unlink") }
+    }
+
+    public static func createDirectory(_ path: String) throws(ChangelogError) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            if mkdir(prefix, 0o755) != 0 && Glibc.errno != EEXIST {
+                throw ChangelogError(.io, path: prefix, errno: Glibc.errno, detail: "mkdir")
+            }
+        }
+    }
+
+    /// fsync of a directory, so a create, rename or unlink in it is durable.
+    public static func syncDirectory(_ path: String) throws(ChangelogError) {
+        try FaultInjection.check(.sync, path: path)
+        let rc = path.withCString { bs_fsync_directory($0) }
+        if rc < 0 { throw ChangelogError(.io, path: path, errno: -rc, detail: "fsync directory") }
+    }
+
+    public static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let d = String(path[..<slash])
+        return d.isEmpty ? "/" : d
+    }
+
+    public static func list(_ directory: String) -> [String] {
+        guard let d = opendir(directory) else { return [] }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    public static func unixTime() -> Int {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return ts.tv_sec
+    }
+}
