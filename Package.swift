@@ -8,6 +8,7 @@ let package = Package(
     name: "Beryl",
     products: [
         .library(name: "Changelog", targets: ["Changelog"]),
+        .library(name: "Namespace", targets: ["Namespace"]),
         .executable(name: "log-repair", targets: ["log-repair"]),
         .executable(name: "beryl", targets: ["beryl"]),
         .executable(name: "beryl-bench", targets: ["beryl-bench"]),
@@ -26,6 +27,7 @@ let package = Package(
 
         // MARK: Engine
         .target(name: "Changelog", dependencies: ["CBerylSupport"]),
+        .target(name: "Namespace", dependencies: ["Changelog"]),
 
         // MARK: Executables
         .executableTarget(
@@ -35,15 +37,16 @@ let package = Package(
         ),
         .executableTarget(
             name: "beryl",
-            dependencies: ["Changelog", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Changelog", "Namespace", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "beryl-bench",
-            dependencies: ["Changelog", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Changelog", "Namespace", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/beryl-bench"
         ),
 
         // MARK: Tests
         .testTarget(name: "ChangelogTests", dependencies: ["Changelog"]),
+        .testTarget(name: "NamespaceTests", dependencies: ["Namespace", "Changelog"]),
     ]
 )
