@@ -56,6 +56,7 @@ public final class Changelog: @unchecked Sendable {
     /// Closes the log: later appends fail with `.closed`. Outstanding scans finish on their lease.
     public func close() {
         lock.withLock {
+            if !isClosed && !isReadOnly { file.unlock() }
             isClosed = true
             region = nil
             lock.broadcast()

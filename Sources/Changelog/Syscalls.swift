@@ -133,6 +133,9 @@ public final class SystemFile: Sendable {
         if rc < 0 { throw fail(Int64(rc), "fallocate", offset: offset) }
     }
 
+    /// Releases the flock (also released when the file is closed).
+    public func unlock() { _ = flock(fd, LOCK_UN) }
+
     /// flock(LOCK_EX|LOCK_NB). Released when the file is closed.
     public func lockExclusive() throws(ChangelogError) {
         let rc = bs_lock_exclusive(fd)
