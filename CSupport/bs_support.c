@@ -83,6 +83,16 @@ void *bs_mmap_read(int fd, size_t length, int *err) {
     return p;
 }
 
+void *bs_mmap_write(int fd, size_t length, int *err) {
+    void *p = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) {
+        *err = errno;
+        return NULL;
+    }
+    *err = 0;
+    return p;
+}
+
 void *bs_mremap(void *address, size_t old_length, size_t new_length, int *err) {
     void *p = mremap(address, old_length, new_length, MREMAP_MAYMOVE);
     if (p == MAP_FAILED) {

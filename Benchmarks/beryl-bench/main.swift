@@ -1,1 +1,27 @@
-print("wip")
+import ArgumentParser
+
+/// `beryl-bench <suite> [--quick]`: prints a table and writes Benchmarks/results/<suite>.json.
+struct BerylBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "beryl-bench",
+        abstract: "Beryl benchmarks (build with -c release).",
+        discussion: "Each suite prints a table and writes Benchmarks/results/<suite>.json. Set BERYL_BENCH_SCRATCH to choose where scratch logs go (default /tmp).",
+        subcommands: [Core.self])
+
+    struct Options: ParsableArguments {
+        @Flag(help: "A smaller run that finishes in under 60 s.")
+        var quick = false
+    }
+
+    struct Core: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Appends (unsynced, group commit, always), verified scan and index build of 200-byte records.")
+        @OptionGroup var options: Options
+        func run() throws {
+            let figures = try CoreSuite(quick: options.quick).run()
+            try report(suite: "core", figures: figures)
+        }
+    }
+}
+
+BerylBench.main()

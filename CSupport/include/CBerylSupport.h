@@ -53,6 +53,9 @@ int bs_lock_exclusive(int fd);
 /// Why C: MAP_FAILED is a macro cast Swift imports poorly; returns NULL and sets *err instead.
 void *bs_mmap_read(int fd, size_t length, int *err);
 
+/// A shared read-write mapping (the writer copies frames into it). Same error convention.
+void *bs_mmap_write(int fd, size_t length, int *err);
+
 /// Why C: `mremap(2)` and MREMAP_MAYMOVE are GNU extensions that Swift's Glibc does not import.
 void *bs_mremap(void *address, size_t old_length, size_t new_length, int *err);
 

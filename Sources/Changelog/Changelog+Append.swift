@@ -173,28 +173,55 @@ extension Changelog {
             if isClosed { throw ChangelogError(.closed, path: path) }
             if isReadOnly { throw ChangelogError(.readOnly, path: path) }
             if let poison { throw ChangelogError(.poisoned, path: path, errno: poison.errno, detail: poison.description) }
-            var buffer: [UInt8] = []
-            let results = build(&buffer, endOffset, lastSequenceState.next)
-            let newEnd = endOffset + UInt64(buffer.count)
+            scratch.removeAll(keepingCapacity: true)
+            let results = build(&scratch, endOffset, lastSequenceState.next)
+            let newEnd = endOffset + UInt64(scratch.count)
             guard newEnd <= LogPosition.maximumOffset else {
                 throw ChangelogError(.io, path: path, offset: LogOffset(endOffset), errno: 27, detail: "log exceeds 256 TiB")
             }
-            do throws(ChangelogError) {
-                try file.write(buffer, at: endOffset)
-            } catch {
-                do throws(ChangelogError) {
-                    try file.truncate(to: endOffset)
-                } catch let truncation {
-                    poison = truncation
-                }
-                throw error
-            }
+            if newEnd > capacity { try grow(toFit: newEnd) }
+            try store(scratch, at: endOffset)
             endOffset = newEnd
             lastSequenceState = results.last!.sequence
             appendsSinceOpen += results.count
             lock.broadcast()
             return (results, newEnd)
         }
+    }
+
+    /// Allocates more file space (fallocate, so later stores cannot hit ENOSPC) and maps it.
+    /// Steps double from 1 MiB up to 256 MiB. Readers keep their lease on the old mapping.
+    private func grow(toFit end: UInt64) throws(ChangelogError) {
+        let step = min(max(capacity, 1 << 20), 256 << 20)
+        let newCapacity = (end + step + 4095) & ~4095
+        try file.allocate(newCapacity - capacity, at: capacity)
+        let mapped: MappedRegion
+        do throws(ChangelogError) {
+            mapped = try MappedRegion(file: file, length: Int(newCapacity), writable: true)
+        } catch {
+            try? file.truncate(to: capacity)
+            throw error
+        }
+        region = mapped
+        capacity = newCapacity
+    }
+
+    /// Copies encoded frames into the writable mapping at `offset`.
+    private func store(_ bytes: [UInt8], at offset: UInt64) throws(ChangelogError) {
+        #if DEBUG
+        // Debug builds simulate a failed or partial write here, as pwrite would report it.
+        if let fault = FaultInjection.fault(.write, path: path) {
+            var copied = 0
+            if case .short(let n) = fault {
+                copied = min(n, bytes.count)
+                bytes.withUnsafeBytes { region!.store(UnsafeRawBufferPointer(rebasing: $0[0..<copied]), at: Int(offset)) }
+            }
+            let e: Int32
+            if case .error(let code) = fault { e = code } else { e = 28 }
+            throw ChangelogError(.io, path: path, offset: LogOffset(offset + UInt64(copied)), errno: e, detail: "injected write fault")
+        }
+        #endif
+        bytes.withUnsafeBytes { region!.store($0, at: Int(offset)) }
     }
 
     /// Returns when the bytes up to `end` are acknowledged under the configured durability.

@@ -48,13 +48,21 @@ extension Changelog {
         report.records = summary.records
         report.damagedSpans = summary.damagedSpans
         report.tornTail = summary.tornTail
+        report.trailingZeroBytes = summary.trailingZeroBytes
         let end = summary.end.rawValue
         let lastSequence = summary.lastSequence
-        if let torn = report.tornTail, writable {
-            report.tornCopyPath = try cutTornTail(file: file, path: path, torn: torn, bytes: region.bytes(count: size))
+        guard writable else {
+            return Changelog(path: path, configuration: configuration, file: file, header: header, end: end,
+                             capacity: UInt64(size), lastSequence: lastSequence, report: report, region: region)
         }
+        var capacity = UInt64(size)
+        if let torn = report.tornTail {
+            report.tornCopyPath = try cutTornTail(file: file, path: path, torn: torn, bytes: region.bytes(count: size))
+            capacity = torn.offset.rawValue
+        }
+        let writeRegion = try MappedRegion(file: file, length: Int(capacity), writable: true)
         return Changelog(path: path, configuration: configuration, file: file, header: header, end: end,
-                         lastSequence: lastSequence, report: report, region: writable && report.tornTail != nil ? nil : region)
+                         capacity: capacity, lastSequence: lastSequence, report: report, region: writeRegion)
     }
 
     /// Creates a new log atomically: the header is written to `<path>.new`, synced, and renamed
@@ -79,8 +87,11 @@ extension Changelog {
         let copyPath = "\(path).torn-\(FileSystem.unixTime())"
         let copy = try SystemFile.open(copyPath, access: .readWrite, creation: .openOrCreate)
         let start = Int(torn.offset.rawValue)
+        // Keep the torn bytes up to the last non-zero one; preallocated zeros after it carry nothing.
+        var last = bytes.count
+        while last > start && bytes[last - 1] == 0 { last -= 1 }
         try copy.truncate(to: 0)
-        try copy.write(UnsafeRawBufferPointer(rebasing: bytes[start..<bytes.count]), at: 0)
+        try copy.write(UnsafeRawBufferPointer(rebasing: bytes[start..<last]), at: 0)
         try copy.syncAll()
         try file.truncate(to: torn.offset.rawValue)
         try file.syncAll()

@@ -17,6 +17,11 @@ public final class Changelog: @unchecked Sendable {
     // Guarded by `lock`.
     var headerState: FileHeader
     var endOffset: UInt64
+    /// Bytes allocated to the file (≥ endOffset); the writer fallocates ahead and copies frames
+    /// into its writable mapping, so an append costs no system call.
+    var capacity: UInt64
+    /// Reused encode buffer of the writer.
+    var scratch: [UInt8] = []
     var lastSequenceState: SequenceNumber
     var syncedEnd: UInt64
     var syncing = false
@@ -29,7 +34,8 @@ public final class Changelog: @unchecked Sendable {
     public let openReport: OpenReport
 
     init(path: String, configuration: ChangelogConfiguration, file: SystemFile, header: FileHeader,
-         end: UInt64, lastSequence: SequenceNumber, report: OpenReport, region: MappedRegion?) {
+         end: UInt64, capacity: UInt64, lastSequence: SequenceNumber, report: OpenReport, region: MappedRegion?) {
+        self.capacity = capacity
         self.path = path
         self.configuration = configuration
         self.file = file
@@ -54,9 +60,13 @@ public final class Changelog: @unchecked Sendable {
     public var isReadOnly: Bool { configuration.access == .readOnly }
 
     /// Closes the log: later appends fail with `.closed`. Outstanding scans finish on their lease.
+    /// A writer trims its preallocated space back to the end of the last record.
     public func close() {
         lock.withLock {
-            if !isClosed && !isReadOnly { file.unlock() }
+            if !isClosed && !isReadOnly {
+                if poison == nil && capacity > endOffset, (try? file.truncate(to: endOffset)) != nil { capacity = endOffset }
+                file.unlock()
+            }
             isClosed = true
             region = nil
             lock.broadcast()

@@ -61,6 +61,8 @@ public struct OpenReport: Sendable {
     /// A torn tail found at open. When opened for append it was cut off and saved to `tornCopyPath`.
     public var tornTail: TornTail?
     public var tornCopyPath: String?
+    /// Preallocated zero bytes found after the last record (reused by the next appends).
+    public var trailingZeroBytes: UInt64 = 0
     /// Spans skipped under `.salvage`.
     public var damagedSpans: [DamagedSpan] = []
     /// True when the file was created by this open.

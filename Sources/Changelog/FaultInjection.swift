@@ -8,7 +8,7 @@ import Synchronization
 /// compiled out. Plans are keyed by directory so tests running in parallel do not see each
 /// other's faults.
 public enum FaultInjection {
-    public enum Operation: Sendable, Hashable { case open, read, write, sync, truncate, rename, map }
+    public enum Operation: Sendable, Hashable { case open, read, write, sync, truncate, rename, map, allocate }
 
     public enum Fault: Sendable, Equatable {
         /// The call fails with this errno.

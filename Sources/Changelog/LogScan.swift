@@ -35,6 +35,8 @@ public struct ScanSummary: Sendable {
     public var records: Int
     public var damagedSpans: [DamagedSpan]
     public var tornTail: TornTail?
+    /// Zero bytes after the last record: space the writer preallocated and has not used yet.
+    public var trailingZeroBytes: UInt64 = 0
     /// True when the visitor asked to stop; `end` is then the offset after that record's frame.
     public var stoppedByVisitor: Bool
 }
@@ -67,13 +69,13 @@ struct LogScan {
                 if header.sequence <= summary.lastSequence {
                     try damaged(.sequenceRegression(previous: summary.lastSequence.rawValue, found: header.sequence.rawValue),
                                 at: start, cursor: &cursor, summary: &summary)
-                    if summary.tornTail != nil { return summary }
+                    if summary.tornTail != nil || summary.trailingZeroBytes > 0 { return summary }
                     continue
                 }
                 let (reason, stop) = expand(header, start: start, end: end, summary: &summary, visit)
                 if let reason {
                     try damaged(reason, at: start, cursor: &cursor, summary: &summary)
-                    if summary.tornTail != nil { return summary }
+                    if summary.tornTail != nil || summary.trailingZeroBytes > 0 { return summary }
                     continue
                 }
                 summary.lastSequence = header.sequence
@@ -85,7 +87,7 @@ struct LogScan {
                 }
             case .invalid(let reason, let start):
                 try damaged(reason, at: start, cursor: &cursor, summary: &summary)
-                if summary.tornTail != nil { return summary }
+                if summary.tornTail != nil || summary.trailingZeroBytes > 0 { return summary }
             }
         }
     }
@@ -95,6 +97,10 @@ struct LogScan {
                          summary: inout ScanSummary) throws(ChangelogError) {
         guard let next = scanner.nextValidFrame(after: max(start, cursor)) else {
             summary.end = LogOffset(UInt64(cursor))
+            if scanner.allZero(cursor, scanner.bytes.count) {
+                summary.trailingZeroBytes = UInt64(scanner.bytes.count - cursor)
+                return
+            }
             summary.tornTail = TornTail(offset: LogOffset(UInt64(cursor)), length: UInt64(scanner.bytes.count - cursor), reason: reason)
             return
         }

@@ -1,6 +1,7 @@
 import CBerylSupport
 
-/// A read-only shared mapping of the start of a file. One of the two places with raw pointers.
+/// A shared mapping of the start of a file: read-only for readers, read-write for the log's
+/// writer, which copies frames into it. One of the two places with raw pointers.
 ///
 /// Readers take a reference to the region they scan (a lease): the mapping is unmapped only in
 /// `deinit`, when the last reader and the owning log have let go, so growing or swapping a log
@@ -11,9 +12,13 @@ public final class MappedRegion: @unchecked Sendable {
     let file: SystemFile
     let base: UnsafeRawPointer?
     public let length: Int
+    public let isWritable: Bool
 
-    /// Maps `length` bytes (rounded up to a page) of `file`. A zero length maps nothing.
-    public init(file: SystemFile, length: Int) throws(ChangelogError) {
+    /// Maps `length` bytes (rounded up to a page) of `file`. A zero length maps nothing. A
+    /// writable mapping must not extend past the file's allocated size (the writer fallocates
+    /// first), so a store can never fault with SIGBUS.
+    public init(file: SystemFile, length: Int, writable: Bool = false) throws(ChangelogError) {
+        self.isWritable = writable
         self.file = file
         let pageSize = 4096
         let len = (length + pageSize - 1) / pageSize * pageSize
@@ -24,7 +29,7 @@ public final class MappedRegion: @unchecked Sendable {
         }
         try FaultInjection.check(.map, path: file.path)
         var err: Int32 = 0
-        guard let p = bs_mmap_read(file.fd, len, &err) else {
+        guard let p = writable ? bs_mmap_write(file.fd, len, &err) : bs_mmap_read(file.fd, len, &err) else {
             throw ChangelogError(.io, path: file.path, errno: err, detail: "mmap of \(len) bytes")
         }
         base = UnsafeRawPointer(p)
@@ -39,6 +44,13 @@ public final class MappedRegion: @unchecked Sendable {
     public func bytes(count: Int) -> UnsafeRawBufferPointer {
         precondition(count <= length, "read past mapping")
         return UnsafeRawBufferPointer(start: base, count: count)
+    }
+
+    /// Copies `bytes` to `offset` (writable mappings only; the range must lie inside the mapping).
+    func store(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
+        precondition(isWritable && offset >= 0 && offset + bytes.count <= length, "store outside writable mapping")
+        guard let base, bytes.count > 0 else { return }
+        UnsafeMutableRawPointer(mutating: base + offset).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
     }
 
     public enum Advice: Int32 { case normal = 0, sequential = 1, random = 2, willNeed = 3 }

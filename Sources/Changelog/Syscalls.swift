@@ -129,6 +129,7 @@ public final class SystemFile: Sendable {
 
     /// fallocate(2): reserves space so later writes in the range cannot fail with ENOSPC.
     public func allocate(_ length: UInt64, at offset: UInt64) throws(ChangelogError) {
+        try FaultInjection.check(.allocate, path: path)
         let rc = bs_fallocate(fd, Int64(offset), Int64(length))
         if rc < 0 { throw fail(Int64(rc), "fallocate", offset: offset) }
     }

@@ -30,7 +30,7 @@ import Testing
             #expect(log.end.rawValue == UInt64(lastStart))
             #expect(Surgery.size(path) == lastStart)
             let saved = try #require(log.openReport.tornCopyPath)
-            #expect(Surgery.read(saved) == Array(original[lastStart..<cut]))
+            #expect(Surgery.read(saved) == trimmingTrailingZeros(Array(original[lastStart..<cut])))
             // Appending continues with the next sequence after the survivors.
             #expect(try log.append(.update, payload: payload(id: 99)).sequence == SequenceNumber(5))
             log.close()
@@ -38,16 +38,26 @@ import Testing
         }
     }
 
-    @Test func zeroFilledTailIsTorn() throws {
+    @Test func zeroTailIsPreallocatedSpaceNotDamage() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let path = dir.file("z.log")
-        _ = try makeLog(path, count: 3)
+        let offsets = try makeLog(path, count: 3)
         let original = Surgery.read(path)
         Surgery.write(path, original + [UInt8](repeating: 0, count: 4096))
         let log = try Changelog.open(at: path, configuration: .init(durability: .none))
-        #expect(log.openReport.tornTail?.reason == .zeroFilled)
-        #expect(Surgery.read(path) == original)
+        #expect(log.openReport.tornTail == nil)
+        #expect(log.openReport.trailingZeroBytes == 4096)
+        #expect(log.end.rawValue == UInt64(original.count))
+        try log.append(.update, payload: payload(id: 3))
+        log.close()
+        #expect(try records(of: path).count == 4)
+        // A torn record followed by zeros: only the non-zero torn bytes are saved.
+        let torn = Array(original[0..<(Int(offsets[2]) + 20)]) + [UInt8](repeating: 0, count: 8192)
+        Surgery.write(path, torn)
+        let again = try Changelog.open(at: path, configuration: .init(durability: .none))
+        #expect(again.openReport.tornTail?.offset.rawValue == offsets[2])
+        #expect(Surgery.read(try #require(again.openReport.tornCopyPath)) == trimmingTrailingZeros(Array(original[Int(offsets[2])..<(Int(offsets[2]) + 20)])))
     }
 
     @Test func everyFlippedBitIsDetected() throws {
@@ -119,4 +129,10 @@ import Testing
             guard case .damageTooLarge = error.code else { Issue.record("\(error)"); return }
         }
     }
+}
+
+func trimmingTrailingZeros(_ b: [UInt8]) -> [UInt8] {
+    var n = b.count
+    while n > 0 && b[n - 1] == 0 { n -= 1 }
+    return Array(b[0..<n])
 }

@@ -1,0 +1,115 @@
+import Foundation
+import Glibc
+
+/// One reported figure: name, value, unit, and the target it is checked against.
+struct Figure {
+    enum Goal { case atLeast(Double), atMost(Double), report }
+    var name: String
+    var value: Double
+    var unit: String
+    var goal: Goal
+
+    var targetText: String {
+        switch goal {
+        case .atLeast(let v): ">= \(format(v))"
+        case .atMost(let v): "<= \(format(v))"
+        case .report: "-"
+        }
+    }
+    var met: Bool? {
+        switch goal {
+        case .atLeast(let v): value >= v
+        case .atMost(let v): value <= v
+        case .report: nil
+        }
+    }
+}
+
+func format(_ v: Double) -> String {
+    if v == v.rounded() && abs(v) < 1e15 { return String(Int64(v)) }
+    if abs(v) >= 100 { return String(format: "%.0f", v) }
+    return String(format: "%.3f", v)
+}
+
+/// Prints the table and writes Benchmarks/results/<suite>.json.
+func report(suite: String, figures: [Figure], notes: [String] = []) throws {
+    print("\nsuite \(suite)")
+    let w = max(40, (figures.map(\.name.count).max() ?? 0) + 2)
+    print("name".padding(toLength: w, withPad: " ", startingAt: 0) + "value".padding(toLength: 18, withPad: " ", startingAt: 0)
+          + "unit".padding(toLength: 12, withPad: " ", startingAt: 0) + "target".padding(toLength: 16, withPad: " ", startingAt: 0) + "met")
+    for f in figures {
+        let met = f.met.map { $0 ? "yes" : "NO" } ?? "-"
+        print(f.name.padding(toLength: w, withPad: " ", startingAt: 0) + format(f.value).padding(toLength: 18, withPad: " ", startingAt: 0)
+              + f.unit.padding(toLength: 12, withPad: " ", startingAt: 0) + f.targetText.padding(toLength: 16, withPad: " ", startingAt: 0) + met)
+    }
+    for n in notes { print("  note: \(n)") }
+    var json = "{\n  \"suite\": \"\(suite)\",\n  \"commit\": \"\(shell("git rev-parse --short HEAD 2>/dev/null"))\",\n"
+    json += "  \"date\": \"\(ISO8601DateFormatter().string(from: Date()))\",\n"
+    json += "  \"machine\": \"\(machineDescription())\",\n  \"figures\": [\n"
+    json += figures.map { f in
+        let target: String
+        switch f.goal {
+        case .atLeast(let v): target = "\">= \(format(v))\""
+        case .atMost(let v): target = "\"<= \(format(v))\""
+        case .report: target = "null"
+        }
+        let met = f.met.map { $0 ? "true" : "false" } ?? "null"
+        let value = f.value.isFinite ? "\(f.value)" : "null"
+        return "    {\"name\": \"\(f.name)\", \"value\": \(value), \"unit\": \"\(f.unit)\", \"target\": \(target), \"met\": \(met)}"
+    }.joined(separator: ",\n")
+    json += "\n  ],\n  \"notes\": [" + notes.map { "\"\($0.replacingOccurrences(of: "\"", with: "'"))\"" }.joined(separator: ", ") + "]\n}\n"
+    let dir = resultsDirectory()
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    try json.write(toFile: "\(dir)/\(suite).json", atomically: true, encoding: .utf8)
+    print("wrote \(dir)/\(suite).json")
+}
+
+func resultsDirectory() -> String {
+    ProcessInfo.processInfo.environment["BERYL_BENCH_RESULTS"] ?? "Benchmarks/results"
+}
+
+func shell(_ command: String) -> String {
+    guard let p = popen(command, "r") else { return "" }
+    defer { pclose(p) }
+    var out = ""
+    var buf = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = fread(&buf, 1, buf.count, p)
+        if n <= 0 { break }
+        out += String(decoding: buf[0..<n], as: UTF8.self)
+    }
+    return out.trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+func machineDescription() -> String {
+    let cpu = shell("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").trimmingCharacters(in: .whitespaces)
+    return "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(cpu), \(ProcessInfo.processInfo.physicalMemory >> 30) GiB"
+}
+
+/// Wall-clock seconds of `body`.
+func measure(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.isEmpty ? .nan : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
+}
+
+/// A scratch directory for one benchmark run, removed afterwards.
+func scratchDirectory(_ name: String) -> String {
+    let base = ProcessInfo.processInfo.environment["BERYL_BENCH_SCRATCH"] ?? "/tmp"
+    let path = "\(base)/beryl-bench-\(name)-\(getpid())"
+    try? FileManager.default.removeItem(atPath: path)
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// Resident set size in bytes, from /proc/self/statm.
+func residentBytes() -> Double {
+    let fields = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8))?.split(separator: " ") ?? []
+    guard fields.count > 1, let pages = Double(fields[1]) else { return .nan }
+    return pages * 4096
+}
