@@ -45,8 +45,12 @@ let package = Package(
             path: "Benchmarks/beryl-bench"
         ),
 
+        // MARK: Fuzzing (`make fuzz` builds these with --sanitize fuzzer,address)
+        .target(name: "FuzzHarness", dependencies: ["Changelog"], path: "Fuzz/FuzzHarness"),
+        .executableTarget(name: "FuzzScanner", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzScanner"),
+
         // MARK: Tests
-        .testTarget(name: "ChangelogTests", dependencies: ["Changelog"]),
+        .testTarget(name: "ChangelogTests", dependencies: ["Changelog", "FuzzHarness"]),
         .testTarget(name: "NamespaceTests", dependencies: ["Namespace", "Changelog"]),
     ]
 )

@@ -35,6 +35,9 @@ public struct ScanSummary: Sendable {
     public var records: Int
     public var damagedSpans: [DamagedSpan]
     public var tornTail: TornTail?
+    /// Payload bytes of LZ4 frames visited, before and after compression.
+    public var compressedRawBytes: UInt64 = 0
+    public var compressedStoredBytes: UInt64 = 0
     /// Zero bytes after the last record: space the writer preallocated and has not used yet.
     public var trailingZeroBytes: UInt64 = 0
     /// True when the visitor asked to stop; `end` is then the offset after that record's frame.
@@ -133,6 +136,8 @@ struct LogScan {
             return (nil, !visit(v))
         }
         let rawCount = Int(h.rawLength)
+        summary.compressedRawBytes += UInt64(rawCount)
+        summary.compressedStoredBytes += UInt64(h.storedLength)
         if decompressed.count < rawCount { decompressed = [UInt8](repeating: 0, count: rawCount) }
         var buffer = decompressed
         decompressed = []
@@ -164,5 +169,16 @@ struct LogScan {
         }
         summary.records += count
         return (nil, result.stopped)
+    }
+}
+
+/// Scans frames held in memory (a received replication chunk, a fuzz input) with the same rules
+/// as a log on disk. `bytes` starts at file offset `base`.
+public enum BufferScanner {
+    public static func scan(_ bytes: UnsafeRawBufferPointer, identity: LogIdentity, after lastSequence: SequenceNumber,
+                            policy: DamagePolicy = .strict, path: String = "<buffer>",
+                            _ visit: (RecordView) -> Bool) throws(ChangelogError) -> ScanSummary {
+        var scan = LogScan(path: path, bytes: bytes, identity: identity, policy: policy)
+        return try scan.run(from: 0, after: lastSequence, visit)
     }
 }

@@ -1,0 +1,57 @@
+# Beryl: build, test, run and benchmark on a fresh Debian machine.
+# `make test` installs the Debian packages it needs (as root, or through sudo) and runs every test.
+
+SWIFT        ?= swift
+DATA         ?= ./var
+DEBIAN_DEPS  := liblz4-dev libxxhash-dev zlib1g-dev pkg-config
+SUDO         := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: all deps build release test run bench bench-quick clean fuzz
+
+all: build
+
+# Install the Debian packages that are missing (apt-get update only when something is).
+deps:
+	@missing=""; for p in $(DEBIAN_DEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# Every test (Swift Testing). The crash tests spawn the `beryl` executable, so build it first.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+# The main job: write, reopen and verify a changelog under $(DATA).
+run: deps
+	$(SWIFT) build -c release --product beryl
+	.build/release/beryl demo --data $(DATA)
+
+# Benchmarks (release build); results land in Benchmarks/results/<suite>.json.
+bench: deps
+	$(SWIFT) build -c release --product beryl-bench
+	.build/release/beryl-bench core
+
+bench-quick: deps
+	$(SWIFT) build -c release --product beryl-bench
+	.build/release/beryl-bench core --quick
+
+clean:
+	rm -rf .build $(DATA)
+
+# Fuzz each target for FUZZ_SECONDS (default 60) with libFuzzer + ASan, from the seed corpus.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := FuzzScanner
+fuzz: deps
+	@for t in $(FUZZ_TARGETS); do \
+	  $(SWIFT) build -c debug --scratch-path .build-fuzz --product $$t --sanitize fuzzer --sanitize address -Xswiftc -use-ld=lld || exit 1; \
+	  corpus=Fuzz/corpus/$$(echo $$t | sed 's/^Fuzz//' | tr 'A-Z' 'a-z'); mkdir -p $$corpus.work; \
+	  SWIFT_BACKTRACE=enable=no .build-fuzz/debug/$$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=Fuzz/ $$corpus.work $$corpus || exit 1; \
+	done

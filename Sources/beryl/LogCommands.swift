@@ -1,0 +1,111 @@
+import ArgumentParser
+import Changelog
+import Glibc
+
+struct LogVerify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check every record's checksum and framing; list every finding. Exit 0 only when clean.")
+    @Argument(help: "The changelog file.") var file: String
+
+    func run() throws {
+        let report = Verifier.verify(path: file)
+        if let h = report.header {
+            print("header: version \(h.version), content \(h.contentKind), flags 0x\(String(h.flags.rawValue, radix: 16)), identity \(h.identity)")
+        }
+        print("records: \(report.records)  bytes: \(report.bytes)  last sequence: \(report.lastSequence)")
+        if report.trailingZeroBytes > 0 { print("preallocated zero bytes after the last record: \(report.trailingZeroBytes)") }
+        for f in report.findings { print("finding: \(f)") }
+        print(report.isClean ? "clean" : "\(report.findings.count) finding(s)")
+        if !report.isClean { throw ExitCode(1) }
+    }
+}
+
+struct LogDump: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dump",
+        abstract: "Print one line per record: offset, sequence, type, id, size.")
+    @Argument(help: "The changelog file.") var file: String
+    @Flag(help: "One JSON object per line.") var json = false
+    @Option(help: "Start at this byte offset (a record boundary; decimal or 0x hex).") var from: String?
+    @Option(help: "Print at most this many records.") var limit: Int?
+
+    func run() throws {
+        let log = try Changelog.open(at: file, configuration: .readOnly)
+        var start = LogOffset(RecordFormat.firstRecordOffset)
+        if let from {
+            guard let v = from.hasPrefix("0x") ? UInt64(from.dropFirst(2), radix: 16) : UInt64(from) else {
+                throw ValidationError("--from must be a decimal or 0x-prefixed hex offset")
+            }
+            start = LogOffset(v)
+        }
+        var printed = 0
+        try log.scan(from: start) { r in
+            if let limit, printed >= limit { return false }
+            let id = r.id.map(String.init) ?? "-"
+            if json {
+                print("{\"offset\": \(r.position.offset.rawValue), \"slot\": \(r.position.slot), \"sequence\": \(r.sequence), \"type\": \"\(r.type)\", \"id\": \(r.id.map(String.init) ?? "null"), \"size\": \(r.payload.count)}")
+            } else {
+                print("\(r.position)\tseq=\(r.sequence)\t\(r.type)\tid=\(id)\tsize=\(r.payload.count)")
+            }
+            printed += 1
+            return true
+        }
+    }
+}
+
+struct LogStats: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Records by type, live and dead records and bytes, LZ4 savings, and the projected compaction ratio.")
+    @Argument(help: "The changelog file.") var file: String
+
+    func run() throws {
+        let log = try Changelog.open(at: file, configuration: .readOnly)
+        let s = try LogStatistics.compute(log)
+        print("content kind:              \(log.contentKind)")
+        print("records:                   \(s.records)")
+        for (type, n) in s.recordsByType.sorted(by: { $0.key < $1.key }) { print("  \(type):".padding(27) + "\(n)") }
+        print("live records:              \(s.liveRecords)  (\(s.liveBytes) bytes)")
+        print("dead records:              \(s.deadRecords)  (\(s.deadBytes) bytes)")
+        print("log size:                  \(s.totalBytes) bytes")
+        if s.compressedRawBytes > 0 {
+            print("LZ4 payload:               \(s.compressedRawBytes) -> \(s.compressedStoredBytes) bytes (saved \(s.compressedRawBytes - s.compressedStoredBytes))")
+        }
+        print("projected compacted size:  \(s.projectedCompactedBytes) bytes")
+        print("projected compaction ratio: " + String(format1: s.projectedRatio) + ":1")
+    }
+}
+
+/// Appends records one by one and prints each acknowledged sequence number on its own line,
+/// flushed, so a parent process can kill this one at any moment and check what survived.
+struct LogWorkload: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "workload", abstract: "Append records and report each acknowledgement (for crash tests).",
+        shouldDisplay: false)
+    @Argument var file: String
+    @Option var durability: String = "always"
+    @Option var count: Int = 1_000_000
+
+    func run() throws {
+        guard let d = Durability(rawValue: durability) else { throw ValidationError("unknown durability \(durability)") }
+        let log = try Changelog.open(at: file, configuration: .init(durability: d))
+        var next = log.lastSequence.rawValue
+        for _ in 0..<count {
+            next += 1
+            var p = withUnsafeBytes(of: next.littleEndian) { Array($0) }
+            p += [UInt8](repeating: UInt8(truncatingIfNeeded: next), count: Int(next % 300))
+            let r = try log.append(.update, payload: p)
+            print(r.sequence.rawValue)
+            fflush(nil)
+        }
+    }
+}
+
+extension String {
+    init(format1 v: Double) {
+        let tenths = Int((v * 10).rounded())
+        self = "\(tenths / 10).\(tenths % 10)"
+    }
+    func padding(_ n: Int) -> String { count >= n ? self : self + String(repeating: " ", count: n - count) }
+}
