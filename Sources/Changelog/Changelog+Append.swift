@@ -131,7 +131,7 @@ extension Changelog {
     /// Sets or clears header flags, rewriting the header in place (64 bytes, one sector) and syncing.
     public func setFlags(_ flags: LogFlags) throws(ChangelogError) {
         try lock.withLock { () throws(ChangelogError) in
-            guard !isReadOnly else { throw ChangelogError(.readOnly, path: path) }
+            guard configurationState.access != .readOnly else { throw ChangelogError(.readOnly, path: pathState) }
             var h = headerState
             h.flags = flags
             try file.write(h.encoded(), at: 0)
@@ -170,14 +170,14 @@ extension Changelog {
     /// back to the old end; if that fails too, the log is poisoned.
     func writeFrames(_ build: (inout [UInt8], UInt64, SequenceNumber) -> [AppendResult]) throws(ChangelogError) -> ([AppendResult], UInt64) {
         try lock.withLock { () throws(ChangelogError) -> ([AppendResult], UInt64) in
-            if isClosed { throw ChangelogError(.closed, path: path) }
-            if isReadOnly { throw ChangelogError(.readOnly, path: path) }
-            if let poison { throw ChangelogError(.poisoned, path: path, errno: poison.errno, detail: poison.description) }
+            if isClosed { throw ChangelogError(.closed, path: pathState) }
+            if configurationState.access == .readOnly { throw ChangelogError(.readOnly, path: pathState) }
+            if let poison { throw ChangelogError(.poisoned, path: pathState, errno: poison.errno, detail: poison.description) }
             scratch.removeAll(keepingCapacity: true)
             let results = build(&scratch, endOffset, lastSequenceState.next)
             let newEnd = endOffset + UInt64(scratch.count)
             guard newEnd <= LogPosition.maximumOffset else {
-                throw ChangelogError(.io, path: path, offset: LogOffset(endOffset), errno: 27, detail: "log exceeds 256 TiB")
+                throw ChangelogError(.io, path: pathState, offset: LogOffset(endOffset), errno: 27, detail: "log exceeds 256 TiB")
             }
             if newEnd > capacity { try grow(toFit: newEnd) }
             try store(scratch, at: endOffset)
@@ -210,7 +210,7 @@ extension Changelog {
     private func store(_ bytes: [UInt8], at offset: UInt64) throws(ChangelogError) {
         #if DEBUG
         // Debug builds simulate a failed or partial write here, as pwrite would report it.
-        if let fault = FaultInjection.fault(.write, path: path) {
+        if let fault = FaultInjection.fault(.write, path: pathState) {
             var copied = 0
             if case .short(let n) = fault {
                 copied = min(n, bytes.count)
@@ -218,7 +218,7 @@ extension Changelog {
             }
             let e: Int32
             if case .error(let code) = fault { e = code } else { e = 28 }
-            throw ChangelogError(.io, path: path, offset: LogOffset(offset + UInt64(copied)), errno: e, detail: "injected write fault")
+            throw ChangelogError(.io, path: pathState, offset: LogOffset(offset + UInt64(copied)), errno: e, detail: "injected write fault")
         }
         #endif
         bytes.withUnsafeBytes { region!.store($0, at: Int(offset)) }
@@ -246,7 +246,7 @@ extension Changelog {
         lock.lock()
         defer { lock.unlock() }
         while syncedEnd < end {
-            if let poison { throw ChangelogError(.poisoned, path: path, errno: poison.errno, detail: poison.description) }
+            if let poison { throw ChangelogError(.poisoned, path: pathState, errno: poison.errno, detail: poison.description) }
             if syncing {
                 lock.wait()
                 continue

@@ -9,8 +9,11 @@ import Glibc
 /// makes later appends fail with `.closed`.
 public final class Changelog: @unchecked Sendable {
     // @unchecked: all mutable state below is guarded by `lock`.
-    public let path: String
-    public let configuration: ChangelogConfiguration
+    /// The file's current path (changes when compaction renames a finished copy into place).
+    public var path: String { lock.withLock { pathState } }
+    public var configuration: ChangelogConfiguration { lock.withLock { configurationState } }
+    var pathState: String
+    var configurationState: ChangelogConfiguration
     let file: SystemFile
     let lock = ConditionLock()
 
@@ -36,8 +39,8 @@ public final class Changelog: @unchecked Sendable {
     init(path: String, configuration: ChangelogConfiguration, file: SystemFile, header: FileHeader,
          end: UInt64, capacity: UInt64, lastSequence: SequenceNumber, report: OpenReport, region: MappedRegion?) {
         self.capacity = capacity
-        self.path = path
-        self.configuration = configuration
+        self.pathState = path
+        self.configurationState = configuration
         self.file = file
         self.headerState = header
         self.endOffset = end
@@ -57,13 +60,23 @@ public final class Changelog: @unchecked Sendable {
     public var durableEnd: LogOffset { lock.withLock { LogOffset(syncedEnd) } }
     /// fdatasync/fsync calls issued on this log's file since open.
     public var syncCount: Int { file.syncCount }
-    public var isReadOnly: Bool { configuration.access == .readOnly }
+    public var isReadOnly: Bool { lock.withLock { configurationState.access == .readOnly } }
+
+    /// Changes the durability of later appends.
+    public func setDurability(_ durability: Durability) {
+        lock.withLock { configurationState.durability = durability }
+    }
+
+    /// Records that the file was renamed to `newPath` (by compaction's swap).
+    func renamed(to newPath: String) {
+        lock.withLock { pathState = newPath }
+    }
 
     /// Closes the log: later appends fail with `.closed`. Outstanding scans finish on their lease.
     /// A writer trims its preallocated space back to the end of the last record.
     public func close() {
         lock.withLock {
-            if !isClosed && !isReadOnly {
+            if !isClosed && configurationState.access != .readOnly {
                 if poison == nil && capacity > endOffset, (try? file.truncate(to: endOffset)) != nil { capacity = endOffset }
                 file.unlock()
             }

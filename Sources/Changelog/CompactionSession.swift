@@ -1,0 +1,168 @@
+/// One online compaction of a live log, in phases the caller drives under its own locks:
+///
+/// ```
+/// caller (namespace)            session                              appenders
+/// read lock:  prepare ───────▶  note end E0, snapshot live positions
+/// no lock:    copy ──────────▶  live records < E0 → <log>.oc          keep appending to the log
+/// no lock:    catchUp ×k ────▶  records in [E_i, E_i+1) → .oc          keep appending
+/// write lock: commit ────────▶  last small remainder → .oc, stamp,     blocked (briefly)
+///                               fsync, rename log → <log>.<time>,
+///                               rename .oc → log, fsync directory
+///             (caller remaps its index with `remap`)
+/// ```
+/// Each `catchUp` copies what was appended since the previous one, so the remainder the commit
+/// copies under the write lock is what arrived during the last catch-up, not since prepare: the
+/// hold time depends on the write rate over one short catch-up, not on log size.
+/// Not thread-safe: one caller drives a session.
+public final class CompactionSession {
+    public let source: Changelog
+    public let livePath: String
+    public let outputPath: String
+    let output: Changelog
+    let snapshot: [LogPosition]
+    let prepareEnd: LogOffset
+    var copiedThrough: LogOffset
+    var copier: BlockCopier
+    let policy: DamagePolicy
+    public private(set) var figures = CompactionFigures()
+    private var finished = false
+
+    /// Prepare: call with the owner's read lock held, passing the positions of every live record.
+    /// Removes a leftover `<log>.oc` and creates a fresh one.
+    public init(source: Changelog, livePositions: [LogPosition], policy: DamagePolicy = .strict) throws(ChangelogError) {
+        self.source = source
+        self.livePath = source.path
+        self.outputPath = livePath + ".oc"
+        self.policy = policy
+        self.prepareEnd = source.end
+        self.copiedThrough = prepareEnd
+        self.snapshot = livePositions.sorted()
+        try FileSystem.remove(outputPath)
+        output = try Compactor.createOutput(for: source, at: outputPath)
+        copier = BlockCopier(output: output)
+        figures.oldBytes = prepareEnd.rawValue
+        figures.recordsKept = snapshot.count
+    }
+
+    /// Copy: no lock needed. Copies the snapshot's records in offset order.
+    public func copy() throws(ChangelogError) {
+        do throws(ChangelogError) {
+            try Compactor.copyRecords(at: snapshot, from: source, policy: policy, into: &copier)
+            try copier.flush()
+        } catch {
+            abort()
+            throw error
+        }
+    }
+
+    /// Catch up: no lock needed. Copies every record appended since the last copy (updates,
+    /// deletes, anything), and returns how many bytes of the source that covered.
+    @discardableResult
+    public func catchUp() throws(ChangelogError) -> UInt64 {
+        let from = copiedThrough
+        var failure: ChangelogError? = nil
+        do throws(ChangelogError) {
+            let summary = try source.scan(from: from, policy: policy) { r in
+                do throws(ChangelogError) { try copier.add(r) } catch {
+                    failure = error
+                    return false
+                }
+                return true
+            }
+            if let failure { throw failure }
+            figures.skippedSpans += summary.damagedSpans
+            try copier.flush()
+            copiedThrough = summary.end
+        } catch {
+            abort()
+            throw error
+        }
+        return copiedThrough.rawValue - from.rawValue
+    }
+
+    /// What the commit did: the new live log and where each old position went.
+    public struct Commit {
+        public var log: Changelog
+        public var archivePath: String
+        public var figures: CompactionFigures
+        /// Maps an old packed position to the new one, for every record copied.
+        public var remap: [UInt64: UInt64]
+        public func newPosition(for old: LogPosition) -> LogPosition? {
+            remap[old.packed].map { LogPosition(packed: $0) }
+        }
+    }
+
+    /// Commit: call with the owner's write lock held (no appends may happen). Copies the last
+    /// remainder, appends the stamp, makes the copy durable and swaps it into place. The source
+    /// log is closed; the returned log takes its place with the source's configuration.
+    public func commit(keepArchives: Int = 2) throws(ChangelogError) -> Commit {
+        do throws(ChangelogError) {
+            try catchUp()
+            try output.appendCompactionStamp()
+            try output.sync()
+            try FileSystem.syncDirectory(FileSystem.directory(of: outputPath))
+        } catch {
+            abort()
+            throw error
+        }
+        // The swap. From here on the copy is complete and durable; a crash between the two
+        // renames is resolved at boot by `Compactor.recoverInterruptedSwap`.
+        let archive = "\(livePath).\(FileSystem.unixTime())"
+        try FileSystem.rename(livePath, to: archive)
+        do throws(ChangelogError) {
+            try FileSystem.rename(outputPath, to: livePath)
+        } catch {
+            try? FileSystem.rename(archive, to: livePath)
+            abort()
+            throw error
+        }
+        output.renamed(to: livePath)
+        output.setDurability(source.configuration.durability)
+        try? FileSystem.syncDirectory(FileSystem.directory(of: livePath))
+        source.renamed(to: archive)
+        source.close()
+        finished = true
+        Compactor.pruneArchives(of: livePath, keep: keepArchives)
+        figures.recordsWritten = copier.written
+        figures.newBytes = output.end.rawValue
+        return Commit(log: output, archivePath: archive, figures: figures, remap: copier.remap)
+    }
+
+    /// Abandons the session: closes and removes `<log>.oc`; the live log is untouched.
+    public func abort() {
+        guard !finished else { return }
+        finished = true
+        output.close()
+        try? FileSystem.remove(outputPath)
+    }
+}
+
+extension Compactor {
+    /// Deletes the oldest `<log>.<unix time>` archives beyond `keep`.
+    public static func pruneArchives(of livePath: String, keep: Int) {
+        let dir = FileSystem.directory(of: livePath)
+        let base = String(livePath.split(separator: "/").last ?? "")
+        let archives = FileSystem.list(dir).compactMap { name -> (Int, String)? in
+            guard name.hasPrefix(base + "."), let t = Int(name.dropFirst(base.count + 1)) else { return nil }
+            return (t, name)
+        }.sorted { $0.0 < $1.0 }
+        for (_, name) in archives.dropLast(max(0, keep)) { try? FileSystem.remove(dir + "/" + name) }
+    }
+
+    /// Resolves what a crash during compaction left: a leftover `<log>.oc` beside a live log is
+    /// an unfinished copy and is removed; a `<log>.oc` without a live log means the crash fell
+    /// between the two renames of the swap (the copy was complete and synced), so it is renamed
+    /// into place. Returns what it did, for the boot report.
+    @discardableResult
+    public static func recoverInterruptedSwap(livePath: String) throws(ChangelogError) -> String? {
+        let oc = livePath + ".oc"
+        guard FileSystem.exists(oc) else { return nil }
+        if FileSystem.exists(livePath) {
+            try FileSystem.remove(oc)
+            return "removed unfinished compaction output \(oc)"
+        }
+        try FileSystem.rename(oc, to: livePath)
+        try FileSystem.syncDirectory(FileSystem.directory(of: livePath))
+        return "completed interrupted compaction swap: \(oc) -> \(livePath)"
+    }
+}

@@ -1,0 +1,133 @@
+/// Rewrites a log down to its live records.
+///
+/// The engine behind both offline compaction (`beryl log compact IN OUT`) and the online phases
+/// (`CompactionSession`). Live records are copied in old-offset order (sequential reads of the
+/// mapping), packed into LZ4 blocks of about 64 KiB, keeping their sequence numbers; the new log
+/// has a fresh identity, the old one's as predecessor, and the `compacted` flag, and ends with a
+/// compaction stamp.
+
+/// Figures of one compaction, in the legacy `eos-log-compact` vocabulary.
+public struct CompactionFigures: Sendable {
+    public var recordsTotal = 0
+    public var recordsUpdated = 0
+    public var recordsDeleted = 0
+    public var recordsKept = 0
+    public var recordsWritten = 0
+    public var oldBytes: UInt64 = 0
+    public var newBytes: UInt64 = 0
+    public var skippedSpans: [DamagedSpan] = []
+    /// Old size / new size.
+    public var ratio: Double { newBytes == 0 ? 0 : Double(oldBytes) / Double(newBytes) }
+}
+
+/// Writes records into a new log in blocks, remembering where each old position went.
+struct BlockCopier {
+    let output: Changelog
+    var pending: [PendingRecord] = []
+    var pendingOld: [LogPosition] = []
+    var pendingBytes = 0
+    var remap: [UInt64: UInt64] = [:]
+    var written = 0
+    static let blockBytes = 64 << 10
+
+    init(output: Changelog) { self.output = output }
+
+    mutating func add(_ r: RecordView) throws(ChangelogError) {
+        pending.append(PendingRecord(r.type, payload: r.copyPayload()))
+        pendingOld.append(r.position)
+        pendingBytes += r.payload.count + BlockLayout.entryHeaderSize
+        if pendingBytes >= Self.blockBytes || pending.count >= BlockLayout.maximumEntries { try flush() }
+    }
+
+    mutating func flush() throws(ChangelogError) {
+        guard !pending.isEmpty else { return }
+        let results = try output.append(batch: pending, packing: pending.count == 1 ? .frames : .compressedBlock)
+        for (old, new) in zip(pendingOld, results) { remap[old.packed] = new.position.packed }
+        written += pending.count
+        pending.removeAll(keepingCapacity: true)
+        pendingOld.removeAll(keepingCapacity: true)
+        pendingBytes = 0
+    }
+}
+
+public enum Compactor {
+    /// Offline compaction of `inputPath` (opened read-only; nobody may be appending to it) into a
+    /// new file `outputPath` (refused if it exists). Sequence numbers are kept.
+    public static func compact(inputPath: String, outputPath: String,
+                               policy: DamagePolicy = .strict) throws(ChangelogError) -> CompactionFigures {
+        var config = ChangelogConfiguration.readOnly
+        config.damagePolicy = policy
+        let input = try Changelog.open(at: inputPath, configuration: config)
+        var figures = CompactionFigures()
+        var live = OffsetIndex()
+        let summary = try input.scan(policy: policy) { r in
+            figures.recordsTotal += 1
+            switch r.type {
+            case .update: figures.recordsUpdated += 1
+            case .delete: figures.recordsDeleted += 1
+            default: break
+            }
+            live.apply(r)
+            return true
+        }
+        figures.skippedSpans = summary.damagedSpans
+        var positions: [LogPosition] = []
+        positions.reserveCapacity(live.count)
+        live.forEach { _, e in positions.append(e.position) }
+        positions.sort()
+        figures.recordsKept = positions.count
+        let output = try createOutput(for: input, at: outputPath)
+        do throws(ChangelogError) {
+            var copier = BlockCopier(output: output)
+            try copyRecords(at: positions, from: input, policy: policy, into: &copier)
+            try copier.flush()
+            try output.appendCompactionStamp()
+            try output.sync()
+            figures.recordsWritten = copier.written
+            output.close()
+        } catch {
+            output.close()
+            try? FileSystem.remove(outputPath)
+            throw error
+        }
+        figures.oldBytes = input.end.rawValue
+        figures.newBytes = FileSystem.size(outputPath) ?? 0
+        return figures
+    }
+
+    /// A new log for the compacted copy of `input`: same content kind, a fresh identity with the
+    /// old one as predecessor, flagged compacted, durability `none` (the caller syncs once).
+    static func createOutput(for input: Changelog, at path: String) throws(ChangelogError) -> Changelog {
+        let h = input.header
+        var header = FileHeader(contentKind: h.contentKind, flags: h.flags.union(.compacted), baseSequence: h.baseSequence,
+                                createdNanoseconds: Changelog.nowNanoseconds(), predecessor: h.identity.rawValue)
+        header.identity = .random()
+        if FileSystem.exists(path) { throw ChangelogError(.alreadyExists, path: path) }
+        try Changelog.create(at: path, header: header)
+        return try Changelog.open(at: path, configuration: .init(creation: .openExisting, contentKind: h.contentKind, durability: .none))
+    }
+
+    /// Copies the records at `positions` (sorted) from `input` in one sequential pass.
+    static func copyRecords(at positions: [LogPosition], from input: Changelog, policy: DamagePolicy,
+                            into copier: inout BlockCopier) throws(ChangelogError) {
+        guard let first = positions.first else { return }
+        var next = 0
+        var failure: ChangelogError? = nil
+        try input.scan(from: first.offset, policy: policy) { r in
+            guard next < positions.count else { return false }
+            if r.position == positions[next] {
+                do throws(ChangelogError) { try copier.add(r) } catch {
+                    failure = error
+                    return false
+                }
+                next += 1
+            }
+            return next < positions.count
+        }
+        if let failure { throw failure }
+        if next < positions.count {
+            throw ChangelogError(.noRecord, path: input.path, offset: positions[next].offset, detail: "live record vanished during compaction")
+        }
+    }
+}
+
