@@ -68,8 +68,10 @@ public struct LogStatistics: Sendable {
     public static func compute(_ log: Changelog) throws(ChangelogError) -> LogStatistics {
         var s = LogStatistics()
         var live: [UInt64: UInt64] = [:]   // id -> bytes of its latest update
+        var index = OffsetIndex()
         let summary = try log.scan { r in
             s.records += 1
+            index.apply(r)
             s.recordsByType[r.type.description, default: 0] += 1
             let bytes = UInt64(r.storedBytes)
             switch r.type {
@@ -93,7 +95,38 @@ public struct LogStatistics: Sendable {
         s.deadBytes = s.totalBytes > s.liveBytes + UInt64(RecordFormat.fileHeaderSize) ? s.totalBytes - s.liveBytes - UInt64(RecordFormat.fileHeaderSize) : 0
         s.compressedRawBytes = summary.compressedRawBytes
         s.compressedStoredBytes = summary.compressedStoredBytes
-        s.projectedCompactedBytes = UInt64(RecordFormat.fileHeaderSize) + s.liveBytes + UInt64(RecordFormat.frameHeaderSize)
+        var positions: [LogPosition] = []
+        index.forEach { _, e in positions.append(e.position) }
+        s.projectedCompactedBytes = try projectedSize(of: positions.sorted(), in: log)
         return s
+    }
+
+    /// The size compaction would write for these live records: they are packed into 64 KiB
+    /// blocks and LZ4-compressed exactly as the compactor does, but only counted.
+    static func projectedSize(of positions: [LogPosition], in log: Changelog) throws(ChangelogError) -> UInt64 {
+        var total = UInt64(RecordFormat.fileHeaderSize) + UInt64(RecordFormat.frameHeaderSize) // header + stamp
+        var block: [(type: RecordType, payload: [UInt8], sequence: SequenceNumber)] = []
+        var blockBytes = 0
+        func flush() {
+            guard !block.isEmpty else { return }
+            let raw = BlockLayout.encode(block)
+            let stored = raw.withUnsafeBytes { LZ4.compress($0)?.count } ?? raw.count
+            total += UInt64(RecordFormat.frameHeaderSize + RecordFormat.padded(stored))
+            block.removeAll(keepingCapacity: true)
+            blockBytes = 0
+        }
+        guard let first = positions.first else { return total }
+        var next = 0
+        try log.scan(from: first.offset) { r in
+            if next < positions.count && r.position == positions[next] {
+                block.append((r.type, r.copyPayload(), r.sequence))
+                blockBytes += r.payload.count + BlockLayout.entryHeaderSize
+                if blockBytes >= BlockCopier.blockBytes || block.count >= BlockLayout.maximumEntries { flush() }
+                next += 1
+            }
+            return next < positions.count
+        }
+        flush()
+        return total
     }
 }
