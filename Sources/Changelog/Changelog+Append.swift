@@ -2,6 +2,8 @@
 public struct PendingRecord: Sendable {
     public var type: RecordType
     public var payload: [UInt8]
+    /// Set by compaction to keep a copied record's sequence number (must exceed the log's last).
+    var sequence: SequenceNumber? = nil
     public init(_ type: RecordType, payload: [UInt8]) {
         self.type = type
         self.payload = payload
@@ -65,6 +67,10 @@ extension Changelog {
                 results.reserveCapacity(records.count)
                 var seq = first
                 for r in records {
+                    if let kept = r.sequence {
+                        precondition(kept >= seq, "kept sequence numbers must increase")
+                        seq = kept
+                    }
                     let start = r.payload.withUnsafeBytes { p in
                         Self.encodeFrame(into: &buffer, at: offset, type: r.type, flags: [], stored: p, rawLength: p.count,
                                          sequence: seq, identity: headerState.identity)
@@ -91,6 +97,10 @@ extension Changelog {
             var seq = first
             var entries: [(type: RecordType, payload: [UInt8], sequence: SequenceNumber)] = []
             for r in records {
+                if let kept = r.sequence {
+                    precondition(kept >= seq, "kept sequence numbers must increase")
+                    seq = kept
+                }
                 entries.append((r.type, r.payload, seq))
                 seq = seq.next
             }

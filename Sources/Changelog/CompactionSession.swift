@@ -2,13 +2,14 @@
 ///
 /// ```
 /// caller (namespace)            session                              appenders
-/// read lock:  prepare ───────▶  note end E0, snapshot live positions
-/// no lock:    copy ──────────▶  live records < E0 → <log>.oc          keep appending to the log
+/// lock:       prepare ───────▶  note the end E0 (constant time)
+/// no lock:    copy ──────────▶  scan [64, E0) for the live set, copy   keep appending to the log
+///                               live records < E0 → <log>.oc
 /// no lock:    catchUp ×k ────▶  records in [E_i, E_i+1) → .oc          keep appending
 /// write lock: commit ────────▶  last small remainder → .oc, stamp,     blocked (briefly)
 ///                               fsync, rename log → <log>.<time>,
 ///                               rename .oc → log, fsync directory
-///             (caller remaps its index with `remap`)
+///             (caller swaps in `Commit.index`, the new log's offset index)
 /// ```
 /// Each `catchUp` copies what was appended since the previous one, so the remainder the commit
 /// copies under the write lock is what arrived during the last catch-up, not since prepare: the
@@ -19,7 +20,7 @@ public final class CompactionSession {
     public let livePath: String
     public let outputPath: String
     let output: Changelog
-    let snapshot: [LogPosition]
+    var snapshot: [LogPosition]?
     let prepareEnd: LogOffset
     var copiedThrough: LogOffset
     var copier: BlockCopier
@@ -27,32 +28,53 @@ public final class CompactionSession {
     public private(set) var figures = CompactionFigures()
     private var finished = false
 
-    /// Prepare: call with the owner's read lock held, passing the positions of every live record.
-    /// Removes a leftover `<log>.oc` and creates a fresh one.
-    public init(source: Changelog, livePositions: [LogPosition], policy: DamagePolicy = .strict) throws(ChangelogError) {
+    /// Prepare: call with the owner's lock held (it only notes the log's end). `livePositions`
+    /// may pass the live set if the owner has it; otherwise `copy` computes it from the log up to
+    /// the noted end. Removes a leftover `<log>.oc` and creates a fresh one.
+    public init(source: Changelog, livePositions: [LogPosition]? = nil, policy: DamagePolicy = .strict) throws(ChangelogError) {
         self.source = source
         self.livePath = source.path
         self.outputPath = livePath + ".oc"
         self.policy = policy
         self.prepareEnd = source.end
         self.copiedThrough = prepareEnd
-        self.snapshot = livePositions.sorted()
+        self.snapshot = livePositions?.sorted()
         try FileSystem.remove(outputPath)
         output = try Compactor.createOutput(for: source, at: outputPath)
         copier = BlockCopier(output: output)
         figures.oldBytes = prepareEnd.rawValue
-        figures.recordsKept = snapshot.count
     }
 
-    /// Copy: no lock needed. Copies the snapshot's records in offset order.
+    /// Copy: no lock needed. Finds the live set as of prepare (unless given) and copies its
+    /// records in offset order.
     public func copy() throws(ChangelogError) {
         do throws(ChangelogError) {
-            try Compactor.copyRecords(at: snapshot, from: source, policy: policy, into: &copier)
+            var live: [LogPosition]
+            if let snapshot { live = snapshot } else { live = try liveSetAtPrepare() }
+            figures.recordsKept = live.count
+            try Compactor.copyRecords(at: live, from: source, policy: policy, into: &copier)
             try copier.flush()
         } catch {
             abort()
             throw error
         }
+    }
+
+    private func liveSetAtPrepare() throws(ChangelogError) -> [LogPosition] {
+        var index = OffsetIndex()
+        let end = prepareEnd
+        var summary = try source.scan(policy: policy) { r in
+            guard r.position.offset < end else { return false }
+            figures.recordsTotal += 1
+            index.apply(r)
+            return true
+        }
+        summary.damagedSpans.removeAll { $0.offset >= end }
+        figures.skippedSpans += summary.damagedSpans
+        var positions: [LogPosition] = []
+        positions.reserveCapacity(index.count)
+        index.forEach { _, e in positions.append(e.position) }
+        return positions.sorted()
     }
 
     /// Catch up: no lock needed. Copies every record appended since the last copy (updates,
@@ -85,11 +107,8 @@ public final class CompactionSession {
         public var log: Changelog
         public var archivePath: String
         public var figures: CompactionFigures
-        /// Maps an old packed position to the new one, for every record copied.
-        public var remap: [UInt64: UInt64]
-        public func newPosition(for old: LogPosition) -> LogPosition? {
-            remap[old.packed].map { LogPosition(packed: $0) }
-        }
+        /// The new log's offset index (every id live at commit, at its new position).
+        public var index: OffsetIndex
     }
 
     /// Commit: call with the owner's write lock held (no appends may happen). Copies the last
@@ -125,7 +144,7 @@ public final class CompactionSession {
         Compactor.pruneArchives(of: livePath, keep: keepArchives)
         figures.recordsWritten = copier.written
         figures.newBytes = output.end.rawValue
-        return Commit(log: output, archivePath: archive, figures: figures, remap: copier.remap)
+        return Commit(log: output, archivePath: archive, figures: figures, index: copier.index)
     }
 
     /// Abandons the session: closes and removes `<log>.oc`; the live log is untouched.

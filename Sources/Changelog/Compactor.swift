@@ -24,17 +24,19 @@ public struct CompactionFigures: Sendable {
 struct BlockCopier {
     let output: Changelog
     var pending: [PendingRecord] = []
-    var pendingOld: [LogPosition] = []
     var pendingBytes = 0
-    var remap: [UInt64: UInt64] = [:]
+    /// Index of the new log, kept up to date record by record (updates and deletes), so the
+    /// owner can swap it in at commit without walking its own index under the write lock.
+    var index = OffsetIndex()
     var written = 0
     static let blockBytes = 64 << 10
 
     init(output: Changelog) { self.output = output }
 
     mutating func add(_ r: RecordView) throws(ChangelogError) {
-        pending.append(PendingRecord(r.type, payload: r.copyPayload()))
-        pendingOld.append(r.position)
+        var record = PendingRecord(r.type, payload: r.copyPayload())
+        record.sequence = r.sequence
+        pending.append(record)
         pendingBytes += r.payload.count + BlockLayout.entryHeaderSize
         if pendingBytes >= Self.blockBytes || pending.count >= BlockLayout.maximumEntries { try flush() }
     }
@@ -42,10 +44,16 @@ struct BlockCopier {
     mutating func flush() throws(ChangelogError) {
         guard !pending.isEmpty else { return }
         let results = try output.append(batch: pending, packing: pending.count == 1 ? .frames : .compressedBlock)
-        for (old, new) in zip(pendingOld, results) { remap[old.packed] = new.position.packed }
+        for (record, new) in zip(pending, results) where record.payload.count >= 8 {
+            let id = record.payload.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+            switch record.type {
+            case .update: index.update(id, at: new.position, sequence: new.sequence)
+            case .delete: index.remove(id)
+            default: break
+            }
+        }
         written += pending.count
         pending.removeAll(keepingCapacity: true)
-        pendingOld.removeAll(keepingCapacity: true)
         pendingBytes = 0
     }
 }
