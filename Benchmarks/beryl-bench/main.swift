@@ -6,7 +6,7 @@ struct BerylBench: ParsableCommand {
         commandName: "beryl-bench",
         abstract: "Beryl benchmarks (build with -c release).",
         discussion: "Each suite prints a table and writes Benchmarks/results/<suite>.json. Set BERYL_BENCH_SCRATCH to choose where scratch logs go (default /tmp).",
-        subcommands: [Core.self])
+        subcommands: [Core.self, Compaction.self])
 
     struct Options: ParsableArguments {
         @Flag(help: "A smaller run that finishes in under 60 s.")
@@ -20,6 +20,15 @@ struct BerylBench: ParsableCommand {
         func run() throws {
             let figures = try CoreSuite(quick: options.quick).run()
             try report(suite: "core", figures: figures)
+        }
+    }
+
+    struct Compaction: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Online compaction of a 20%-live log under a 50,000 records/s writer: lock hold times, throughput, ratio.")
+        @OptionGroup var options: Options
+        func run() throws {
+            try report(suite: "compaction", figures: CompactionSuite(quick: options.quick).run())
         }
     }
 }
