@@ -38,6 +38,9 @@ struct LogRepairCommand: ParsableCommand {
     @Flag(help: "Print nothing on stderr except errors.")
     var quiet = false
 
+    @Flag(help: "Scan and report only; write nothing (NEW_LOG is not created and may exist).")
+    var dryRun = false
+
     func run() throws {
         var progress: ((RepairProgress) -> Void)? = nil
         if !quiet && isatty(2) != 0 && Self.fileSize(brokenLog) > 64 << 20 {
@@ -51,7 +54,9 @@ struct LogRepairCommand: ParsableCommand {
         }
         let report: RepairReport
         do {
-            report = try LogRepair.repair(brokenLog, to: newLog, format: format, progress: progress)
+            report = dryRun
+                ? try LogRepair.verify(brokenLog, format: format, progress: progress)
+                : try LogRepair.repair(brokenLog, to: newLog, format: format, progress: progress)
         } catch {
             Self.printError("Error: \(error)")
             throw ExitCode(2)
