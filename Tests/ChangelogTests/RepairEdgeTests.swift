@@ -1,0 +1,87 @@
+import Changelog
+import Testing
+
+@Suite("Repair edge cases")
+struct RepairEdgeTests {
+    /// Truncated, empty, random and zero-filled inputs: a clear report or a typed error, never a
+    /// crash; with an explicit format, an output is always written.
+    @Test(arguments: ["truncated-eos", "truncated-beryl", "empty", "random", "zeros", "tiny"])
+    func hostileInputs(kind: String) throws {
+        let dir = RepairTestFiles.temporaryDirectory()
+        defer { RepairTestFiles.removeDirectory(dir) }
+        var rng = SeededGenerator(seed: 3)
+        var bytes: [UInt8]
+        switch kind {
+        case "truncated-eos":
+            bytes = try RepairTestFiles.readAll(RepairTestFiles.fixturesDirectory() + "random-10000.mdlog")
+            bytes.removeLast(bytes.count - 300_003)
+        case "truncated-beryl":
+            _ = try NativeRepairTests.makeLog(at: dir + "/n.beryl", count: 1000, rng: &rng)
+            bytes = try RepairTestFiles.readAll(dir + "/n.beryl")
+            bytes.removeLast(bytes.count / 3 + 5)
+        case "empty": bytes = []
+        case "random": bytes = (0..<200_000).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        case "zeros": bytes = [UInt8](repeating: 0, count: 100_000)
+        default: bytes = [0x47, 0x48, 0x43]
+        }
+        let input = dir + "/input"
+        try RepairTestFiles.write(bytes, to: input)
+        for format in FormatSelection.allCases {
+            let output = dir + "/out-\(format.rawValue)"
+            do {
+                let r = try LogRepair.repair(input, to: output, format: format)
+                #expect(r.scanned == r.healthy + r.notFixed)
+                #expect(r.bytesTotal == UInt64(bytes.count))
+                if bytes.count >= 64 { #expect(r.bytesAccepted + r.bytesDiscarded == r.bytesTotal) }
+                #expect(FileSystem.exists(output))
+                if kind == "truncated-eos" && format != .beryl { #expect(r.healthy == 554 && r.notFixed == 1) }
+                if kind == "truncated-beryl" && format != .eos { #expect(r.healthy > 600 && r.notFixed == 1) }
+                // The output is always a clean log of its format.
+                let again = try LogRepair.verify(output, format: format == .automatic ? (r.format == .eos ? .eos : .beryl) : format)
+                #expect(again.notFixed == 0 && again.healthy == r.healthy)
+            } catch {
+                // Only "cannot tell the format" is acceptable, and only under auto.
+                #expect(format == .automatic)
+                #expect(error.code == .notAChangelog)
+                #expect(!FileSystem.exists(output))
+            }
+        }
+    }
+
+    /// An existing output is refused (typed error, exit 2 in the tool) and the input is untouched.
+    @Test func existingOutputIsRefusedAndInputUntouched() throws {
+        let dir = RepairTestFiles.temporaryDirectory()
+        defer { RepairTestFiles.removeDirectory(dir) }
+        let input = try RepairTestFiles.copyFixture("random-10000.broken.mdlog", to: dir)
+        let before = try RepairTestFiles.readAll(input)
+        let mtime = RepairTestFiles.modificationTime(input)
+        try RepairTestFiles.write([1, 2, 3], to: dir + "/exists")
+        #expect {
+            try LogRepair.repair(input, to: dir + "/exists")
+        } throws: { error in
+            (error as? ChangelogError)?.code == .alreadyExists
+        }
+        #expect(try RepairTestFiles.readAll(dir + "/exists") == [1, 2, 3])
+        _ = try LogRepair.repair(input, to: dir + "/fresh")
+        #expect(try RepairTestFiles.readAll(input) == before)
+        let after = RepairTestFiles.modificationTime(input)
+        #expect(after.tv_sec == mtime.tv_sec && after.tv_nsec == mtime.tv_nsec)
+        #expect(throws: ChangelogError.self) { try LogRepair.repair(dir + "/missing", to: dir + "/x") }
+        #expect(!FileSystem.exists(dir + "/x"))
+    }
+
+    @Test func reportTextAndJSON() throws {
+        var r = RepairReport(format: .eos, header: .ok(version: 1, content: 1))
+        r.discardedSpans = [DiscardedSpan(start: 0x17d0, end: 0x1910, reason: .badMagic)]
+        r.scanned = 3
+        #expect(r.headerLine == "Header status: OK (version: 0x1, content: 0x1)")
+        #expect(RepairReport.discardLine(r.discardedSpans[0]) == "error: discarded block from offset [ 17d0 <=> 1910 ] [ len=320 ] ")
+        #expect(r.summaryLines[0] == "Scanned:                3")
+        #expect(r.summaryLines[8] == "Fixed (wrong size):     0")
+        #expect(r.summaryLines[9] == "Elapsed time:           0 m. 00 s.")
+        #expect(RepairReport.readableTime(125.7) == "2 m. 05 s.")
+        r.header = .broken("a \"quoted\"\nline")
+        #expect(r.json.hasPrefix("{\"format\":\"eos\",\"header\":{\"status\":\"broken\",\"message\":\"a \\\"quoted\\\"\\nline\"},\"scanned\":3,"))
+        #expect(r.json.hasSuffix("\"discardedSpans\":[{\"start\":6096,\"end\":6416,\"length\":320,\"reason\":\"bad magic\"}]}"))
+    }
+}
