@@ -242,6 +242,7 @@ extension Changelog {
         case .always:
             do throws(ChangelogError) {
                 try file.syncData()
+                try syncPendingDirectory()
             } catch {
                 lock.withLock { poison = error; lock.broadcast() }
                 throw error
@@ -265,7 +266,10 @@ extension Changelog {
             let target = endOffset
             lock.unlock()
             var failure: ChangelogError? = nil
-            do throws(ChangelogError) { try file.syncData() } catch { failure = error }
+            do throws(ChangelogError) {
+                try file.syncData()
+                try syncPendingDirectory()
+            } catch { failure = error }
             lock.lock()
             syncing = false
             if let failure {

@@ -32,6 +32,9 @@ public final class Changelog: @unchecked Sendable {
     var isClosed = false
     var region: MappedRegion?
     var appendsSinceOpen = 0
+    /// A directory whose fsync must complete before any append counts as durable (set when
+    /// compaction renames this log into place).
+    var pendingDirectorySync: String?
 
     /// What the open scan found (torn tail, salvaged spans).
     public let openReport: OpenReport
@@ -65,6 +68,18 @@ public final class Changelog: @unchecked Sendable {
     /// Changes the durability of later appends.
     public func setDurability(_ durability: Durability) {
         lock.withLock { configurationState.durability = durability }
+    }
+
+    /// Makes later durable acknowledgements wait for an fsync of `directory`.
+    func requireDirectorySync(_ directory: String) {
+        lock.withLock { pendingDirectorySync = directory }
+    }
+
+    /// Runs a pending directory fsync, if any (without holding the log's lock during the call).
+    func syncPendingDirectory() throws(ChangelogError) {
+        guard let dir = lock.withLock({ pendingDirectorySync }) else { return }
+        try FileSystem.syncDirectory(dir)
+        lock.withLock { if pendingDirectorySync == dir { pendingDirectorySync = nil } }
     }
 
     /// Records that the file was renamed to `newPath` (by compaction's swap).

@@ -7,9 +7,12 @@
 ///                               live records < E0 → <log>.oc
 /// no lock:    catchUp ×k ────▶  records in [E_i, E_i+1) → .oc          keep appending
 /// write lock: commit ────────▶  last small remainder → .oc, stamp,     blocked (briefly)
-///                               fsync, rename log → <log>.<time>,
-///                               rename .oc → log, fsync directory
-///             (caller swaps in `Commit.index`, the new log's offset index)
+///                               fdatasync (of that remainder only: copy
+///                               and catch-up sync as they go), rename
+///                               log → <log>.<time>, rename .oc → log,
+///                               fsync directory
+///             (caller swaps in `Commit.log` and `Commit.index`)
+/// no lock:    finish ────────▶  close and unmap the old log, prune archives
 /// ```
 /// Each `catchUp` copies what was appended since the previous one, so the remainder the commit
 /// copies under the write lock is what arrived during the last catch-up, not since prepare: the
@@ -19,11 +22,11 @@ public final class CompactionSession {
     public let source: Changelog
     public let livePath: String
     public let outputPath: String
-    let output: Changelog
+    private var outputLog: Changelog?
     var snapshot: [LogPosition]?
     let prepareEnd: LogOffset
     var copiedThrough: LogOffset
-    var copier: BlockCopier
+    var copier: BlockCopier?
     let policy: DamagePolicy
     public private(set) var figures = CompactionFigures()
     private var finished = false
@@ -39,21 +42,38 @@ public final class CompactionSession {
         self.prepareEnd = source.end
         self.copiedThrough = prepareEnd
         self.snapshot = livePositions?.sorted()
-        try FileSystem.remove(outputPath)
-        output = try Compactor.createOutput(for: source, at: outputPath)
-        copier = BlockCopier(output: output)
         figures.oldBytes = prepareEnd.rawValue
+    }
+
+    private var output: Changelog {
+        get throws(ChangelogError) {
+            guard let outputLog else { throw ChangelogError(.closed, path: outputPath, detail: "compaction copy not started") }
+            return outputLog
+        }
+    }
+
+    private func withCopier<R>(_ body: (inout BlockCopier) throws(ChangelogError) -> R) throws(ChangelogError) -> R {
+        guard var c = copier else { throw ChangelogError(.closed, path: outputPath, detail: "compaction copy not started") }
+        defer { copier = c }
+        return try body(&c)
     }
 
     /// Copy: no lock needed. Finds the live set as of prepare (unless given) and copies its
     /// records in offset order.
     public func copy() throws(ChangelogError) {
         do throws(ChangelogError) {
+            try FileSystem.remove(outputPath)
+            let out = try Compactor.createOutput(for: source, at: outputPath)
+            outputLog = out
+            copier = BlockCopier(output: out)
             var live: [LogPosition]
             if let snapshot { live = snapshot } else { live = try liveSetAtPrepare() }
             figures.recordsKept = live.count
-            try Compactor.copyRecords(at: live, from: source, policy: policy, into: &copier)
-            try copier.flush()
+            try withCopier { (c) throws(ChangelogError) in
+                try Compactor.copyRecords(at: live, from: source, policy: policy, into: &c)
+                try c.flush()
+            }
+            try out.sync()
         } catch {
             abort()
             throw error
@@ -81,19 +101,27 @@ public final class CompactionSession {
     /// deletes, anything), and returns how many bytes of the source that covered.
     @discardableResult
     public func catchUp() throws(ChangelogError) -> UInt64 {
+        try catchUp(syncing: true)
+    }
+
+    private func catchUp(syncing: Bool) throws(ChangelogError) -> UInt64 {
         let from = copiedThrough
         var failure: ChangelogError? = nil
         do throws(ChangelogError) {
-            let summary = try source.scan(from: from, policy: policy) { r in
-                do throws(ChangelogError) { try copier.add(r) } catch {
-                    failure = error
-                    return false
+            let summary = try withCopier { (c) throws(ChangelogError) -> ScanSummary in
+                let summary = try source.scan(from: from, policy: policy) { r in
+                    do throws(ChangelogError) { try c.add(r) } catch {
+                        failure = error
+                        return false
+                    }
+                    return true
                 }
-                return true
+                if let failure { throw failure }
+                try c.flush()
+                return summary
             }
-            if let failure { throw failure }
             figures.skippedSpans += summary.damagedSpans
-            try copier.flush()
+            if syncing { try output.sync() }
             copiedThrough = summary.end
         } catch {
             abort()
@@ -112,14 +140,15 @@ public final class CompactionSession {
     }
 
     /// Commit: call with the owner's write lock held (no appends may happen). Copies the last
-    /// remainder, appends the stamp, makes the copy durable and swaps it into place. The source
-    /// log is closed; the returned log takes its place with the source's configuration.
-    public func commit(keepArchives: Int = 2) throws(ChangelogError) -> Commit {
+    /// remainder, appends the stamp, makes the copy durable and swaps it into place; the returned
+    /// log takes the source's place with its configuration. Call `finish` after releasing the lock.
+    public func commit() throws(ChangelogError) -> Commit {
+        let output: Changelog
         do throws(ChangelogError) {
-            try catchUp()
+            output = try self.output as Changelog
+            _ = try catchUp(syncing: false)
             try output.appendCompactionStamp()
             try output.sync()
-            try FileSystem.syncDirectory(FileSystem.directory(of: outputPath))
         } catch {
             abort()
             throw error
@@ -137,21 +166,33 @@ public final class CompactionSession {
         }
         output.renamed(to: livePath)
         output.setDurability(source.configuration.durability)
-        try? FileSystem.syncDirectory(FileSystem.directory(of: livePath))
+        // The directory fsync that makes the swap durable runs outside the lock: the new log
+        // acknowledges no append as durable before it has completed (see `requireDirectorySync`).
+        output.requireDirectorySync(FileSystem.directory(of: livePath))
         source.renamed(to: archive)
-        source.close()
         finished = true
-        Compactor.pruneArchives(of: livePath, keep: keepArchives)
-        figures.recordsWritten = copier.written
+        figures.recordsWritten = copier?.written ?? 0
         figures.newBytes = output.end.rawValue
-        return Commit(log: output, archivePath: archive, figures: figures, index: copier.index)
+        let index = copier?.index ?? OffsetIndex()
+        copier = nil
+        return Commit(log: output, archivePath: archive, figures: figures, index: index)
+    }
+
+    /// After a commit, with no lock held: closes (and so unmaps) the old log, which can take
+    /// milliseconds for a large one, and deletes archives beyond `keepArchives`.
+    public func finish(keepArchives: Int = 2) {
+        try? outputLog?.syncPendingDirectory()
+        source.close()
+        Compactor.pruneArchives(of: livePath, keep: keepArchives)
     }
 
     /// Abandons the session: closes and removes `<log>.oc`; the live log is untouched.
     public func abort() {
         guard !finished else { return }
         finished = true
-        output.close()
+        outputLog?.close()
+        outputLog = nil
+        copier = nil
         try? FileSystem.remove(outputPath)
     }
 }

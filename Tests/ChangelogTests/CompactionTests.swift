@@ -70,6 +70,7 @@ import Testing
             writer.log = c.log
             return c
         }
+        session.finish()
         usleep(20_000)
         writer.stopAndJoin()
         #expect(writer.appends > 0)
