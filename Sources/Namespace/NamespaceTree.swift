@@ -1,0 +1,171 @@
+/// The in-memory namespace: file and container tables plus the directory index, which maps
+/// (parent id, name) to a row and links each container's children in a doubly linked list (for
+/// listing). Not thread-safe: `Namespace` serialises access with its reader-writer lock.
+///
+/// Invariants: every attached file and every container but the root is in the directory index
+/// under (its parent, its name) and in its parent's child list; detached files (container 0)
+/// are in neither. Names are unique per parent across files and containers.
+struct NamespaceTree {
+    var files = RowTable<FileRow>()
+    var containers = RowTable<ContainerRow>()
+    private var directory = RefTable()
+
+    var directoryIndexBytes: Int { directory.bytes }
+
+    mutating func reserveDirectory(_ n: Int) { directory.reserve(n) }
+
+    // MARK: Names and parents of either kind
+
+    @inline(__always)
+    func withName<R>(_ ref: NodeRef, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        ref.isContainer ? containers.withName(ref.row, body) : files.withName(ref.row, body)
+    }
+
+    @inline(__always)
+    func parentID(_ ref: NodeRef) -> UInt64 {
+        ref.isContainer ? containers.rows[ref.row].parent : files.rows[ref.row].container
+    }
+
+    func id(_ ref: NodeRef) -> UInt64 {
+        ref.isContainer ? containers.rows[ref.row].id : files.rows[ref.row].id
+    }
+
+    // MARK: Directory index
+
+    /// The child of container `parent` called `name`.
+    @inline(__always)
+    func child(of parent: UInt64, named name: UnsafeRawBufferPointer) -> NodeRef? {
+        let hash = Hashing.child(parent: parent, name: name)
+        return directory.find(hash: hash) { raw in
+            let ref = NodeRef(raw: raw)
+            return parentID(ref) == parent && withName(ref) { VariableFields.equal($0, name) }
+        }.map { NodeRef(raw: $0) }
+    }
+
+    func child(of parent: UInt64, named name: [UInt8]) -> NodeRef? {
+        name.withUnsafeBytes { child(of: parent, named: $0) }
+    }
+
+    /// Adds `ref` (whose row already holds its parent id and name) to its parent's entries.
+    /// The caller has checked that the name is free.
+    mutating func link(_ ref: NodeRef) {
+        let parent = parentID(ref)
+        guard let parentRow = containers.row(of: parent) else { return }
+        let hash = withName(ref) { Hashing.child(parent: parent, name: $0) }
+        directory.insert(hash: hash, ref: ref.raw)
+        let head = NodeRef(raw: containers.rows[parentRow].firstChild)
+        setLinks(ref, previous: .none, next: head)
+        if !head.isNone { setPrevious(head, ref) }
+        containers.rows[parentRow].firstChild = ref.raw
+        containers.rows[parentRow].childCount += 1
+    }
+
+    /// Removes `ref` from its parent's entries (before its parent or name change).
+    mutating func unlink(_ ref: NodeRef) {
+        let parent = parentID(ref)
+        let hash = withName(ref) { Hashing.child(parent: parent, name: $0) }
+        guard directory.remove(hash: hash, ref: ref.raw), let parentRow = containers.row(of: parent) else { return }
+        let (previous, next) = links(ref)
+        if previous.isNone {
+            containers.rows[parentRow].firstChild = next.raw
+        } else {
+            setNext(previous, next)
+        }
+        if !next.isNone { setPrevious(next, previous) }
+        setLinks(ref, previous: .none, next: .none)
+        containers.rows[parentRow].childCount -= 1
+    }
+
+    /// The children of the container at `row`, in no particular order.
+    func children(ofContainerRow row: Int) -> [NodeRef] {
+        var out: [NodeRef] = []
+        out.reserveCapacity(Int(containers.rows[row].childCount))
+        var ref = NodeRef(raw: containers.rows[row].firstChild)
+        while !ref.isNone {
+            out.append(ref)
+            ref = links(ref).next
+        }
+        return out
+    }
+
+    private func links(_ ref: NodeRef) -> (previous: NodeRef, next: NodeRef) {
+        ref.isContainer
+            ? (NodeRef(raw: containers.rows[ref.row].previous), NodeRef(raw: containers.rows[ref.row].next))
+            : (NodeRef(raw: files.rows[ref.row].previous), NodeRef(raw: files.rows[ref.row].next))
+    }
+
+    private mutating func setLinks(_ ref: NodeRef, previous: NodeRef, next: NodeRef) {
+        setPrevious(ref, previous)
+        setNext(ref, next)
+    }
+
+    private mutating func setPrevious(_ ref: NodeRef, _ value: NodeRef) {
+        if ref.isContainer { containers.rows[ref.row].previous = value.raw } else { files.rows[ref.row].previous = value.raw }
+    }
+
+    private mutating func setNext(_ ref: NodeRef, _ value: NodeRef) {
+        if ref.isContainer { containers.rows[ref.row].next = value.raw } else { files.rows[ref.row].next = value.raw }
+    }
+
+    // MARK: Paths
+
+    /// Resolves path components (lstat semantics: the last component may be anything).
+    func resolve(_ components: [[UInt8]], path: String) throws(NamespaceError) -> NodeRef {
+        guard let rootRow = containers.row(of: ContainerID.root.rawValue) else { throw .notFound(path) }
+        var current = NodeRef.container(rootRow)
+        for part in components {
+            guard current.isContainer else { throw .notADirectory(path) }
+            guard let next = child(of: containers.rows[current.row].id, named: part) else { throw .notFound(path) }
+            current = next
+        }
+        return current
+    }
+
+    /// Resolves components that must name a container.
+    func resolveContainer(_ components: [[UInt8]], path: String) throws(NamespaceError) -> Int {
+        let ref = try resolve(components, path: path)
+        guard ref.isContainer else { throw .notADirectory(path) }
+        return ref.row
+    }
+
+    /// The absolute path of an attached entry ("/" for the root); nil for a detached file or a
+    /// container chain that does not reach the root.
+    func path(of ref: NodeRef) -> String? {
+        var parts: [[UInt8]] = []
+        var current = ref
+        var steps = 0
+        if !current.isContainer {
+            let container = files.rows[current.row].container
+            guard let row = containers.row(of: container) else { return nil }
+            parts.append(files.name(current.row))
+            current = .container(row)
+        }
+        while containers.rows[current.row].id != ContainerID.root.rawValue {
+            parts.append(containers.name(current.row))
+            guard let up = containers.row(of: containers.rows[current.row].parent), steps < 1 << 20 else { return nil }
+            current = .container(up)
+            steps += 1
+        }
+        if parts.isEmpty { return "/" }
+        var bytes: [UInt8] = []
+        for p in parts.reversed() {
+            bytes.append(0x2F)
+            bytes.append(contentsOf: p)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Whether container `ancestor` is `row` or one of its ancestors.
+    func isAncestor(_ ancestor: Int, of row: Int) -> Bool {
+        var current = row
+        var steps = 0
+        while true {
+            if current == ancestor { return true }
+            let r = containers.rows[current]
+            if r.id == ContainerID.root.rawValue || steps > 1 << 20 { return false }
+            guard let up = containers.row(of: r.parent) else { return false }
+            current = up
+            steps += 1
+        }
+    }
+}
