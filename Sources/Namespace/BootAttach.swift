@@ -29,7 +29,7 @@ extension NamespaceTree {
                 out.touchedContainers.insert(r)
             }
         } else {
-            rootRow = newContainer(name: [], parent: rootID, id: rootID, now: now)
+            rootRow = newContainer(name: [], parent: rootID, id: rootID, now: now, mode: 0o40755)
             out.touchedContainers.insert(rootRow)
         }
         var moves: [Move] = []
