@@ -18,6 +18,8 @@ extension NamespaceTree {
         var reason: RepairedEntry.Reason
     }
 
+    static let attachBatch = 16
+
     mutating func attachAll(now: Timestamp) -> AttachOutcome {
         var out = AttachOutcome()
         let rootID = ContainerID.root.rawValue
@@ -48,15 +50,40 @@ extension NamespaceTree {
         for m in moves { relocate(m, now: now, out: &out) }
 
         moves = []
-        for i in files.rows.indices where files.rows[i].id != 0 {
-            let r = files.rows[i]
-            if r.container == ContainerID.detached.rawValue { continue }
-            guard containers.row(of: r.container) != nil else {
-                moves.append(Move(ref: .file(i), reason: .orphan))
-                continue
+        // Files in batches: compute the directory hashes and touch their slots first, so the
+        // cache misses of a batch overlap instead of being paid one after another.
+        var hashes = [UInt32](repeating: 0, count: Self.attachBatch)
+        var refs = [NodeRef](repeating: .none, count: Self.attachBatch)
+        var sink: UInt64 = 0
+        var i = 0
+        let fileRows = files.rows.count
+        while i < fileRows {
+            var n = 0
+            while i < fileRows && n < Self.attachBatch {
+                let r = files.rows[i]
+                if r.id != 0 && r.container != ContainerID.detached.rawValue {
+                    refs[n] = .file(i)
+                    hashes[n] = directoryHash(.file(i))
+                    sink &+= touchDirectory(hashes[n])
+                    n += 1
+                }
+                i += 1
             }
-            place(.file(i), id: r.id, parent: r.container, moves: &moves)
+            for k in 0..<n {
+                let ref = refs[k]
+                let r = files.rows[ref.row]
+                guard containers.row(of: r.container) != nil else {
+                    moves.append(Move(ref: ref, reason: .orphan))
+                    continue
+                }
+                if withName(ref, { child(of: r.container, named: $0, hash: hashes[k]) }) == nil {
+                    link(ref, hash: hashes[k])
+                } else {
+                    place(ref, id: r.id, parent: r.container, moves: &moves)
+                }
+            }
         }
+        if sink == 1 { moves.reserveCapacity(moves.count) } // keeps the touches alive
         for m in moves { relocate(m, now: now, out: &out) }
         return out
     }

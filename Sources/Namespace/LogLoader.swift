@@ -16,58 +16,68 @@ struct LogLoader<Row: TableRow>: Sendable {
     let configuration: ChangelogConfiguration
     /// Expected bytes per record, to size the tables from the file size.
     let bytesPerRecordGuess: Int
-    let decode: @Sendable (UnsafeRawBufferPointer) throws(CodecError) -> (Row, UnsafeRawBufferPointer)
+
+    /// The state the scan callback works on. It lives behind a pointer so the hot loop pays no
+    /// dynamic exclusivity check (a captured `var` would be boxed and checked on every access).
+    private struct State {
+        var table = RowTable<Row>()
+        var records = 0
+        var failure: NamespaceError?
+
+        @inline(__always)
+        mutating func apply(_ r: RecordView, path: String) {
+            records += 1
+            guard failure == nil else { return }
+            switch r.type {
+            case .update:
+                do throws(CodecError) {
+                    let (row, extras) = try Row.decodeRecord(r.payload)
+                    if let at = table.row(of: row.id) {
+                        table.replace(at, with: row, extras: extras)
+                    } else {
+                        table.insert(row, extras: extras)
+                    }
+                } catch {
+                    failure = .badRecord(log: path, position: r.position, reason: error)
+                }
+            case .delete:
+                guard r.payload.count == 8, let id = r.id else {
+                    failure = .badRecord(log: path, position: r.position,
+                                         reason: .truncated(field: "delete id", offset: r.payload.count))
+                    return
+                }
+                table.noteID(id)
+                if let at = table.row(of: id) { table.remove(at) }
+            default:
+                break // stamps and types from newer versions carry no namespace state
+            }
+        }
+    }
 
     func load() -> Outcome {
         let start = MonotonicClock.seconds()
         var out = Outcome()
+        let state = UnsafeMutablePointer<State>.allocate(capacity: 1)
+        state.initialize(to: State())
+        defer { state.deinitialize(count: 1); state.deallocate() }
         if let size = SystemInfo.fileSize(path) {
             let guess = Int(size) / bytesPerRecordGuess
-            out.table.reserve(guess, extrasBytes: guess * 24)
+            state.pointee.table.reserve(guess, extrasBytes: guess * 24)
         }
-        var failure: NamespaceError? = nil
-        var table = out.table
-        out.table = RowTable()
-        var records = 0
+        let path = self.path
         do throws(ChangelogError) {
-            let log = try Changelog.open(at: path, configuration: configuration) { r in
-                records += 1
-                guard failure == nil else { return }
-                switch r.type {
-                case .update:
-                    do throws(CodecError) {
-                        let (row, extras) = try decode(r.payload)
-                        if let at = table.row(of: row.id) {
-                            table.replace(at, with: row, extras: extras)
-                        } else {
-                            table.insert(row, extras: extras)
-                        }
-                    } catch {
-                        failure = .badRecord(log: path, position: r.position, reason: error)
-                    }
-                case .delete:
-                    guard r.payload.count == 8, let id = r.id else {
-                        failure = .badRecord(log: path, position: r.position,
-                                             reason: .truncated(field: "delete id", offset: r.payload.count))
-                        return
-                    }
-                    table.noteID(id)
-                    if let at = table.row(of: id) { table.remove(at) }
-                default:
-                    break // stamps and types from newer versions carry no namespace state
-                }
-            }
+            let log = try Changelog.open(at: path, configuration: configuration) { r in state.pointee.apply(r, path: path) }
             out.log = log
             let report = log.openReport
             if let torn = report.tornTail { out.warnings.append("\(path): \(torn)") }
             for span in report.damagedSpans { out.warnings.append("\(path): \(span)") }
         } catch {
-            failure = failure ?? .log(error)
+            state.pointee.failure = state.pointee.failure ?? .log(error)
         }
-        if table.arena.needsCompaction { table.compactArena() }
-        out.table = table
-        out.records = records
-        out.error = failure
+        if state.pointee.table.arena.needsCompaction { state.pointee.table.compactArena() }
+        swap(&out.table, &state.pointee.table)
+        out.records = state.pointee.records
+        out.error = state.pointee.failure
         out.seconds = MonotonicClock.seconds() - start
         return out
     }

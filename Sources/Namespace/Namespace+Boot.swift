@@ -58,9 +58,9 @@ extension Namespace {
         }
         let containerLoader = LogLoader<ContainerRow>(path: config.directoriesLogPath,
                                                       configuration: config.changelogConfiguration(.directories),
-                                                      bytesPerRecordGuess: 160, decode: ContainerCodec.decodeRow)
+                                                      bytesPerRecordGuess: 160)
         let fileLoader = LogLoader<FileRow>(path: config.filesLogPath, configuration: config.changelogConfiguration(.files),
-                                            bytesPerRecordGuess: 160, decode: FileCodec.decodeRow)
+                                            bytesPerRecordGuess: 160)
         let background = BackgroundThread.start { containerLoader.load() }
         var files = fileLoader.load()
         var containers = background.join()

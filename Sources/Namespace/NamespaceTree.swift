@@ -35,8 +35,12 @@ struct NamespaceTree {
     /// The child of container `parent` called `name`.
     @inline(__always)
     func child(of parent: UInt64, named name: UnsafeRawBufferPointer) -> NodeRef? {
-        let hash = Hashing.child(parent: parent, name: name)
-        return directory.find(hash: hash) { raw in
+        child(of: parent, named: name, hash: Hashing.child(parent: parent, name: name))
+    }
+
+    @inline(__always)
+    func child(of parent: UInt64, named name: UnsafeRawBufferPointer, hash: UInt32) -> NodeRef? {
+        directory.find(hash: hash) { raw in
             let ref = NodeRef(raw: raw)
             return parentID(ref) == parent && withName(ref) { VariableFields.equal($0, name) }
         }.map { NodeRef(raw: $0) }
@@ -49,9 +53,13 @@ struct NamespaceTree {
     /// Adds `ref` (whose row already holds its parent id and name) to its parent's entries.
     /// The caller has checked that the name is free.
     mutating func link(_ ref: NodeRef) {
+        link(ref, hash: withName(ref) { Hashing.child(parent: parentID(ref), name: $0) })
+    }
+
+    /// `link` with the entry's directory hash already computed.
+    mutating func link(_ ref: NodeRef, hash: UInt32) {
         let parent = parentID(ref)
         guard let parentRow = containers.row(of: parent) else { return }
-        let hash = withName(ref) { Hashing.child(parent: parent, name: $0) }
         directory.insert(hash: hash, ref: ref.raw)
         let head = NodeRef(raw: containers.rows[parentRow].firstChild)
         setLinks(ref, previous: .none, next: head)
@@ -106,6 +114,16 @@ struct NamespaceTree {
     private mutating func setNext(_ ref: NodeRef, _ value: NodeRef) {
         if ref.isContainer { containers.rows[ref.row].next = value.raw } else { files.rows[ref.row].next = value.raw }
     }
+
+    /// The directory hash of an entry (from its parent id and name).
+    @inline(__always)
+    func directoryHash(_ ref: NodeRef) -> UInt32 {
+        withName(ref) { Hashing.child(parent: parentID(ref), name: $0) }
+    }
+
+    /// Touches the directory slot of `hash` (see `RefTable.touch`).
+    @inline(__always)
+    func touchDirectory(_ hash: UInt32) -> UInt64 { directory.touch(hash: hash) }
 
     // MARK: Paths
 

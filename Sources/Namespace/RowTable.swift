@@ -4,17 +4,30 @@ protocol TableRow {
     var id: UInt64 { get set }
     var extrasOffset: UInt64 { get set }
     var extrasLength: UInt32 { get set }
+    /// Decodes an update payload: the row and its variable section (a slice of `payload`).
+    static func decodeRecord(_ payload: UnsafeRawBufferPointer) throws(CodecError) -> (Self, UnsafeRawBufferPointer)
 }
 
-extension FileRow: TableRow {}
-extension ContainerRow: TableRow {}
+extension FileRow: TableRow {
+    @inline(__always)
+    static func decodeRecord(_ payload: UnsafeRawBufferPointer) throws(CodecError) -> (FileRow, UnsafeRawBufferPointer) {
+        try FileCodec.decodeRow(payload)
+    }
+}
+
+extension ContainerRow: TableRow {
+    @inline(__always)
+    static func decodeRecord(_ payload: UnsafeRawBufferPointer) throws(CodecError) -> (ContainerRow, UnsafeRawBufferPointer) {
+        try ContainerCodec.decodeRow(payload)
+    }
+}
 
 /// Rows of one kind: a dense array (free rows reused), an id index, and the arena of variable
 /// sections. Not thread-safe; the namespace serialises access under its lock.
 struct RowTable<Row: TableRow> {
     var rows: [Row] = []
     private var freeRows: [UInt32] = []
-    private var index = RefTable()
+    private var index = IDIndex()
     private(set) var arena = ByteArena()
     /// Largest id ever seen (updates and deletes), so ids are never reused.
     var largestID: UInt64 = 0
@@ -34,7 +47,7 @@ struct RowTable<Row: TableRow> {
 
     @inline(__always)
     func row(of id: UInt64) -> Int? {
-        index.find(hash: Hashing.id(id)) { rows[Int($0)].id == id }.map { Int($0) }
+        index.find(id) { rows[Int($0)].id }.map { Int($0) }
     }
 
     @inline(__always)
@@ -55,7 +68,7 @@ struct RowTable<Row: TableRow> {
             at = rows.count
             rows.append(r)
         }
-        index.insert(hash: Hashing.id(r.id), ref: UInt32(at))
+        index.insert(r.id, row: UInt32(at)) { rows[Int($0)].id }
         return at
     }
 
@@ -78,7 +91,7 @@ struct RowTable<Row: TableRow> {
 
     mutating func remove(_ at: Int) {
         let old = rows[at]
-        index.remove(hash: Hashing.id(old.id), ref: UInt32(at))
+        index.remove(old.id, row: UInt32(at))
         arena.release(old.extrasLength)
         rows[at].id = 0
         rows[at].extrasLength = 0
