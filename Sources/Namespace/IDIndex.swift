@@ -14,11 +14,6 @@ struct IDIndex {
     /// Ids below this may live in the dense array (it keeps at least 1/4 of its slots used).
     private var denseLimit: UInt64 { UInt64(max(4 * (count + 1), 1 << 16)) }
 
-    mutating func reserve(_ n: Int) {
-        let target = min(n + 1, Int(denseLimit) + 4 * n)
-        if target > dense.count { growDense(to: target, rowID: { _ in 0 }) }
-    }
-
     @inline(__always)
     func find(_ id: UInt64, rowID: (UInt32) -> UInt64) -> UInt32? {
         if id < UInt64(dense.count) {

@@ -1,5 +1,5 @@
-/// Bytes the namespace's own tables hold (capacity, not just use): what a file costs in memory
-/// without the noise of the process's resident set.
+/// Bytes the namespace's own tables use: what a file costs in memory without the noise of the
+/// process's resident set (array growth slack is not counted).
 public struct NamespaceFootprint: Sendable, Equatable {
     public var files: Int
     public var containers: Int

@@ -34,14 +34,16 @@ struct RowTable<Row: TableRow> {
 
     var count: Int { index.count }
 
-    /// Bytes held by the table's storage (rows, index, arena), for statistics.
+    /// Bytes in use by the table (rows, id index, arena including garbage), for statistics.
+    /// Reserved but untouched capacity is not counted: it is virtual memory only.
     var storageBytes: Int {
-        rows.capacity * MemoryLayout<Row>.stride + index.bytes + arena.storage.capacity + freeRows.capacity * 4
+        rows.count * MemoryLayout<Row>.stride + index.bytes + arena.count + freeRows.count * 4
     }
 
+    /// Reserves (virtual, untouched until used) room for `n` rows. The id index is not
+    /// reserved: it is zero-filled, so a guess inflated by dead records would stay resident.
     mutating func reserve(_ n: Int, extrasBytes: Int) {
         rows.reserveCapacity(n)
-        index.reserve(n)
         arena.reserve(extrasBytes)
     }
 
