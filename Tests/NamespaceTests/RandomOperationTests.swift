@@ -99,8 +99,10 @@ import Glibc
         }
         #expect(movedDirectories >= 2, "the sequences should move directories")
         #expect(model.entries.count > 20, "the sequences should build a tree")
-        print("seed \(seed): \(model.entries.count) entries, \(movedDirectories) directory moves")
+        let fileCount = ns.fileCount
         ns.close()
+        let measured = try Namespace.measureBoot(dir.configuration(access: .readOnly))
+        #expect(measured.files == fileCount && measured.recordsScanned > 0 && measured.seconds > 0)
         let readOnly = try Namespace.boot(dir.configuration(access: .readOnly))
         #expect(try readOnly.snapshot() == model.entries)
     }
