@@ -18,8 +18,6 @@ extension NamespaceTree {
         var reason: RepairedEntry.Reason
     }
 
-    static let attachBatch = 16
-
     mutating func attachAll(now: Timestamp) -> AttachOutcome {
         var out = AttachOutcome()
         let rootID = ContainerID.root.rawValue
@@ -32,10 +30,11 @@ extension NamespaceTree {
             }
         } else {
             rootRow = newContainer(name: [], parent: rootID, id: rootID, now: now, mode: 0o40755)
+            ensureChildTables()
             out.touchedContainers.insert(rootRow)
         }
         var moves: [Move] = []
-        reserveDirectory(files.count + containers.count)
+        ensureChildTables()
 
         let containerRows = containers.rows.count
         for i in 0..<containerRows where containers.rows[i].id != 0 && i != rootRow {
@@ -50,40 +49,21 @@ extension NamespaceTree {
         for m in moves { relocate(m, now: now, out: &out) }
 
         moves = []
-        // Files in batches: compute the directory hashes and touch their slots first, so the
-        // cache misses of a batch overlap instead of being paid one after another.
-        var hashes = [UInt32](repeating: 0, count: Self.attachBatch)
-        var refs = [NodeRef](repeating: .none, count: Self.attachBatch)
-        var sink: UInt64 = 0
-        var i = 0
-        let fileRows = files.rows.count
-        while i < fileRows {
-            var n = 0
-            while i < fileRows && n < Self.attachBatch {
-                let r = files.rows[i]
-                if r.id != 0 && r.container != ContainerID.detached.rawValue {
-                    refs[n] = .file(i)
-                    hashes[n] = directoryHash(.file(i))
-                    sink &+= touchDirectory(hashes[n])
-                    n += 1
-                }
-                i += 1
+        for i in files.rows.indices where files.rows[i].id != 0 {
+            let r = files.rows[i]
+            if r.container == ContainerID.detached.rawValue { continue }
+            let ref = NodeRef.file(i)
+            guard containers.row(of: r.container) != nil else {
+                moves.append(Move(ref: ref, reason: .orphan))
+                continue
             }
-            for k in 0..<n {
-                let ref = refs[k]
-                let r = files.rows[ref.row]
-                guard containers.row(of: r.container) != nil else {
-                    moves.append(Move(ref: ref, reason: .orphan))
-                    continue
-                }
-                if withName(ref, { child(of: r.container, named: $0, hash: hashes[k]) }) == nil {
-                    link(ref, hash: hashes[k])
-                } else {
-                    place(ref, id: r.id, parent: r.container, moves: &moves)
-                }
+            let hash = directoryHash(ref)
+            if withName(ref, { child(of: r.container, named: $0, hash: hash) }) == nil {
+                link(ref, hash: hash)
+            } else {
+                place(ref, id: r.id, parent: r.container, moves: &moves)
             }
         }
-        if sink == 1 { moves.reserveCapacity(moves.count) } // keeps the touches alive
         for m in moves { relocate(m, now: now, out: &out) }
         return out
     }
@@ -194,7 +174,7 @@ extension NamespaceTree {
                                ctimeNanoseconds: now.nanoseconds, mtimeNanoseconds: now.nanoseconds,
                                uid: 0, gid: 0, mode: mode, flags: 0, extrasLength: 0, extrasOffset: 0)
         let extras = (try? ContainerCodec.encodeExtras(name: name, xattrs: [:])) ?? [0, 0, 0]
-        return extras.withUnsafeBytes { containers.insert(row, extras: $0) }
+        return extras.withUnsafeBytes { insertContainer(row, extras: $0) }
     }
 
     /// "<name>.<id>", the base cut so the result fits in 255 bytes.

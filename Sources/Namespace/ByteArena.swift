@@ -21,9 +21,16 @@ struct ByteArena {
     @inline(__always)
     mutating func release(_ length: UInt32) { garbage += Int(length) }
 
+    /// The hot, non-throwing accessor (no wrapper, so no reference counting on the way).
+    @inline(__always)
+    func withBytes<R>(at offset: UInt64, length: UInt32, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let start = Int(offset), end = start + Int(length)
+        return storage.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
+    }
+
     @inline(__always)
     func withBytes<R, E: Error>(at offset: UInt64, length: UInt32,
-                                _ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+                                throwing body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
         let start = Int(offset), end = start + Int(length)
         return try withArrayBytes(storage) { (all) throws(E) -> R in try body(UnsafeRawBufferPointer(rebasing: all[start..<end])) }
     }

@@ -128,7 +128,7 @@ extension Namespace {
                                ctimeNanoseconds: t.nanoseconds, mtimeNanoseconds: t.nanoseconds, uid: a.uid, gid: a.gid,
                                mode: a.mode ?? 0o40755, flags: a.flags, extrasLength: 0, extrasOffset: 0)
         try withArrayBytes(bytes) { (p) throws(NamespaceError) in try appendContainer(row, extras: p) }
-        let at = bytes.withUnsafeBytes { tree.containers.insert(row, extras: $0) }
+        let at = bytes.withUnsafeBytes { tree.insertContainer(row, extras: $0) }
         tree.link(.container(at))
         return at
     }

@@ -36,14 +36,14 @@ extension Namespace {
             try checkWritable()
             let ref = try tree.resolve(parts, path: path)
             guard !ref.isContainer else { throw .isADirectory(path) }
-            let hasLocations = try tree.files.withExtras(ref.row) { (e) throws(NamespaceError) -> Bool in
+            let hasLocations = try tree.files.withExtras(ref.row, throwing: { (e) throws(NamespaceError) -> Bool in
                 do throws(CodecError) {
                     let x = try FileExtras(parsing: e)
                     return !(x.locations.isEmpty && x.unlinked.isEmpty)
                 } catch {
                     throw .invalidArgument("\(error)")
                 }
-            }
+            })
             guard hasLocations else {
                 try deleteFile(ref.row)
                 return .deleted
@@ -72,7 +72,7 @@ extension Namespace {
             guard row.childCount == 0 else { throw .notEmpty(path) }
             try appendDelete(row.id, to: try directoriesLogForWriting())
             tree.unlink(ref)
-            tree.containers.remove(ref.row)
+            tree.removeContainer(ref.row)
         }
     }
 

@@ -173,9 +173,9 @@ extension Namespace {
     }
 
     private func extras(_ at: Int) throws(NamespaceError) -> FileExtras {
-        try tree.files.withExtras(at) { (e) throws(NamespaceError) -> FileExtras in
+        try tree.files.withExtras(at, throwing: { (e) throws(NamespaceError) -> FileExtras in
             do { return try FileExtras(parsing: e) } catch { throw .invalidArgument("\(error)") }
-        }
+        })
     }
 
     private func storeExtras(_ x: FileExtras, at: Int) throws(NamespaceError) {

@@ -1,6 +1,9 @@
-/// The in-memory namespace: file and container tables plus the directory index, which maps
-/// (parent id, name) to a row and links each container's children in a doubly linked list (for
-/// listing). Not thread-safe: `Namespace` serialises access with its reader-writer lock.
+/// The in-memory namespace: file and container tables plus the directory index: one small hash
+/// table of children per container (indexed like the container rows), mapping a name to a row,
+/// and a doubly linked list of each container's children (for listing). Per-directory tables
+/// keep the entries of one directory together in memory, so attaching or looking up the files
+/// of a directory stays in cache. Not thread-safe: `Namespace` serialises access with its
+/// reader-writer lock.
 ///
 /// Invariants: every attached file and every container but the root is in the directory index
 /// under (its parent, its name) and in its parent's child list; detached files (container 0)
@@ -8,11 +11,33 @@
 struct NamespaceTree {
     var files = RowTable<FileRow>()
     var containers = RowTable<ContainerRow>()
-    private var directory = RefTable()
+    /// Children of the container at the same row index.
+    private var childTables: [RefTable] = []
 
-    var directoryIndexBytes: Int { directory.bytes }
+    var directoryIndexBytes: Int {
+        childTables.reduce(childTables.count * MemoryLayout<RefTable>.stride) { $0 + $1.bytes }
+    }
 
-    mutating func reserveDirectory(_ n: Int) { directory.reserve(n) }
+    /// Adds a container row (and its empty child table).
+    @discardableResult
+    mutating func insertContainer(_ row: ContainerRow, extras: UnsafeRawBufferPointer) -> Int {
+        let at = containers.insert(row, extras: extras)
+        ensureChildTables()
+        return at
+    }
+
+    /// Removes the (empty, unlinked) container at `row`.
+    mutating func removeContainer(_ row: Int) {
+        containers.remove(row)
+        if row < childTables.count { childTables[row] = .empty }
+    }
+
+    /// Gives every container row a child table (after loading rows directly into `containers`).
+    mutating func ensureChildTables() {
+        if childTables.count < containers.rows.count {
+            childTables.append(contentsOf: repeatElement(RefTable.empty, count: containers.rows.count - childTables.count))
+        }
+    }
 
     // MARK: Names and parents of either kind
 
@@ -40,9 +65,9 @@ struct NamespaceTree {
 
     @inline(__always)
     func child(of parent: UInt64, named name: UnsafeRawBufferPointer, hash: UInt32) -> NodeRef? {
-        directory.find(hash: hash) { raw in
-            let ref = NodeRef(raw: raw)
-            return parentID(ref) == parent && withName(ref) { VariableFields.equal($0, name) }
+        guard let parentRow = containers.row(of: parent), parentRow < childTables.count else { return nil }
+        return childTables[parentRow].find(hash: hash) { raw in
+            withName(NodeRef(raw: raw)) { VariableFields.equal($0, name) }
         }.map { NodeRef(raw: $0) }
     }
 
@@ -59,8 +84,8 @@ struct NamespaceTree {
     /// `link` with the entry's directory hash already computed.
     mutating func link(_ ref: NodeRef, hash: UInt32) {
         let parent = parentID(ref)
-        guard let parentRow = containers.row(of: parent) else { return }
-        directory.insert(hash: hash, ref: ref.raw)
+        guard let parentRow = containers.row(of: parent), parentRow < childTables.count else { return }
+        childTables[parentRow].insert(hash: hash, ref: ref.raw)
         let head = NodeRef(raw: containers.rows[parentRow].firstChild)
         setLinks(ref, previous: .none, next: head)
         if !head.isNone { setPrevious(head, ref) }
@@ -72,7 +97,8 @@ struct NamespaceTree {
     mutating func unlink(_ ref: NodeRef) {
         let parent = parentID(ref)
         let hash = withName(ref) { Hashing.child(parent: parent, name: $0) }
-        guard directory.remove(hash: hash, ref: ref.raw), let parentRow = containers.row(of: parent) else { return }
+        guard let parentRow = containers.row(of: parent), parentRow < childTables.count,
+              childTables[parentRow].remove(hash: hash, ref: ref.raw) else { return }
         let (previous, next) = links(ref)
         if previous.isNone {
             containers.rows[parentRow].firstChild = next.raw
@@ -120,10 +146,6 @@ struct NamespaceTree {
     func directoryHash(_ ref: NodeRef) -> UInt32 {
         withName(ref) { Hashing.child(parent: parentID(ref), name: $0) }
     }
-
-    /// Touches the directory slot of `hash` (see `RefTable.touch`).
-    @inline(__always)
-    func touchDirectory(_ hash: UInt32) -> UInt64 { directory.touch(hash: hash) }
 
     // MARK: Paths
 

@@ -1,8 +1,8 @@
 /// An open-addressing hash set of 32-bit row references, each stored with its 32-bit hash
 /// (8 bytes a slot, at most 75% full, linear probing, backward-shift deletion). The caller
 /// supplies the hash and a predicate that recognises the reference it looks for, so one table
-/// type serves both the id index (hash of the id) and the directory index (hash of parent id
-/// and name) without storing keys twice.
+/// type serves both the sparse id index (hash of the id) and the per-directory child index
+/// (hash of the name) without storing keys twice.
 struct RefTable {
     private var slots: [UInt64]
     private var mask: Int
@@ -13,6 +13,14 @@ struct RefTable {
         while n * 3 < capacity * 4 { n <<= 1 }
         slots = [UInt64](repeating: 0, count: n)
         mask = n - 1
+    }
+
+    /// A table with no slots (no allocation) until the first insert.
+    static let empty = RefTable(slots: [], mask: 0)
+
+    private init(slots: [UInt64], mask: Int) {
+        self.slots = slots
+        self.mask = mask
     }
 
     var bytes: Int { slots.count * 8 }
@@ -26,6 +34,7 @@ struct RefTable {
 
     @inline(__always)
     func find(hash: UInt32, _ matches: (UInt32) -> Bool) -> UInt32? {
+        if count == 0 { return nil }
         var i = Int(hash) & mask
         while true {
             let e = slots[i]
@@ -38,15 +47,10 @@ struct RefTable {
         }
     }
 
-    /// Loads the home slot of `hash`: touching the slots of a batch first lets the CPU overlap
-    /// their cache misses. The result only keeps the load from being optimised away.
-    @inline(__always)
-    func touch(hash: UInt32) -> UInt64 { slots[Int(hash) & mask] }
-
     /// Inserts without checking for duplicates. `ref` must not be `UInt32.max`.
     @inline(__always)
     mutating func insert(hash: UInt32, ref: UInt32) {
-        if (count + 1) * 4 > slots.count * 3 { rehash(slots.count * 2) }
+        if (count + 1) * 4 > slots.count * 3 { rehash(max(slots.count * 2, 16)) }
         var i = Int(hash) & mask
         while slots[i] != 0 { i = (i &+ 1) & mask }
         slots[i] = UInt64(hash) << 32 | UInt64(ref &+ 1)
@@ -56,6 +60,7 @@ struct RefTable {
     /// Removes the entry (`hash`, `ref`). Returns whether it was there.
     @discardableResult
     mutating func remove(hash: UInt32, ref: UInt32) -> Bool {
+        if count == 0 { return false }
         let entry = UInt64(hash) << 32 | UInt64(ref &+ 1)
         var i = Int(hash) & mask
         while slots[i] != 0 {

@@ -102,9 +102,15 @@ struct RowTable<Row: TableRow> {
     }
 
     @inline(__always)
-    func withExtras<R, E: Error>(_ at: Int, _ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+    func withExtras<R>(_ at: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         let r = rows[at]
-        return try arena.withBytes(at: r.extrasOffset, length: r.extrasLength, body)
+        return arena.withBytes(at: r.extrasOffset, length: r.extrasLength, body)
+    }
+
+    @inline(__always)
+    func withExtras<R, E: Error>(_ at: Int, throwing body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        let r = rows[at]
+        return try arena.withBytes(at: r.extrasOffset, length: r.extrasLength, throwing: body)
     }
 
     /// The name: the first field of every variable section (u8 length, bytes).
