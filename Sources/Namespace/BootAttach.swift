@@ -35,6 +35,9 @@ extension NamespaceTree {
         }
         var moves: [Move] = []
         ensureChildTables()
+        // Files first, on two threads (see ParallelAttach.swift); what they could not attach
+        // (missing container, name taken) is handled after the containers.
+        let (orphanFiles, clashingFiles) = attachFilesInParallel()
 
         let containerRows = containers.rows.count
         for i in 0..<containerRows where containers.rows[i].id != 0 && i != rootRow {
@@ -48,21 +51,10 @@ extension NamespaceTree {
         breakCycles(rootRow: rootRow, moves: &moves)
         for m in moves { relocate(m, now: now, out: &out) }
 
-        moves = []
-        for i in files.rows.indices where files.rows[i].id != 0 {
-            let r = files.rows[i]
-            if r.container == ContainerID.detached.rawValue { continue }
-            let ref = NodeRef.file(i)
-            guard containers.row(of: r.container) != nil else {
-                moves.append(Move(ref: ref, reason: .orphan))
-                continue
-            }
-            let hash = directoryHash(ref)
-            if withName(ref, { child(of: r.container, named: $0, hash: hash) }) == nil {
-                link(ref, hash: hash)
-            } else {
-                place(ref, id: r.id, parent: r.container, moves: &moves)
-            }
+        moves = orphanFiles.map { Move(ref: $0, reason: .orphan) }
+        for ref in clashingFiles {
+            let r = files.rows[ref.row]
+            place(ref, id: r.id, parent: r.container, moves: &moves)
         }
         for m in moves { relocate(m, now: now, out: &out) }
         return out
@@ -112,7 +104,11 @@ extension NamespaceTree {
         while let r = stack.popLast() {
             if reached[r] { continue }
             reached[r] = true
-            for child in children(ofContainerRow: r) where child.isContainer { stack.append(child.row) }
+            var child = NodeRef(raw: containers.rows[r].firstChild)
+            while !child.isNone {
+                if child.isContainer { stack.append(child.row) }
+                child = links(child).next
+            }
         }
     }
 

@@ -14,7 +14,8 @@ struct LogLoader<Row: TableRow>: Sendable {
 
     let path: String
     let configuration: ChangelogConfiguration
-    /// Expected bytes per record, to size the tables from the file size.
+    /// Bytes per record to assume when sizing the tables from the file size: on the low side,
+    /// since unused reservation is only virtual memory while growing an array copies it.
     let bytesPerRecordGuess: Int
 
     /// The state the scan callback works on. It lives behind a pointer so the hot loop pays no

@@ -66,9 +66,9 @@ extension Namespace {
         }
         let containerLoader = LogLoader<ContainerRow>(path: config.directoriesLogPath,
                                                       configuration: config.changelogConfiguration(.directories),
-                                                      bytesPerRecordGuess: 160)
+                                                      bytesPerRecordGuess: 96)
         let fileLoader = LogLoader<FileRow>(path: config.filesLogPath, configuration: config.changelogConfiguration(.files),
-                                            bytesPerRecordGuess: 160)
+                                            bytesPerRecordGuess: 96)
         let background = BackgroundThread.start { containerLoader.load() }
         var files = fileLoader.load()
         var containers = background.join()

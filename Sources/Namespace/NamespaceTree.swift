@@ -12,7 +12,7 @@ struct NamespaceTree {
     var files = RowTable<FileRow>()
     var containers = RowTable<ContainerRow>()
     /// Children of the container at the same row index.
-    private var childTables: [RefTable] = []
+    var childTables: [RefTable] = []
 
     var directoryIndexBytes: Int {
         childTables.reduce(childTables.count * MemoryLayout<RefTable>.stride) { $0 + $1.bytes }
@@ -122,7 +122,7 @@ struct NamespaceTree {
         return out
     }
 
-    private func links(_ ref: NodeRef) -> (previous: NodeRef, next: NodeRef) {
+    func links(_ ref: NodeRef) -> (previous: NodeRef, next: NodeRef) {
         ref.isContainer
             ? (NodeRef(raw: containers.rows[ref.row].previous), NodeRef(raw: containers.rows[ref.row].next))
             : (NodeRef(raw: files.rows[ref.row].previous), NodeRef(raw: files.rows[ref.row].next))
