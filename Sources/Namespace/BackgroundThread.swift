@@ -1,0 +1,49 @@
+import Glibc
+
+/// Runs one closure on a new pthread; `join()` waits for it and returns its result (so the two
+/// boot scans use both cores without an executor). Join exactly once.
+final class BackgroundThread<Result>: @unchecked Sendable {
+    // @unchecked: `result` is written by the worker before it exits and read only after
+    // pthread_join, which orders the two.
+    private var result: Result?
+    private var thread = pthread_t()
+    private var started = false
+
+    private init() {}
+
+    private func store(_ value: Result) { result = value }
+
+    static func start(_ work: @escaping @Sendable () -> Result) -> BackgroundThread<Result> {
+        let task = BackgroundThread()
+        let body: @Sendable () -> Void = { task.store(work()) }
+        let context = Unmanaged.passRetained(ThreadStart(body)).toOpaque()
+        var thread = pthread_t()
+        if pthread_create(&thread, nil, threadEntry, context) == 0 {
+            task.thread = thread
+            task.started = true
+        } else {
+            // No thread: run inline so the caller still gets a result.
+            Unmanaged<ThreadStart>.fromOpaque(context).takeRetainedValue().body()
+        }
+        return task
+    }
+
+    func join() -> Result {
+        if started {
+            pthread_join(thread, nil)
+            started = false
+        }
+        return result!
+    }
+}
+
+private final class ThreadStart: Sendable {
+    let body: @Sendable () -> Void
+    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+}
+
+private func threadEntry(_ raw: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+    guard let raw else { return nil }
+    Unmanaged<ThreadStart>.fromOpaque(raw).takeRetainedValue().body()
+    return nil
+}

@@ -1,0 +1,85 @@
+import Changelog
+
+/// Boot phase one for one log: open it (its single verifying scan) and decode every record
+/// straight from the mapping into a row table. Last update wins; a delete removes.
+struct LogLoader<Row: TableRow>: Sendable {
+    struct Outcome {
+        var table = RowTable<Row>()
+        var log: Changelog?
+        var records = 0
+        var seconds = 0.0
+        var error: NamespaceError?
+        var warnings: [String] = []
+    }
+
+    let path: String
+    let configuration: ChangelogConfiguration
+    /// Bytes per record to assume when sizing the tables from the file size: on the low side,
+    /// since unused reservation is only virtual memory while growing an array copies it.
+    let bytesPerRecordGuess: Int
+
+    /// The state the scan callback works on. It lives behind a pointer so the hot loop pays no
+    /// dynamic exclusivity check (a captured `var` would be boxed and checked on every access).
+    private struct State {
+        var table = RowTable<Row>()
+        var records = 0
+        var failure: NamespaceError?
+
+        @inline(__always)
+        mutating func apply(_ r: RecordView, path: String) {
+            records += 1
+            guard failure == nil else { return }
+            switch r.type {
+            case .update:
+                do throws(CodecError) {
+                    let (row, extras) = try Row.decodeRecord(r.payload)
+                    if let at = table.row(of: row.id) {
+                        table.replace(at, with: row, extras: extras)
+                    } else {
+                        table.insert(row, extras: extras)
+                    }
+                } catch {
+                    failure = .badRecord(log: path, position: r.position, reason: error)
+                }
+            case .delete:
+                guard r.payload.count == 8, let id = r.id else {
+                    failure = .badRecord(log: path, position: r.position,
+                                         reason: .truncated(field: "delete id", offset: r.payload.count))
+                    return
+                }
+                table.noteID(id)
+                if let at = table.row(of: id) { table.remove(at) }
+            default:
+                break // stamps and types from newer versions carry no namespace state
+            }
+        }
+    }
+
+    func load() -> Outcome {
+        let start = MonotonicClock.seconds()
+        var out = Outcome()
+        let state = UnsafeMutablePointer<State>.allocate(capacity: 1)
+        state.initialize(to: State())
+        defer { state.deinitialize(count: 1); state.deallocate() }
+        if let size = SystemInfo.fileSize(path) {
+            let guess = Int(size) / bytesPerRecordGuess
+            state.pointee.table.reserve(guess, extrasBytes: guess * 24)
+        }
+        let path = self.path
+        do throws(ChangelogError) {
+            let log = try Changelog.open(at: path, configuration: configuration) { r in state.pointee.apply(r, path: path) }
+            out.log = log
+            let report = log.openReport
+            if let torn = report.tornTail { out.warnings.append("\(path): \(torn)") }
+            for span in report.damagedSpans { out.warnings.append("\(path): \(span)") }
+        } catch {
+            state.pointee.failure = state.pointee.failure ?? .log(error)
+        }
+        if state.pointee.table.arena.needsCompaction { state.pointee.table.compactArena() }
+        swap(&out.table, &state.pointee.table)
+        out.records = state.pointee.records
+        out.error = state.pointee.failure
+        out.seconds = MonotonicClock.seconds() - start
+        return out
+    }
+}

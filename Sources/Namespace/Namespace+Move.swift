@@ -1,0 +1,73 @@
+extension Namespace {
+    /// Renames and/or moves the file or directory at `source` to `destination` (a whole subtree
+    /// moves with its directory). The destination's parent must exist and the destination must
+    /// not (EEXIST; unlike POSIX rename nothing is replaced). Moving a directory into itself or
+    /// its own descendant fails with EINVAL, as does moving the root. One record is appended.
+    public func rename(_ source: String, to destination: String) throws(NamespaceError) {
+        let sourceParts = try NameRules.components(of: source)
+        let (targetParent, targetName) = try NameRules.split(destination)
+        guard !sourceParts.isEmpty else { throw .invalidArgument("cannot move the root") }
+        try lock.withWriteLock { () throws(NamespaceError) in
+            try checkWritable()
+            let ref = try tree.resolve(sourceParts, path: source)
+            let parentRow = try tree.resolveContainer(targetParent, path: destination)
+            try move(ref, toParentRow: parentRow, name: targetName, destination: destination)
+        }
+    }
+
+    /// Lock held.
+    func move(_ ref: NodeRef, toParentRow parentRow: Int, name: [UInt8], destination: String) throws(NamespaceError) {
+        let parentID = tree.containers.rows[parentRow].id
+        if let existing = tree.child(of: parentID, named: name) {
+            if existing == ref { return }
+            throw .exists(destination)
+        }
+        let renamed = tree.withName(ref) { current in name.withUnsafeBytes { !VariableFields.equal(current, $0) } }
+        if ref.isContainer {
+            guard !tree.isAncestor(ref.row, of: parentRow) else {
+                throw .invalidArgument("cannot move a directory into itself or its descendant")
+            }
+            var row = tree.containers.rows[ref.row]
+            row.parent = parentID
+            let extras: [UInt8]? = renamed ? tree.containers.withExtras(ref.row) { NamespaceTree.replacingName($0, with: name) } : nil
+            if let extras {
+                try withArrayBytes(extras) { (p) throws(NamespaceError) in try appendContainer(row, extras: p) }
+            } else {
+                try appendContainer(row, extrasOf: ref.row)
+            }
+            tree.unlink(ref)
+            row.previous = NodeRef.none.raw
+            row.next = NodeRef.none.raw
+            row.firstChild = tree.containers.rows[ref.row].firstChild
+            row.childCount = tree.containers.rows[ref.row].childCount
+            replaceContainer(ref.row, row, extras)
+        } else {
+            var row = tree.files.rows[ref.row]
+            guard row.container != ContainerID.detached.rawValue else { throw .notFound(destination) }
+            row.container = parentID
+            let extras: [UInt8]? = renamed ? tree.files.withExtras(ref.row) { NamespaceTree.replacingName($0, with: name) } : nil
+            if let extras {
+                try withArrayBytes(extras) { (p) throws(NamespaceError) in try appendFile(row, extras: p) }
+            } else {
+                try appendFile(row, extrasOf: ref.row)
+            }
+            tree.unlink(ref)
+            row.previous = NodeRef.none.raw
+            row.next = NodeRef.none.raw
+            if let extras {
+                extras.withUnsafeBytes { tree.files.replace(ref.row, with: row, extras: $0) }
+            } else {
+                tree.files.replace(ref.row, with: row, extras: nil)
+            }
+        }
+        tree.link(ref)
+    }
+
+    private func replaceContainer(_ at: Int, _ row: ContainerRow, _ extras: [UInt8]?) {
+        if let extras {
+            extras.withUnsafeBytes { tree.containers.replace(at, with: row, extras: $0) }
+        } else {
+            tree.containers.replace(at, with: row, extras: nil)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Changelog
+
+/// Where a namespace lives and how it persists mutations.
+public struct NamespaceConfiguration: Sendable {
+    public enum Access: Sendable { case readWrite, readOnly }
+
+    /// Directory holding `files.mdlog` and `directories.mdlog` (created if missing when read-write).
+    public var directory: String
+    /// When a mutation is acknowledged: the changelogs' durability.
+    public var durability: Durability
+    public var access: Access
+    /// How boot treats damaged records in the middle of a log.
+    public var damagePolicy: DamagePolicy
+
+    public init(directory: String, durability: Durability = .batch, access: Access = .readWrite,
+                damagePolicy: DamagePolicy = .strict) {
+        self.directory = directory
+        self.durability = durability
+        self.access = access
+        self.damagePolicy = damagePolicy
+    }
+
+    public static let filesLogName = "files.mdlog"
+    public static let directoriesLogName = "directories.mdlog"
+
+    public var filesLogPath: String { directory + "/" + Self.filesLogName }
+    public var directoriesLogPath: String { directory + "/" + Self.directoriesLogName }
+
+    func changelogConfiguration(_ kind: ContentKind) -> ChangelogConfiguration {
+        ChangelogConfiguration(access: access == .readWrite ? .append : .readOnly,
+                               creation: access == .readWrite ? .createIfMissing : .openExisting,
+                               contentKind: kind, durability: durability, damagePolicy: damagePolicy)
+    }
+}
+
+/// The namespace's life cycle, as the legacy `ns` command prints it.
+public enum BootState: String, Sendable {
+    case down, booting, booted, failed, compacting
+}
+
+/// One entry that boot found broken and re-attached under /lost+found.
+public struct RepairedEntry: Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable { case file, container }
+    public enum Reason: String, Sendable {
+        /// The parent container does not exist (or its chain does not reach the root).
+        case orphan
+        /// Another entry of the same parent has the same name.
+        case nameConflict
+    }
+    public var kind: Kind
+    public var id: UInt64
+    public var reason: Reason
+    /// The parent id the record named.
+    public var originalParent: UInt64
+    public var originalName: String
+    /// Where the entry is now.
+    public var newPath: String
+
+    public var description: String {
+        "\(reason.rawValue): \(kind.rawValue) \(id) \"\(originalName)\" of parent \(originalParent) -> \(newPath)"
+    }
+}
+
+/// What boot did and how long it took.
+public struct BootReport: Sendable {
+    /// Records scanned in each log (updates, deletes and others).
+    public var fileRecords = 0
+    public var containerRecords = 0
+    public var files = 0
+    public var containers = 0
+    /// Seconds for the whole boot, and for each log's scan-and-decode (run concurrently).
+    public var seconds = 0.0
+    public var fileSeconds = 0.0
+    public var containerSeconds = 0.0
+    /// Seconds attaching entries to their parents (after both scans).
+    public var attachSeconds = 0.0
+    public var repairs: [RepairedEntry] = []
+    /// True when repairs were written to the logs (read-write boot); false when they exist in memory only.
+    public var repairsPersisted = false
+    /// Damage the changelog layer found (torn tails cut, spans salvaged), as text.
+    public var logWarnings: [String] = []
+
+    public var recordsScanned: Int { fileRecords + containerRecords }
+    public var recordsPerSecond: Double { seconds > 0 ? Double(recordsScanned) / seconds : 0 }
+}

@@ -1,0 +1,140 @@
+/// The figures of the legacy `ns` / `ns stat` command, gathered in one place so every front end
+/// (CLI, XRootD admin command, monitoring) prints exactly the same text.
+public struct NamespaceStatistics: Sendable, Equatable {
+    public var state: BootState
+    public var files: Int
+    public var directories: Int
+    /// Seconds: the whole boot, and the files log's scan (live while booting).
+    public var bootSeconds: Double
+    public var fileBootSeconds: Double
+    public var filesChangelogBytes: UInt64
+    public var directoriesChangelogBytes: UInt64
+    public var currentFileID: UInt64
+    public var currentContainerID: UInt64
+    public var filesCreatedSinceBoot: UInt64
+    public var containersCreatedSinceBoot: UInt64
+    public var memory: SystemInfo.Memory
+
+    /// Log size per live entry (dead records included, as in the legacy output).
+    public var averageFileEntryBytes: Double { files > 0 ? Double(filesChangelogBytes) / Double(files) : 0 }
+    public var averageDirectoryEntryBytes: Double {
+        directories > 0 ? Double(directoriesChangelogBytes) / Double(directories) : 0
+    }
+
+    public init(state: BootState, files: Int, directories: Int, bootSeconds: Double, fileBootSeconds: Double,
+                filesChangelogBytes: UInt64, directoriesChangelogBytes: UInt64, currentFileID: UInt64,
+                currentContainerID: UInt64, filesCreatedSinceBoot: UInt64 = 0, containersCreatedSinceBoot: UInt64 = 0,
+                memory: SystemInfo.Memory) {
+        self.state = state
+        self.files = files
+        self.directories = directories
+        self.bootSeconds = bootSeconds
+        self.fileBootSeconds = fileBootSeconds
+        self.filesChangelogBytes = filesChangelogBytes
+        self.directoriesChangelogBytes = directoriesChangelogBytes
+        self.currentFileID = currentFileID
+        self.currentContainerID = currentContainerID
+        self.filesCreatedSinceBoot = filesCreatedSinceBoot
+        self.containersCreatedSinceBoot = containersCreatedSinceBoot
+        self.memory = memory
+    }
+
+    /// The human-readable form: "ALL" and a label padded so every value starts at byte 42
+    /// (0-based), as the legacy MGM printed it.
+    public func formatted() -> String {
+        var lines: [String] = []
+        func line(_ label: String, _ value: String) {
+            lines.append(Self.pad("ALL      " + label, to: Self.valueColumn) + value)
+        }
+        line("Files", "\(files) [\(state.rawValue)] (\(Self.seconds(fileBootSeconds))s)")
+        line("Directories", "\(directories)")
+        line("Total boot time", "\(Self.seconds(bootSeconds)) s")
+        line("File Changelog Size", Self.readableSize(filesChangelogBytes))
+        line("Dir  Changelog Size", Self.readableSize(directoriesChangelogBytes))
+        line("avg. File Entry Size", Self.readableSize(UInt64(averageFileEntryBytes)))
+        line("avg. Dir  Entry Size", Self.readableSize(UInt64(averageDirectoryEntryBytes)))
+        line("files created since boot", "\(filesCreatedSinceBoot)")
+        line("container created since boot", "\(containersCreatedSinceBoot)")
+        line("current file id", "\(currentFileID)")
+        line("current container id", "\(currentContainerID)")
+        line("memory virtual", Self.readableSize(memory.virtual))
+        line("memory resident", Self.readableSize(memory.resident))
+        line("memory share", Self.readableSize(memory.shared))
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The monitoring form (`ns -m`): one `key=value` pair per line, raw numbers.
+    public func monitoringPairs() -> [(key: String, value: String)] {
+        [
+            ("ns.total.files", "\(files)"),
+            ("ns.total.directories", "\(directories)"),
+            ("ns.current.fid", "\(currentFileID)"),
+            ("ns.current.cid", "\(currentContainerID)"),
+            ("ns.generated.fid", "\(filesCreatedSinceBoot)"),
+            ("ns.generated.cid", "\(containersCreatedSinceBoot)"),
+            ("ns.total.files.changelog.size", "\(filesChangelogBytes)"),
+            ("ns.total.directories.changelog.size", "\(directoriesChangelogBytes)"),
+            ("ns.total.files.changelog.avg_entry_size", "\(UInt64(averageFileEntryBytes))"),
+            ("ns.total.directories.changelog.avg_entry_size", "\(UInt64(averageDirectoryEntryBytes))"),
+            ("ns.boot.status", state.rawValue),
+            ("ns.boot.time", "\(Int(bootSeconds.rounded()))"),
+            ("ns.boot.file.time", "\(Int(fileBootSeconds.rounded()))"),
+            ("ns.memory.virtual", "\(memory.virtual)"),
+            ("ns.memory.resident", "\(memory.resident)"),
+            ("ns.memory.share", "\(memory.shared)"),
+        ]
+    }
+
+    public func monitoringFormatted() -> String {
+        monitoringPairs().map { "\($0.key)=\($0.value)" }.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: Formatting helpers
+
+    /// Byte column where values start (0-based).
+    public static let valueColumn = 42
+
+    static func pad(_ s: String, to width: Int) -> String {
+        let n = s.utf8.count
+        return n >= width ? s + " " : s + String(repeating: " ", count: width - n)
+    }
+
+    /// Seconds with two decimals (no Foundation).
+    static func seconds(_ s: Double) -> String {
+        let hundredths = Int((max(s, 0) * 100).rounded())
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+
+    /// Decimal units as the legacy `GetReadableSizeString`: "512 B", "79.85 kB", "1.23 MB".
+    public static func readableSize(_ bytes: UInt64) -> String {
+        let units = ["kB", "MB", "GB", "TB", "PB", "EB"]
+        guard bytes >= 1000 else { return "\(bytes) B" }
+        var value = Double(bytes) / 1000
+        var unit = 0
+        while value >= 1000 && unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        return "\(seconds(value)) \(units[unit])"
+    }
+}
+
+extension Namespace {
+    /// The current statistics (times are live while booting).
+    public func statistics() -> NamespaceStatistics {
+        let config = configuration
+        let (state, report, files, dirs, fid, cid, genF, genC, started) = lock.withReadLock {
+            (self.state, self.report, tree.files.count, tree.containers.count, tree.files.largestID,
+             tree.containers.largestID, tree.files.largestID + 1 - min(firstFileIDAtBoot, tree.files.largestID + 1),
+             tree.containers.largestID + 1 - min(firstContainerIDAtBoot, tree.containers.largestID + 1), bootStarted)
+        }
+        let live = state == .booting ? MonotonicClock.seconds() - started : nil
+        return NamespaceStatistics(state: state, files: files, directories: dirs,
+                                   bootSeconds: live ?? report.seconds, fileBootSeconds: live ?? report.fileSeconds,
+                                   filesChangelogBytes: SystemInfo.fileSize(config.filesLogPath) ?? 0,
+                                   directoriesChangelogBytes: SystemInfo.fileSize(config.directoriesLogPath) ?? 0,
+                                   currentFileID: fid, currentContainerID: cid, filesCreatedSinceBoot: genF,
+                                   containersCreatedSinceBoot: genC, memory: SystemInfo.memory())
+    }
+}

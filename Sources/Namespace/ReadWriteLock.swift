@@ -1,0 +1,37 @@
+import Glibc
+
+/// A pthread reader-writer lock (many readers or one writer). The pthread object is heap
+/// allocated once and never moves. Writers are preferred so a stream of readers cannot starve
+/// mutations.
+final class ReadWriteLock: @unchecked Sendable {
+    // @unchecked: the pointer is set once and only used through pthread calls, which are thread-safe.
+    private let lock: UnsafeMutablePointer<pthread_rwlock_t>
+
+    init() {
+        lock = .allocate(capacity: 1)
+        var attr = pthread_rwlockattr_t()
+        pthread_rwlockattr_init(&attr)
+        pthread_rwlockattr_setkind_np(&attr, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+        pthread_rwlock_init(lock, &attr)
+        pthread_rwlockattr_destroy(&attr)
+    }
+
+    deinit {
+        pthread_rwlock_destroy(lock)
+        lock.deallocate()
+    }
+
+    @inline(__always)
+    func withReadLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+        pthread_rwlock_rdlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
+        return try body()
+    }
+
+    @inline(__always)
+    func withWriteLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+        pthread_rwlock_wrlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
+        return try body()
+    }
+}

@@ -1,0 +1,32 @@
+import Glibc
+
+/// Process and file facts for statistics, read from the kernel.
+public enum SystemInfo {
+    /// Size of the file at `path`, or nil if it cannot be stat'ed.
+    public static func fileSize(_ path: String) -> UInt64? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return UInt64(st.st_size)
+    }
+
+    /// Virtual, resident and shared bytes of this process (from /proc/self/statm).
+    public struct Memory: Sendable, Equatable {
+        public var virtual: UInt64
+        public var resident: UInt64
+        public var shared: UInt64
+    }
+
+    public static func memory() -> Memory {
+        let fd = open("/proc/self/statm", O_RDONLY)
+        guard fd >= 0 else { return Memory(virtual: 0, resident: 0, shared: 0) }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return Memory(virtual: 0, resident: 0, shared: 0) }
+        let fields = buffer[0..<n].split(whereSeparator: { $0 == 0x20 || $0 == 0x0A })
+            .map { UInt64(String(decoding: $0, as: UTF8.self)) ?? 0 }
+        let page = UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 1))
+        func field(_ i: Int) -> UInt64 { i < fields.count ? fields[i] * page : 0 }
+        return Memory(virtual: field(0), resident: field(1), shared: field(2))
+    }
+}
