@@ -16,6 +16,11 @@ public struct AppendResult: Sendable, Equatable {
     public var sequence: SequenceNumber
 }
 
+/// A written record whose acknowledgement (under the log's durability) is still to be awaited.
+public struct PendingAcknowledgement: Sendable {
+    let end: UInt64
+}
+
 /// How `append(batch:)` lays out its records.
 public enum BatchPacking: Sendable {
     /// One frame per record (each record individually addressable and verifiable).
@@ -33,6 +38,20 @@ extension Changelog {
 
     @discardableResult
     public func append(_ type: RecordType, payload: UnsafeRawBufferPointer) throws(ChangelogError) -> AppendResult {
+        let (result, pending) = try appendDeferringAcknowledgement(type, payload: payload)
+        try waitUntilAcknowledged(pending)
+        return result
+    }
+
+    /// Appends one record and returns as soon as it is written (visible to scans, in the page
+    /// cache), without waiting for the durability mode's acknowledgement point. Call
+    /// `waitUntilAcknowledged` before telling anyone the change is done. This lets an owner
+    /// release its own lock before the wait, so concurrent mutations share one fdatasync.
+    public func appendDeferringAcknowledgement(_ type: RecordType, payload: [UInt8]) throws(ChangelogError) -> (AppendResult, PendingAcknowledgement) {
+        try withBytes(payload) { (p) throws(ChangelogError) in try appendDeferringAcknowledgement(type, payload: p) }
+    }
+
+    public func appendDeferringAcknowledgement(_ type: RecordType, payload: UnsafeRawBufferPointer) throws(ChangelogError) -> (AppendResult, PendingAcknowledgement) {
         guard payload.count <= RecordFormat.maximumPayload else { throw ChangelogError(.payloadTooLarge(payload.count), path: path) }
         var stored = payload
         var flags: RecordFlags = []
@@ -42,16 +61,16 @@ extension Changelog {
             compressed = c
             flags = .lz4
         }
-        return try withExtendedLifetime(compressed) { () throws(ChangelogError) -> AppendResult in
-            if let compressed { stored = compressed.withUnsafeBytes { $0 } }
-            let (results, end) = try writeFrames { buffer, offset, sequence in
+        let written: Result<([AppendResult], UInt64), ChangelogError> = (compressed ?? []).withUnsafeBytes { c in
+            if compressed != nil { stored = c }
+            return Result { () throws(ChangelogError) in try writeFrames { buffer, offset, sequence in
                 let start = Self.encodeFrame(into: &buffer, at: offset, type: type, flags: flags, stored: stored,
                                              rawLength: payload.count, sequence: sequence, identity: headerState.identity)
                 return [AppendResult(position: LogPosition(offset: LogOffset(start)), sequence: sequence)]
-            }
-            try acknowledge(upTo: end)
-            return results[0]
+            } }
         }
+        let (results, end) = try written.get()
+        return (results[0], PendingAcknowledgement(end: end))
     }
 
     /// Appends several records with one write (and, under `batch`/`always`, one sync).
@@ -131,6 +150,12 @@ extension Changelog {
     @discardableResult
     public func appendCompactionStamp() throws(ChangelogError) -> AppendResult {
         try append(.compactionStamp, payload: [])
+    }
+
+    /// Returns when the record behind `pending` is acknowledged under the log's durability
+    /// (immediately for `none`; after a covering fdatasync for `batch` and `always`).
+    public func waitUntilAcknowledged(_ pending: PendingAcknowledgement) throws(ChangelogError) {
+        try acknowledge(upTo: pending.end)
     }
 
     /// Makes every record appended so far durable (fdatasync), whatever the durability mode.

@@ -9,8 +9,14 @@ extension Changelog {
     /// `<path>.torn-<unix time>` and cut off, and `openReport.tornTail` says so. Damage followed by
     /// valid records fails with `.corruption` unless the configuration's damage policy is `.salvage`.
     /// On any error the file is left as it was.
+    public static func open(at path: String, configuration: ChangelogConfiguration = ChangelogConfiguration()) throws(ChangelogError) -> Changelog {
+        try open(at: path, configuration: configuration) { _ in }
+    }
+
+    /// Opens the log, handing every valid record to `visit` during the one verifying scan.
+    /// `visit` is not escaping: state it captures is not boxed.
     public static func open(at path: String, configuration: ChangelogConfiguration = ChangelogConfiguration(),
-                            visit: ((RecordView) -> Void)? = nil) throws(ChangelogError) -> Changelog {
+                            visit: (RecordView) -> Void) throws(ChangelogError) -> Changelog {
         var report = OpenReport()
         let writable = configuration.access == .append
         let exists = FileSystem.exists(path)
@@ -41,7 +47,7 @@ extension Changelog {
         var scan = LogScan(path: path, bytes: region.bytes(count: size), identity: header.identity,
                            policy: configuration.damagePolicy)
         let summary = try scan.run(from: RecordFormat.fileHeaderSize, after: header.baseSequence) { r in
-            visit?(r)
+            visit(r)
             return true
         }
         region.advise(.normal)
