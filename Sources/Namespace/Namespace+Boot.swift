@@ -36,7 +36,7 @@ extension Namespace {
         let start = lock.withReadLock { bootStarted }
         do throws(NamespaceError) {
             let outcome = try loadAndAttach()
-            let report = try lock.withWriteLock { () throws(NamespaceError) -> BootReport in
+            let report = try mutate { () throws(NamespaceError) -> BootReport in
                 try install(outcome, start: start)
             }
             return report

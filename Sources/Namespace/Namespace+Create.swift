@@ -35,7 +35,7 @@ extension Namespace {
     @discardableResult
     public func createFile(_ path: String, attributes: CreationAttributes = CreationAttributes()) throws(NamespaceError) -> FileID {
         let (parent, name) = try NameRules.split(path)
-        return try lock.withWriteLock { () throws(NamespaceError) -> FileID in
+        return try mutate { () throws(NamespaceError) -> FileID in
             try checkWritable()
             let row = try tree.resolveContainer(parent, path: path)
             return try insertFile(name: name, parentRow: row, attributes: attributes, symlink: nil, path: path)
@@ -48,7 +48,7 @@ extension Namespace {
     public func createFile(named name: String, in parent: ContainerID,
                            attributes: CreationAttributes = CreationAttributes()) throws(NamespaceError) -> FileID {
         let bytes = try NameRules.validated(name: name)
-        return try lock.withWriteLock { () throws(NamespaceError) -> FileID in
+        return try mutate { () throws(NamespaceError) -> FileID in
             try checkWritable()
             guard let row = tree.containers.row(of: parent.rawValue) else { throw .notFound("container \(parent)") }
             return try insertFile(name: bytes, parentRow: row, attributes: attributes, symlink: nil, path: name)
@@ -63,7 +63,7 @@ extension Namespace {
         let targetBytes = Array(target.utf8)
         guard !targetBytes.isEmpty, !targetBytes.contains(0) else { throw .invalidArgument("bad symlink target") }
         guard targetBytes.count <= NameRules.maximumPathLength else { throw .nameTooLong(target) }
-        return try lock.withWriteLock { () throws(NamespaceError) -> FileID in
+        return try mutate { () throws(NamespaceError) -> FileID in
             try checkWritable()
             let row = try tree.resolveContainer(parent, path: path)
             return try insertFile(name: name, parentRow: row, attributes: attributes, symlink: targetBytes, path: path)
@@ -75,7 +75,7 @@ extension Namespace {
     public func createContainer(_ path: String, attributes: CreationAttributes = CreationAttributes(),
                                 missingParents: MissingParents = .fail) throws(NamespaceError) -> ContainerID {
         let parts = try NameRules.components(of: path)
-        return try lock.withWriteLock { () throws(NamespaceError) -> ContainerID in
+        return try mutate { () throws(NamespaceError) -> ContainerID in
             try checkWritable()
             guard var current = tree.containers.row(of: ContainerID.root.rawValue) else { throw .notFound(path) }
             if parts.isEmpty {

@@ -7,7 +7,7 @@ extension Namespace {
         let sourceParts = try NameRules.components(of: source)
         let (targetParent, targetName) = try NameRules.split(destination)
         guard !sourceParts.isEmpty else { throw .invalidArgument("cannot move the root") }
-        try lock.withWriteLock { () throws(NamespaceError) in
+        try mutate { () throws(NamespaceError) in
             try checkWritable()
             let ref = try tree.resolve(sourceParts, path: source)
             let parentRow = try tree.resolveContainer(targetParent, path: destination)

@@ -11,7 +11,7 @@ extension Namespace {
     /// Deletes the file at `path` (one delete record). EISDIR for a directory.
     public func removeFile(_ path: String) throws(NamespaceError) {
         let parts = try NameRules.components(of: path)
-        try lock.withWriteLock { () throws(NamespaceError) in
+        try mutate { () throws(NamespaceError) in
             try checkWritable()
             let ref = try tree.resolve(parts, path: path)
             guard !ref.isContainer else { throw .isADirectory(path) }
@@ -21,7 +21,7 @@ extension Namespace {
 
     /// Deletes file `id`, attached or detached.
     public func removeFile(_ id: FileID) throws(NamespaceError) {
-        try lock.withWriteLock { () throws(NamespaceError) in
+        try mutate { () throws(NamespaceError) in
             try checkWritable()
             try deleteFile(try fileRow(id))
         }
@@ -32,7 +32,7 @@ extension Namespace {
     @discardableResult
     public func unlink(_ path: String) throws(NamespaceError) -> UnlinkOutcome {
         let parts = try NameRules.components(of: path)
-        return try lock.withWriteLock { () throws(NamespaceError) -> UnlinkOutcome in
+        return try mutate { () throws(NamespaceError) -> UnlinkOutcome in
             try checkWritable()
             let ref = try tree.resolve(parts, path: path)
             guard !ref.isContainer else { throw .isADirectory(path) }
@@ -63,7 +63,7 @@ extension Namespace {
     /// for the root).
     public func removeContainer(_ path: String) throws(NamespaceError) {
         let parts = try NameRules.components(of: path)
-        try lock.withWriteLock { () throws(NamespaceError) in
+        try mutate { () throws(NamespaceError) in
             try checkWritable()
             let ref = try tree.resolve(parts, path: path)
             guard ref.isContainer else { throw .notADirectory(path) }

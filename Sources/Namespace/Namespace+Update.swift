@@ -69,7 +69,7 @@ extension Namespace {
     /// deleted; returns whether that happened.
     @discardableResult
     public func dropLocation(_ location: UInt32, of id: FileID) throws(NamespaceError) -> Bool {
-        try lock.withWriteLock { () throws(NamespaceError) -> Bool in
+        try mutate { () throws(NamespaceError) -> Bool in
             try checkWritable()
             let at = try fileRow(id)
             var x = try extras(at)
@@ -90,7 +90,7 @@ extension Namespace {
     /// Applies `change` to file `id` and stores the result. The id, container and name cannot
     /// change here (EINVAL): use `rename` or `unlink`.
     public func updateFile(_ id: FileID, _ change: (inout FileMetadata) -> Void) throws(NamespaceError) {
-        try lock.withWriteLock { () throws(NamespaceError) in
+        try mutate { () throws(NamespaceError) in
             try checkWritable()
             let at = try fileRow(id)
             let before = fileMetadata(at)
@@ -122,7 +122,7 @@ extension Namespace {
     /// Applies `change` to container `id`. The id, parent and name cannot change here (EINVAL):
     /// use `rename`.
     public func updateContainer(_ id: ContainerID, _ change: (inout ContainerMetadata) -> Void) throws(NamespaceError) {
-        try lock.withWriteLock { () throws(NamespaceError) in
+        try mutate { () throws(NamespaceError) in
             try checkWritable()
             let at = try containerRow(id)
             let before = containerMetadata(at)
@@ -152,7 +152,7 @@ extension Namespace {
     // MARK: Lock held
 
     private func updateFileRow(_ id: FileID, _ change: (inout FileRow) -> Void) throws(NamespaceError) {
-        try lock.withWriteLock { () throws(NamespaceError) in
+        try mutate { () throws(NamespaceError) in
             try checkWritable()
             let at = try fileRow(id)
             var row = tree.files.rows[at]
@@ -163,7 +163,7 @@ extension Namespace {
     }
 
     private func updateFileExtras(_ id: FileID, _ change: (inout FileExtras) throws(NamespaceError) -> Void) throws(NamespaceError) {
-        try lock.withWriteLock { () throws(NamespaceError) in
+        try mutate { () throws(NamespaceError) in
             try checkWritable()
             let at = try fileRow(id)
             var x = try extras(at)

@@ -21,7 +21,9 @@ public struct DirectoryEntry: Sendable, Equatable {
 /// Every mutation appends one record per changed object (the full object on update, its 8-byte
 /// id on delete) before it becomes visible; memory changes only after the append succeeds, so
 /// a failed append leaves the namespace as it was. Thread-safety: all methods may be called
-/// from any thread; reads share a reader-writer lock, mutations take it exclusively.
+/// from any thread; reads share a reader-writer lock, mutations take it exclusively while they
+/// append and apply, then release it and wait for their acknowledgement (group commit; see
+/// docs/DURABILITY.md): a mutation may be visible to readers before it returns.
 public final class Namespace: @unchecked Sendable {
     // @unchecked: every mutable property below is guarded by `lock`.
     public let configuration: NamespaceConfiguration
@@ -38,6 +40,8 @@ public final class Namespace: @unchecked Sendable {
     var firstContainerIDAtBoot: UInt64 = 0
     /// Reused payload buffer for appends (only touched under the write lock).
     var scratch: [UInt8] = []
+    /// Acknowledgements the current mutation must await after releasing the lock (see `mutate`).
+    var pending = PendingAcknowledgements()
 
     init(configuration: NamespaceConfiguration) {
         self.configuration = configuration
