@@ -57,12 +57,23 @@ extension Namespace {
         var containers: LogLoader<ContainerRow>.Outcome
         var attach: AttachOutcome
         var attachSeconds: Double
+        var recovery: [String]
     }
 
     private func loadAndAttach() throws(NamespaceError) -> Loaded {
         let config = configuration
+        var recovery: [String] = []
         if config.access == .readWrite {
             do { try FileSystem.createDirectory(config.directory) } catch { throw .log(error) }
+            // A compaction killed mid-way: remove an unfinished `.oc`, or finish a swap that fell
+            // between its two renames, before anything opens the live logs.
+            for path in [config.filesLogPath, config.directoriesLogPath] {
+                do {
+                    if let done = try Compactor.recoverInterruptedSwap(livePath: path) { recovery.append(done) }
+                } catch {
+                    throw .log(error)
+                }
+            }
         }
         let containerLoader = LogLoader<ContainerRow>(path: config.directoriesLogPath,
                                                       configuration: config.changelogConfiguration(.directories),
@@ -81,7 +92,7 @@ extension Namespace {
         let attachStart = MonotonicClock.seconds()
         let attach = tree.attachAll(now: Timestamp.now())
         return Loaded(tree: tree, files: files, containers: containers, attach: attach,
-                      attachSeconds: MonotonicClock.seconds() - attachStart)
+                      attachSeconds: MonotonicClock.seconds() - attachStart, recovery: recovery)
     }
 
     /// Lock held: makes the loaded state current and persists repairs.
@@ -97,6 +108,8 @@ extension Namespace {
         r.attachSeconds = loaded.attachSeconds
         r.repairs = loaded.attach.repairs
         r.logWarnings = loaded.files.warnings + loaded.containers.warnings
+        r.compactionRecovery = loaded.recovery
+        for line in loaded.recovery { masterLog.log(.warning, "boot: \(line)") }
         if configuration.access == .readWrite {
             // Parents before children, so a crash mid-repair never leaves a record naming a
             // container that has no record yet.

@@ -42,9 +42,14 @@ public final class Namespace: @unchecked Sendable {
     var scratch: [UInt8] = []
     /// Acknowledgements the current mutation must await after releasing the lock (see `mutate`).
     var pending = PendingAcknowledgements()
+    /// Compaction status, role and schedule (its own lock; see `CompactionTracker`).
+    let compaction: CompactionTracker
+    /// The operator log of background work (compaction runs, skipped spans, failures, boot recovery).
+    public let masterLog = MasterLog()
 
     init(configuration: NamespaceConfiguration) {
         self.configuration = configuration
+        compaction = CompactionTracker(role: configuration.access == .readWrite ? .master : .replica)
     }
 
     public var bootState: BootState { lock.withReadLock { state } }

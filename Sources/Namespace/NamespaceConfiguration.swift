@@ -79,6 +79,9 @@ public struct BootReport: Sendable {
     public var repairsPersisted = false
     /// Damage the changelog layer found (torn tails cut, spans salvaged), as text.
     public var logWarnings: [String] = []
+    /// What boot did about an interrupted compaction (a leftover `.oc` removed, or an
+    /// interrupted swap completed), one line per log it touched.
+    public var compactionRecovery: [String] = []
 
     public var recordsScanned: Int { fileRecords + containerRecords }
     public var recordsPerSecond: Double { seconds > 0 ? Double(recordsScanned) / seconds : 0 }

@@ -26,6 +26,8 @@ public enum NamespaceError: Error, Sendable, Equatable, CustomStringConvertible 
     case log(ChangelogError)
     /// A checksummed record of a log does not decode (EIO). Boot refuses to guess.
     case badRecord(log: String, position: LogPosition, reason: CodecError)
+    /// Exclusive background work is already running, e.g. a compaction (EBUSY).
+    case busy(String)
 
     /// The POSIX errno this error maps to.
     public var errno: Int32 {
@@ -41,6 +43,7 @@ public enum NamespaceError: Error, Sendable, Equatable, CustomStringConvertible 
         case .notBooted: EIO
         case .log(let e): e.errno ?? EIO
         case .badRecord: EIO
+        case .busy: EBUSY
         }
     }
 
@@ -57,6 +60,7 @@ public enum NamespaceError: Error, Sendable, Equatable, CustomStringConvertible 
         case .notBooted(let s): "namespace is not booted (state \(s))"
         case .log(let e): "changelog: \(e)"
         case .badRecord(let log, let position, let reason): "\(log) at \(position): undecodable record: \(reason)"
+        case .busy(let what): "busy: \(what)"
         }
     }
 

@@ -14,6 +14,7 @@ public struct NamespaceStatistics: Sendable, Equatable {
     public var filesCreatedSinceBoot: UInt64
     public var containersCreatedSinceBoot: UInt64
     public var memory: SystemInfo.Memory
+    public var compaction: CompactionStatus
 
     /// Log size per live entry (dead records included, as in the legacy output).
     public var averageFileEntryBytes: Double { files > 0 ? Double(filesChangelogBytes) / Double(files) : 0 }
@@ -24,7 +25,7 @@ public struct NamespaceStatistics: Sendable, Equatable {
     public init(state: BootState, files: Int, directories: Int, bootSeconds: Double, fileBootSeconds: Double,
                 filesChangelogBytes: UInt64, directoriesChangelogBytes: UInt64, currentFileID: UInt64,
                 currentContainerID: UInt64, filesCreatedSinceBoot: UInt64 = 0, containersCreatedSinceBoot: UInt64 = 0,
-                memory: SystemInfo.Memory) {
+                memory: SystemInfo.Memory, compaction: CompactionStatus = CompactionStatus()) {
         self.state = state
         self.files = files
         self.directories = directories
@@ -37,6 +38,7 @@ public struct NamespaceStatistics: Sendable, Equatable {
         self.filesCreatedSinceBoot = filesCreatedSinceBoot
         self.containersCreatedSinceBoot = containersCreatedSinceBoot
         self.memory = memory
+        self.compaction = compaction
     }
 
     /// The human-readable form: "ALL" and a label padded so every value starts at byte 42
@@ -60,7 +62,14 @@ public struct NamespaceStatistics: Sendable, Equatable {
         line("memory virtual", Self.readableSize(memory.virtual))
         line("memory resident", Self.readableSize(memory.resident))
         line("memory share", Self.readableSize(memory.shared))
+        line("Compactification", compactionText)
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The value of the `Compactification` line.
+    public var compactionText: String {
+        "status=\(compaction.state.rawValue) waitstart=\(compaction.secondsUntilStart) interval=\(compaction.interval) "
+            + "ratio-file=\(Self.ratio(compaction.filesRatio)):1 ratio-dir=\(Self.ratio(compaction.directoriesRatio)):1"
     }
 
     /// The monitoring form (`ns -m`): one `key=value` pair per line, raw numbers.
@@ -82,6 +91,11 @@ public struct NamespaceStatistics: Sendable, Equatable {
             ("ns.memory.virtual", "\(memory.virtual)"),
             ("ns.memory.resident", "\(memory.resident)"),
             ("ns.memory.share", "\(memory.shared)"),
+            ("ns.compaction.status", compaction.state.rawValue),
+            ("ns.compaction.waitstart", "\(compaction.secondsUntilStart)"),
+            ("ns.compaction.interval", "\(compaction.interval)"),
+            ("ns.compaction.ratio.file", Self.ratio(compaction.filesRatio)),
+            ("ns.compaction.ratio.dir", Self.ratio(compaction.directoriesRatio)),
         ]
     }
 
@@ -104,6 +118,12 @@ public struct NamespaceStatistics: Sendable, Equatable {
         let hundredths = Int((max(s, 0) * 100).rounded())
         let fraction = hundredths % 100
         return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+
+    /// One decimal (no Foundation): "4.2".
+    static func ratio(_ x: Double) -> String {
+        let tenths = Int((max(x.isFinite ? x : 0, 0) * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
     }
 
     /// Decimal units as the legacy `GetReadableSizeString`: "512 B", "79.85 kB", "1.23 MB".
@@ -135,6 +155,7 @@ extension Namespace {
                                    filesChangelogBytes: SystemInfo.fileSize(config.filesLogPath) ?? 0,
                                    directoriesChangelogBytes: SystemInfo.fileSize(config.directoriesLogPath) ?? 0,
                                    currentFileID: fid, currentContainerID: cid, filesCreatedSinceBoot: genF,
-                                   containersCreatedSinceBoot: genC, memory: SystemInfo.memory())
+                                   containersCreatedSinceBoot: genC, memory: SystemInfo.memory(),
+                                   compaction: compactionStatus)
     }
 }

@@ -1,0 +1,38 @@
+import Synchronization
+
+/// The namespace's operator log: short timestamped lines about background work (compaction
+/// runs, skipped damaged spans, failures, boot recovery), kept in memory, newest last. Bounded:
+/// beyond `capacity` lines the oldest are dropped. Thread-safe.
+public final class MasterLog: Sendable {
+    public struct Line: Sendable, Equatable, CustomStringConvertible {
+        public enum Level: String, Sendable { case info = "INFO", warning = "WARN", error = "ERROR" }
+        /// Unix seconds.
+        public var time: Int64
+        public var level: Level
+        public var message: String
+        public var description: String { "\(time) \(level.rawValue) \(message)" }
+    }
+
+    public let capacity: Int
+    private let storage = Mutex<[Line]>([])
+
+    public init(capacity: Int = 1_000) {
+        self.capacity = max(1, capacity)
+    }
+
+    public func log(_ level: Line.Level, _ message: String) {
+        let line = Line(time: Timestamp.now().seconds, level: level, message: message)
+        storage.withLock { lines in
+            if lines.count >= capacity { lines.removeFirst(lines.count - capacity + 1) }
+            lines.append(line)
+        }
+    }
+
+    /// The kept lines, oldest first.
+    public var lines: [Line] { storage.withLock { $0 } }
+
+    /// Lines whose message contains `text`.
+    public func lines(containing text: String) -> [Line] {
+        storage.withLock { $0.filter { $0.message.contains(text) } }
+    }
+}
