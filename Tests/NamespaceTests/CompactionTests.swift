@@ -58,11 +58,16 @@ import Testing
         ns.role = .replica
         #expect(errnoOf { try ns.compact(.files) } == EROFS)
         ns.role = .master
-        let inside = Mutex<Int32?>(nil)
+        let inside = Mutex<(Int32?, BootState?, String)>((nil, nil, ""))
         try ns.compact(.files, options: CompactionOptions(observer: { _, phase in
-            if phase == .copy { inside.withLock { $0 = errnoOf { try ns.compact(.directories) } } }
+            guard phase == .copy else { return }
+            let busy = errnoOf { try ns.compact(.directories) }
+            inside.withLock { $0 = (busy, ns.bootState, ns.statistics().formatted()) }
         }))
-        #expect(inside.withLock { $0 } == EBUSY)
+        let (busy, state, text) = inside.withLock { $0 }
+        #expect(busy == EBUSY)
+        #expect(state == .compacting)
+        #expect(text.contains("[compacting]") && text.contains("status=compacting"))
         #expect(ns.bootState == .booted)
     }
 
