@@ -32,7 +32,7 @@ test: deps
 # The main job: write, reopen and verify a changelog under $(DATA).
 run: deps
 	$(SWIFT) build -c release --product beryl
-	.build/release/beryl demo --data $(DATA)
+	.build/release/beryl demo --data $(DATA)/beryl
 
 # Benchmarks (release build); results land in Benchmarks/results/<suite>.json.
 bench: deps

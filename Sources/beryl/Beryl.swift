@@ -6,7 +6,7 @@ struct Beryl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "beryl",
         abstract: "Beryl console: offline changelog tools.",
-        subcommands: [Demo.self, LogCommand.self])
+        subcommands: [Demo.self, NsCommand.self, LogCommand.self])
 }
 
 /// `beryl log ...`: offline, read-only tools on one changelog file.
