@@ -35,6 +35,7 @@ public final class LegacyLogFile: @unchecked Sendable {
     public var scanner: LegacyScanner { LegacyScanner(bytes: bytes) }
 
     /// Runs `body` with the mapped bytes, keeping the mapping alive for its duration.
+    @discardableResult
     public func withBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
         try withExtendedLifetime(self) { () throws(E) -> R in try body(bytes) }
     }
