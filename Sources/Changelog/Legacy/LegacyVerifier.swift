@@ -39,17 +39,22 @@ public enum LegacyVerifier {
             report.findings.append(Finding(offset: LogOffset(4), length: 4, reason: "header: unsupported version \(h.version)"))
         }
         let content = decodePayloads ? file.header.flatMap { LegacyNamespace.Content(contentFlag: $0.contentFlag) } : nil
+        var byType = [Int](repeating: 0, count: 256)
         file.withBytes { bytes in
             report.records = LegacyScanner(bytes: bytes).forEachRecordSkippingDamage(damaged: { span in
                 report.findings.append(Finding(offset: LogOffset(UInt64(span.offset)), length: UInt64(span.length),
                                                reason: span.reason.description))
             }) { r in
-                report.recordsByType[r.type.description, default: 0] += 1
+                byType[Int(r.type.rawValue)] += 1
+                guard content != nil else { return true }
                 if let problem = payloadProblem(r, content: content) {
                     report.findings.append(Finding(offset: r.offset, length: UInt64(r.length), reason: problem))
                 }
                 return true
             }
+        }
+        for (type, n) in byType.enumerated() where n > 0 {
+            report.recordsByType[RecordType(rawValue: UInt8(type)).description] = n
         }
         return report
     }
