@@ -6,7 +6,7 @@ struct BerylBench: ParsableCommand {
         commandName: "beryl-bench",
         abstract: "Beryl benchmarks (build with -c release).",
         discussion: "Each suite prints a table and writes Benchmarks/results/<suite>.json. Set BERYL_BENCH_SCRATCH to choose where scratch logs go (default /tmp).",
-        subcommands: [Core.self, Compaction.self])
+        subcommands: [Core.self, Compaction.self, Tools.self])
 
     struct Options: ParsableArguments {
         @Flag(help: "A smaller run that finishes in under 60 s.")
@@ -29,6 +29,15 @@ struct BerylBench: ParsableCommand {
         @OptionGroup var options: Options
         func run() throws {
             try report(suite: "compaction", figures: CompactionSuite(quick: options.quick).run())
+        }
+    }
+
+    struct Tools: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "verify and log-repair on a damaged 1 GiB native log (256 MiB with --quick) and a damaged legacy EOS log, against raw read and raw copy.")
+        @OptionGroup var options: Options
+        func run() throws {
+            try report(suite: "tools", figures: ToolsSuite(quick: options.quick).run())
         }
     }
 }
