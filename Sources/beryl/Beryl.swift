@@ -14,5 +14,5 @@ struct LogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
         abstract: "Offline tools on a changelog file (read-only on their input).",
-        subcommands: [LogVerify.self, LogDump.self, LogStats.self, LogCompact.self, LogWorkload.self])
+        subcommands: [LogVerify.self, LogDump.self, LogStats.self, LogCompact.self, LogConvert.self, LogTree.self, LogWorkload.self])
 }
