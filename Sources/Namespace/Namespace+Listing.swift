@@ -10,34 +10,10 @@ extension Namespace {
         let lastContainer = nextContainerID.rawValue
         let lastFile = nextFileID.rawValue
         for raw in 1..<max(1, lastContainer) {
-            guard let c = container(ContainerID(raw)) else { continue }
-            var e = NamespaceListing.Entry(kind: .directory, id: raw, parent: c.parent.rawValue, name: c.name)
-            e.uid = c.uid
-            e.gid = c.gid
-            e.mode = c.mode
-            e.flags = c.flags
-            e.ctime = LegacyTimestamp(seconds: c.ctime.seconds, nanoseconds: Int64(c.ctime.nanoseconds))
-            e.mtime = LegacyTimestamp(seconds: c.mtime.seconds, nanoseconds: Int64(c.mtime.nanoseconds))
-            e.extendedAttributes = c.xattrs.map { LegacyExtendedAttribute(key: $0.key, value: $0.value) }
-            containers.append(e)
+            if let c = container(ContainerID(raw)) { containers.append(c.listingEntry) }
         }
         for raw in 1..<max(1, lastFile) {
-            guard let f = file(FileID(raw)) else { continue }
-            var e = NamespaceListing.Entry(kind: f.isSymlink ? .symbolicLink : .file, id: raw, parent: f.container.rawValue, name: f.name)
-            e.size = f.size
-            e.uid = f.uid
-            e.gid = f.gid
-            e.mode = f.mode
-            e.flags = f.flags
-            e.layout = f.layoutID
-            e.locations = f.locations
-            e.unlinkedLocations = f.unlinkedLocations
-            e.checksum = f.checksum
-            e.ctime = LegacyTimestamp(seconds: f.ctime.seconds, nanoseconds: Int64(f.ctime.nanoseconds))
-            e.mtime = LegacyTimestamp(seconds: f.mtime.seconds, nanoseconds: Int64(f.mtime.nanoseconds))
-            e.linkTarget = f.symlinkTarget
-            e.extendedAttributes = f.xattrs.map { LegacyExtendedAttribute(key: $0.key, value: $0.value) }
-            files.append(e)
+            if let f = file(FileID(raw)) { files.append(f.listingEntry) }
         }
         return NamespaceListing.render(containers: containers, files: files)
     }
@@ -61,5 +37,41 @@ extension Namespace {
         }
         walk(.root, "/", depth: 0)
         return out
+    }
+}
+
+extension FileMetadata {
+    /// This file as a row of the namespace listing (`beryl log tree --tsv`, `beryl log dump`).
+    public var listingEntry: NamespaceListing.Entry {
+        var e = NamespaceListing.Entry(kind: isSymlink ? .symbolicLink : .file, id: id.rawValue, parent: container.rawValue, name: name)
+        e.size = size
+        e.uid = uid
+        e.gid = gid
+        e.mode = mode
+        e.flags = flags
+        e.layout = layoutID
+        e.locations = locations
+        e.unlinkedLocations = unlinkedLocations
+        e.checksum = checksum
+        e.ctime = LegacyTimestamp(seconds: ctime.seconds, nanoseconds: Int64(ctime.nanoseconds))
+        e.mtime = LegacyTimestamp(seconds: mtime.seconds, nanoseconds: Int64(mtime.nanoseconds))
+        e.linkTarget = symlinkTarget
+        e.extendedAttributes = xattrs.map { LegacyExtendedAttribute(key: $0.key, value: $0.value) }
+        return e
+    }
+}
+
+extension ContainerMetadata {
+    /// This container as a row of the namespace listing.
+    public var listingEntry: NamespaceListing.Entry {
+        var e = NamespaceListing.Entry(kind: .directory, id: id.rawValue, parent: parent.rawValue, name: name)
+        e.uid = uid
+        e.gid = gid
+        e.mode = mode
+        e.flags = flags
+        e.ctime = LegacyTimestamp(seconds: ctime.seconds, nanoseconds: Int64(ctime.nanoseconds))
+        e.mtime = LegacyTimestamp(seconds: mtime.seconds, nanoseconds: Int64(mtime.nanoseconds))
+        e.extendedAttributes = xattrs.map { LegacyExtendedAttribute(key: $0.key, value: $0.value) }
+        return e
     }
 }

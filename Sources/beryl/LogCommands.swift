@@ -1,5 +1,6 @@
 import ArgumentParser
 import Changelog
+import Namespace
 import Glibc
 
 struct LogVerify: ParsableCommand {
@@ -25,7 +26,7 @@ struct LogVerify: ParsableCommand {
 struct LogDump: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dump",
-        abstract: "Print one line per record: offset, sequence, type, id, size (legacy EOS logs: and the decoded file or container).")
+        abstract: "Print one line per record: offset, sequence, type, id, size, and for files/directories logs (native or legacy EOS) the decoded object.")
     @Argument(help: "The changelog file.") var file: String
     @Flag(help: "One JSON object per line.") var json = false
     @Option(help: "Start at this byte offset (a record boundary; decimal or 0x hex).") var from: String?
@@ -45,13 +46,24 @@ struct LogDump: ParsableCommand {
         let log = try Changelog.open(at: file, configuration: .readOnly)
         let start = LogOffset(fromOffset ?? UInt64(RecordFormat.firstRecordOffset))
         var printed = 0
+        let kind = log.contentKind
         try log.scan(from: start) { r in
             if let limit, printed >= limit { return false }
             let id = r.id.map(String.init) ?? "-"
+            // Namespace logs: the decoded object (or why it does not decode).
+            var object: NamespaceListing.Entry? = nil
+            var problem: String? = nil
+            if r.type == .update && kind != .generic {
+                do {
+                    object = try kind == .files ? FileCodec.decode(r.payload).listingEntry : ContainerCodec.decode(r.payload).listingEntry
+                } catch { problem = "\(error)" }
+            }
             if json {
-                print("{\"offset\": \(r.position.offset.rawValue), \"slot\": \(r.position.slot), \"sequence\": \(r.sequence), \"type\": \"\(r.type)\", \"id\": \(r.id.map(String.init) ?? "null"), \"size\": \(r.payload.count)}")
+                let decoded = object.map { ", \"object\": " + NamespaceListing.jsonObject($0) } ?? problem.map { ", \"error\": " + NamespaceListing.jsonString($0) } ?? ""
+                print("{\"offset\": \(r.position.offset.rawValue), \"slot\": \(r.position.slot), \"sequence\": \(r.sequence), \"type\": \"\(r.type)\", \"id\": \(r.id.map(String.init) ?? "null"), \"size\": \(r.payload.count)\(decoded)}")
             } else {
-                print("\(r.position)\tseq=\(r.sequence)\t\(r.type)\tid=\(id)\tsize=\(r.payload.count)")
+                let decoded = object.map { "\t" + NamespaceListing.line($0, path: nil).dropLast(3) } ?? problem.map { "\tundecodable: \($0)" } ?? ""
+                print("\(r.position)\tseq=\(r.sequence)\t\(r.type)\tid=\(id)\tsize=\(r.payload.count)\(decoded)")
             }
             printed += 1
             return true

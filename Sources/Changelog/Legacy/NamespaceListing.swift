@@ -98,6 +98,14 @@ public enum NamespaceListing {
         return fields.joined(separator: "\t") + "\n"
     }
 
+    /// The same fields as `line` (without the path) as one JSON object of strings keyed by the
+    /// header's column names.
+    public static func jsonObject(_ e: Entry) -> String {
+        let names = header.split(separator: "\t").dropLast()
+        let values = line(e, path: nil).dropLast().split(separator: "\t", omittingEmptySubsequences: false).dropLast()
+        return "{" + zip(names, values).map { jsonString(String($0)) + ":" + jsonString(String($1)) }.joined(separator: ",") + "}"
+    }
+
     static func list(_ xs: [UInt32]) -> String {
         xs.isEmpty ? "-" : xs.map(String.init).joined(separator: ",")
     }
@@ -116,7 +124,7 @@ public enum NamespaceListing {
         return "{" + keys.map { jsonString($0) + ":" + jsonString(map[$0]!) }.joined(separator: ",") + "}"
     }
 
-    static func jsonString(_ s: String) -> String {
+    public static func jsonString(_ s: String) -> String {
         var out = "\""
         for u in s.utf16 {
             switch u {
