@@ -1,6 +1,7 @@
 import Glibc
 
 /// The stock XRootD server (Debian `xrootd-server`) serving a fresh temporary directory on a free port.
+/// It binds the port on every interface but, with `xrd.allow host 127.0.0.1`, accepts loopback clients only.
 /// It refuses to run as root, so as root it is started as `nobody`; `stop()` kills it and removes the directory.
 struct StockServer {
     static let binary: String? = ["/usr/bin/xrootd", "/usr/local/bin/xrootd"].first { (path: String) in access(path, X_OK) == 0 }
@@ -37,6 +38,7 @@ struct StockServer {
             all.adminpath \(directory)/admin
             all.pidpath \(directory)/admin
             xrd.network nodnr
+            xrd.allow host 127.0.0.1
 
             """
         try write(config, to: directory + "/xrootd.cfg")
