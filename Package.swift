@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .library(name: "Changelog", targets: ["Changelog"]),
         .library(name: "Namespace", targets: ["Namespace"]),
+        .library(name: "XRootD", targets: ["XRootD"]),
         .executable(name: "log-repair", targets: ["log-repair"]),
         .executable(name: "beryl", targets: ["beryl"]),
         .executable(name: "beryl-bench", targets: ["beryl-bench"]),
@@ -28,6 +29,8 @@ let package = Package(
         // MARK: Engine
         .target(name: "Changelog", dependencies: ["CBerylSupport"]),
         .target(name: "Namespace", dependencies: ["Changelog"]),
+        // The XRootD protocol codec and a blocking client: pure protocol, imports neither Changelog nor Namespace.
+        .target(name: "XRootD", dependencies: []),
 
         // MARK: Executables
         .executableTarget(
@@ -55,5 +58,6 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "ChangelogTests", dependencies: ["Changelog", "FuzzHarness"]),
         .testTarget(name: "NamespaceTests", dependencies: ["Namespace", "Changelog"]),
+        .testTarget(name: "XRootDTests", dependencies: ["XRootD"]),
     ]
 )
