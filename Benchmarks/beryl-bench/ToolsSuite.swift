@@ -157,17 +157,7 @@ struct ToolsSuite {
 
     /// Seconds for one zlib CRC-32 call over the whole mapped file (the legacy checksum floor).
     func rawCRC(_ path: String) -> Double {
-        let fd = open(path, O_RDONLY)
-        defer { close(fd) }
-        var st = stat()
-        fstat(fd, &st)
-        let n = Int(st.st_size)
-        guard let p = mmap(nil, n, PROT_READ, MAP_SHARED, fd, 0), p != MAP_FAILED else { return .nan }
-        defer { munmap(p, n) }
-        var sink: UInt32 = 0
-        let t = measure { sink = LegacyFormat.crc32(UnsafeRawBufferPointer(start: p, count: n)) }
-        if sink == 42 && t < 0 { print("") }
-        return t
+        timeOverMappedFile(path) { LegacyFormat.crc32($0) }
     }
 
     /// Seconds to copy the file into a new one with 1 MiB `pread`/`write` and `fsync` (the repair floor).
