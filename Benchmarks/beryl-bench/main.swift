@@ -6,7 +6,7 @@ struct BerylBench: ParsableCommand {
         commandName: "beryl-bench",
         abstract: "Beryl benchmarks (build with -c release).",
         discussion: "Each suite prints a table and writes Benchmarks/results/<suite>.json. Set BERYL_BENCH_SCRATCH to choose where scratch logs go (default /tmp).",
-        subcommands: [Core.self, Compaction.self, Tools.self])
+        subcommands: [Core.self, Compaction.self, Ratio.self, Tools.self])
 
     struct Options: ParsableArguments {
         @Flag(help: "A smaller run that finishes in under 60 s.")
@@ -20,6 +20,15 @@ struct BerylBench: ParsableCommand {
         func run() throws {
             let figures = try CoreSuite(quick: options.quick).run()
             try report(suite: "core", figures: figures)
+        }
+    }
+
+    struct Ratio: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compaction ratio over a grid of workloads (updates per file 1/3/10/30, 0/10/50 % deleted, LZ4 blocks or plain frames).")
+        @OptionGroup var options: Options
+        func run() throws {
+            try report(suite: "ratio", figures: RatioSuite(quick: options.quick).run())
         }
     }
 
