@@ -129,3 +129,11 @@ func timeOverMappedFile<R: Equatable>(_ path: String, _ body: (UnsafeRawBufferPo
     if results.isEmpty { print("") }
     return t
 }
+
+/// Resident bytes not backed by a file (statm resident - shared): the process's own memory,
+/// without the page-cache pages of mapped logs, which the kernel can drop at any time.
+func anonymousResidentBytes() -> Double {
+    let fields = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8))?.split(separator: " ") ?? []
+    guard fields.count > 2, let resident = Double(fields[1]), let shared = Double(fields[2]) else { return .nan }
+    return (resident - shared) * 4096
+}

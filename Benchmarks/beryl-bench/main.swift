@@ -6,7 +6,7 @@ struct BerylBench: ParsableCommand {
         commandName: "beryl-bench",
         abstract: "Beryl benchmarks (build with -c release).",
         discussion: "Each suite prints a table and writes Benchmarks/results/<suite>.json. Set BERYL_BENCH_SCRATCH to choose where scratch logs go (default /tmp).",
-        subcommands: [Core.self, Compaction.self, Ratio.self, Tools.self])
+        subcommands: [Core.self, Compaction.self, Ratio.self, Scale.self, ScalePoint.self, Tools.self])
 
     struct Options: ParsableArguments {
         @Flag(help: "A smaller run that finishes in under 60 s.")
@@ -21,6 +21,21 @@ struct BerylBench: ParsableCommand {
             let figures = try CoreSuite(quick: options.quick).run()
             try report(suite: "core", figures: figures)
         }
+    }
+
+    struct Scale: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Boot time, memory per file and compaction time at 10^4..10^7 files, with the fitted growth.")
+        @OptionGroup var options: Options
+        func run() throws {
+            try report(suite: "scale", figures: ScaleSuite(quick: options.quick).run())
+        }
+    }
+
+    struct ScalePoint: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "scale-point", abstract: "One scale point (internal).", shouldDisplay: false)
+        @Option var data: String
+        func run() throws { try scalePoint(data) }
     }
 
     struct Ratio: ParsableCommand {
