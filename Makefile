@@ -35,13 +35,15 @@ run: deps
 	.build/release/beryl demo --data $(DATA)/beryl
 
 # Benchmarks (release build); results land in Benchmarks/results/<suite>.json.
+BENCH_SUITES := core compaction ratio scale tools
+
 bench: deps
 	$(SWIFT) build -c release --product beryl-bench
-	.build/release/beryl-bench core
+	@for s in $(BENCH_SUITES); do .build/release/beryl-bench $$s || exit 1; done
 
 bench-quick: deps
 	$(SWIFT) build -c release --product beryl-bench
-	.build/release/beryl-bench core --quick
+	@for s in $(BENCH_SUITES); do .build/release/beryl-bench $$s --quick || exit 1; done
 
 clean:
 	rm -rf .build $(DATA)
