@@ -3,7 +3,7 @@
 
 SWIFT        ?= swift
 DATA         ?= ./var
-DEBIAN_DEPS  := liblz4-dev libxxhash-dev zlib1g-dev pkg-config
+DEBIAN_DEPS  := liblz4-dev libxxhash-dev zlib1g-dev pkg-config xrootd-server xrootd-client python3-xrootd libxrootd-dev
 SUDO         := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: all deps build release test run bench bench-quick clean fuzz
@@ -32,23 +32,25 @@ test: deps
 # The main job: write, reopen and verify a changelog under $(DATA).
 run: deps
 	$(SWIFT) build -c release --product beryl
-	.build/release/beryl demo --data $(DATA)
+	.build/release/beryl demo --data $(DATA)/beryl
 
 # Benchmarks (release build); results land in Benchmarks/results/<suite>.json.
+BENCH_SUITES := core compaction ratio scale tools
+
 bench: deps
 	$(SWIFT) build -c release --product beryl-bench
-	.build/release/beryl-bench core
+	@for s in $(BENCH_SUITES); do .build/release/beryl-bench $$s || exit 1; done
 
 bench-quick: deps
 	$(SWIFT) build -c release --product beryl-bench
-	.build/release/beryl-bench core --quick
+	@for s in $(BENCH_SUITES); do .build/release/beryl-bench $$s --quick || exit 1; done
 
 clean:
 	rm -rf .build $(DATA)
 
 # Fuzz each target for FUZZ_SECONDS (default 60) with libFuzzer + ASan, from the seed corpus.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := FuzzScanner
+FUZZ_TARGETS := FuzzScanner FuzzLegacyScanner FuzzRepair FuzzNamespaceDecoders
 fuzz: deps
 	@for t in $(FUZZ_TARGETS); do \
 	  $(SWIFT) build -c debug --scratch-path .build-fuzz --product $$t --sanitize fuzzer --sanitize address -Xswiftc -use-ld=lld || exit 1; \

@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .library(name: "Changelog", targets: ["Changelog"]),
         .library(name: "Namespace", targets: ["Namespace"]),
+        .library(name: "XRootD", targets: ["XRootD"]),
         .executable(name: "log-repair", targets: ["log-repair"]),
         .executable(name: "beryl", targets: ["beryl"]),
         .executable(name: "beryl-bench", targets: ["beryl-bench"]),
@@ -28,6 +29,8 @@ let package = Package(
         // MARK: Engine
         .target(name: "Changelog", dependencies: ["CBerylSupport"]),
         .target(name: "Namespace", dependencies: ["Changelog"]),
+        // The XRootD protocol codec and a blocking client: pure protocol, imports neither Changelog nor Namespace.
+        .target(name: "XRootD", dependencies: []),
 
         // MARK: Executables
         .executableTarget(
@@ -46,11 +49,15 @@ let package = Package(
         ),
 
         // MARK: Fuzzing (`make fuzz` builds these with --sanitize fuzzer,address)
-        .target(name: "FuzzHarness", dependencies: ["Changelog"], path: "Fuzz/FuzzHarness"),
+        .target(name: "FuzzHarness", dependencies: ["Changelog", "Namespace"], path: "Fuzz/FuzzHarness"),
         .executableTarget(name: "FuzzScanner", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzScanner"),
+        .executableTarget(name: "FuzzLegacyScanner", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzLegacyScanner"),
+        .executableTarget(name: "FuzzRepair", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzRepair"),
+        .executableTarget(name: "FuzzNamespaceDecoders", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzNamespaceDecoders"),
 
         // MARK: Tests
         .testTarget(name: "ChangelogTests", dependencies: ["Changelog", "FuzzHarness"]),
         .testTarget(name: "NamespaceTests", dependencies: ["Namespace", "Changelog"]),
+        .testTarget(name: "XRootDTests", dependencies: ["XRootD"]),
     ]
 )

@@ -125,16 +125,6 @@ struct CoreSuite {
 
     /// The physical floor for a verified scan: XXH3 over the whole mapped file in one call.
     func rawHash(path: String) -> Double {
-        let fd = open(path, O_RDONLY)
-        defer { close(fd) }
-        var st = stat()
-        fstat(fd, &st)
-        let n = Int(st.st_size)
-        guard let p = mmap(nil, n, PROT_READ, MAP_SHARED, fd, 0), p != MAP_FAILED else { return .nan }
-        defer { munmap(p, n) }
-        var sink: UInt64 = 0
-        let t = measure { sink = RecordFormat.xxh3(UnsafeRawBufferPointer(start: p, count: n)) }
-        if sink == 42 { print("") }
-        return t
+        timeOverMappedFile(path) { RecordFormat.xxh3($0) }
     }
 }

@@ -6,7 +6,8 @@ struct BerylBench: ParsableCommand {
         commandName: "beryl-bench",
         abstract: "Beryl benchmarks (build with -c release).",
         discussion: "Each suite prints a table and writes Benchmarks/results/<suite>.json. Set BERYL_BENCH_SCRATCH to choose where scratch logs go (default /tmp).",
-        subcommands: [Core.self, Compaction.self, NamespaceBench.self, NamespaceBoot.self])
+        subcommands: [Core.self, Compaction.self, Ratio.self, Scale.self, ScalePoint.self, Tools.self,
+                      NamespaceBench.self, NamespaceBoot.self])
 
     struct Options: ParsableArguments {
         @Flag(help: "A smaller run that finishes in under 60 s.")
@@ -23,12 +24,45 @@ struct BerylBench: ParsableCommand {
         }
     }
 
+    struct Scale: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Boot time, memory per file and compaction time at 10^4..10^7 files, with the fitted growth.")
+        @OptionGroup var options: Options
+        func run() throws {
+            try report(suite: "scale", figures: ScaleSuite(quick: options.quick).run())
+        }
+    }
+
+    struct ScalePoint: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "scale-point", abstract: "One scale point (internal).", shouldDisplay: false)
+        @Option var data: String
+        func run() throws { try scalePoint(data) }
+    }
+
+    struct Ratio: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compaction ratio over a grid of workloads (updates per file 1/3/10/30, 0/10/50 % deleted, LZ4 blocks or plain frames).")
+        @OptionGroup var options: Options
+        func run() throws {
+            try report(suite: "ratio", figures: RatioSuite(quick: options.quick).run())
+        }
+    }
+
     struct Compaction: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Online compaction of a 20%-live log under a 50,000 records/s writer: lock hold times, throughput, ratio.")
         @OptionGroup var options: Options
         func run() throws {
             try report(suite: "compaction", figures: CompactionSuite(quick: options.quick).run())
+        }
+    }
+
+    struct Tools: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "verify and log-repair on a damaged 1 GiB native log (256 MiB with --quick) and a damaged legacy EOS log, against raw read and raw copy.")
+        @OptionGroup var options: Options
+        func run() throws {
+            try report(suite: "tools", figures: ToolsSuite(quick: options.quick).run())
         }
     }
 }

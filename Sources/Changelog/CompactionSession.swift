@@ -54,6 +54,9 @@ public final class CompactionSession {
 
     private func withCopier<R>(_ body: (inout BlockCopier) throws(ChangelogError) -> R) throws(ChangelogError) -> R {
         guard var c = copier else { throw ChangelogError(.closed, path: outputPath, detail: "compaction copy not started") }
+        // Take the copier out so its index stays uniquely referenced (no copy-on-write of the
+        // whole table on the next update).
+        copier = nil
         defer { copier = c }
         return try body(&c)
     }

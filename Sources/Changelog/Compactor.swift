@@ -30,8 +30,12 @@ struct BlockCopier {
     var index = OffsetIndex()
     var written = 0
     static let blockBytes = 64 << 10
+    let packing: BatchPacking
 
-    init(output: Changelog) { self.output = output }
+    init(output: Changelog, packing: BatchPacking = .compressedBlock) {
+        self.output = output
+        self.packing = packing
+    }
 
     mutating func add(_ r: RecordView) throws(ChangelogError) {
         var record = PendingRecord(r.type, payload: r.copyPayload())
@@ -43,7 +47,7 @@ struct BlockCopier {
 
     mutating func flush() throws(ChangelogError) {
         guard !pending.isEmpty else { return }
-        let results = try output.append(batch: pending, packing: pending.count == 1 ? .frames : .compressedBlock)
+        let results = try output.append(batch: pending, packing: pending.count == 1 ? .frames : packing)
         for (record, new) in zip(pending, results) where record.payload.count >= 8 {
             let id = record.payload.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
             switch record.type {
@@ -61,8 +65,10 @@ struct BlockCopier {
 public enum Compactor {
     /// Offline compaction of `inputPath` (opened read-only; nobody may be appending to it) into a
     /// new file `outputPath` (refused if it exists). Sequence numbers are kept.
-    public static func compact(inputPath: String, outputPath: String,
-                               policy: DamagePolicy = .strict) throws(ChangelogError) -> CompactionFigures {
+    /// `packing`: `.compressedBlock` (default) packs live records into LZ4 blocks of about 64 KiB;
+    /// `.frames` writes one plain frame per record (what compaction buys without compression).
+    public static func compact(inputPath: String, outputPath: String, policy: DamagePolicy = .strict,
+                               packing: BatchPacking = .compressedBlock) throws(ChangelogError) -> CompactionFigures {
         var config = ChangelogConfiguration.readOnly
         config.damagePolicy = policy
         let input = try Changelog.open(at: inputPath, configuration: config)
@@ -86,7 +92,7 @@ public enum Compactor {
         figures.recordsKept = positions.count
         let output = try createOutput(for: input, at: outputPath)
         do throws(ChangelogError) {
-            var copier = BlockCopier(output: output)
+            var copier = BlockCopier(output: output, packing: packing)
             try copyRecords(at: positions, from: input, policy: policy, into: &copier)
             try copier.flush()
             try output.appendCompactionStamp()

@@ -157,6 +157,13 @@ public enum FileSystem {
         return stat(path, &st) == 0 ? UInt64(st.st_size) : nil
     }
 
+    /// Whether the file's permission bits allow its owner to write. A log whose write bits were
+    /// removed is refused for append even to root, so `chmod a-w` protects a log.
+    public static func hasWriteBits(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & 0o222) != 0
+    }
+
     public static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR

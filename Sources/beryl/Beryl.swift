@@ -6,7 +6,7 @@ struct Beryl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "beryl",
         abstract: "Beryl console: offline changelog tools.",
-        subcommands: [Demo.self, LogCommand.self, NamespaceCommand.self])
+        subcommands: [Demo.self, NsCommand.self, LogCommand.self])
 }
 
 /// `beryl log ...`: offline, read-only tools on one changelog file.
@@ -14,5 +14,5 @@ struct LogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
         abstract: "Offline tools on a changelog file (read-only on their input).",
-        subcommands: [LogVerify.self, LogDump.self, LogStats.self, LogCompact.self, LogWorkload.self])
+        subcommands: [LogVerify.self, LogDump.self, LogStats.self, LogCompact.self, LogConvert.self, LogTree.self, LogWorkload.self])
 }

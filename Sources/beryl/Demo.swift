@@ -1,41 +1,79 @@
 import ArgumentParser
 import Changelog
 import Glibc
+import Namespace
 
-/// Writes a log under the data directory, reopens it, and verifies every record.
+/// The main job until the MGM server lands: boots the namespace of a data directory (creating a
+/// small EOS-like tree on first use), applies a round of metadata traffic, reboots it from its
+/// changelogs, and prints the `ns` statistics and what the logs hold.
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a changelog under the data directory, reopen it and verify every record.")
-    @Option(help: "Data directory.") var data = "./var"
-    @Option(help: "Records to write.") var count = 100_000
+        abstract: "Boot the namespace under the data directory, apply metadata traffic, reboot, print `ns` statistics.")
+    @Option(help: "Data directory.") var data = "./var/beryl"
+    @Option(help: "Files to create on first use.") var files = 20_000
 
     func run() throws {
         try FileSystem.createDirectory(data)
-        let path = data + "/demo.mdlog"
-        let log = try Changelog.open(at: path, configuration: .init(contentKind: .files, durability: .batch))
-        if let torn = log.openReport.tornTail { print("recovered from \(torn)") }
-        let before = log.lastSequence
-        var batch: [PendingRecord] = []
-        for i in 0..<count {
-            let id = UInt64(i % 10_000) + 1
-            var p = withUnsafeBytes(of: id.littleEndian) { Array($0) }
-            p += Array("/eos/demo/dir\(id % 100)/file\(id).root size=\(i)".utf8)
-            batch.append(PendingRecord(i % 50 == 49 ? .delete : .update, payload: i % 50 == 49 ? Array(p[0..<8]) : p))
-            if batch.count == 1000 {
-                try log.append(batch: batch)
-                batch.removeAll(keepingCapacity: true)
+        // Bulk population runs with durability `none` (one thread gains nothing from group
+        // commit); later traffic uses the default, `batch`.
+        let config = NamespaceConfiguration(directory: data, durability: FileSystem.exists(data + "/files.mdlog") ? .batch : .none)
+        let ns = try Namespace.boot(config)
+        print("booted \(data): \(ns.fileCount) files, \(ns.containerCount) directories in \(String(format1: ns.bootReport.seconds * 1000)) ms")
+        for repair in ns.bootReport.repairs { print("boot repair: \(repair)") }
+        if ns.fileCount == 0 {
+            let started = Demo.seconds()
+            for d in 0..<100 {
+                let dir = try ns.createContainer("/eos/demo/user\(d % 10)/run\(d)", attributes: CreationAttributes(uid: 1000, gid: 1000),
+                                                 missingParents: .create)
+                for f in 0..<(files / 100) {
+                    let id = try ns.createFile(named: "file\(f).root", in: dir, attributes: CreationAttributes(uid: 1000, gid: 1000))
+                    try ns.setSize(id, UInt64(f) * 4096)
+                    try ns.addLocation(UInt32(1 + f % 8), to: id)
+                }
+            }
+            print("created \(files) files in 100 directories (3 records each, durability none) in \(String(format1: Demo.seconds() - started)) s")
+        } else {
+            // A round of traffic on an existing namespace: move a run, grow some files.
+            let runs = try ns.list("/eos/demo/user0")
+            if let first = runs.first {
+                try ns.rename("/eos/demo/user0/\(first.name)", to: "/eos/demo/user0/\(first.name).moved")
+                print("renamed /eos/demo/user0/\(first.name) -> \(first.name).moved")
             }
         }
-        if !batch.isEmpty { try log.append(batch: batch) }
-        log.close()
-        print("appended \(count) records to \(path) (sequences \(before.rawValue + 1)...\(before.rawValue + UInt64(count)))")
-        let report = Verifier.verify(path: path)
-        let reopened = try Changelog.open(at: path, configuration: .readOnly)
-        let index = try OffsetIndex.build(from: reopened)
-        let stats = try LogStatistics.compute(reopened)
-        print("reopened: \(report.records) records verified, \(report.findings.count) findings, last sequence \(report.lastSequence)")
-        print("index: \(index.count) live ids, \(String(format1: index.bytesPerEntry)) bytes per entry")
-        print("projected compaction ratio: \(String(format1: stats.projectedRatio)):1")
-        if !report.isClean { throw ExitCode(1) }
+        ns.close()
+        let rebooted = try Namespace.boot(NamespaceConfiguration(directory: data, durability: .batch, access: .readOnly))
+        print("rebooted read-only from the changelogs in \(String(format1: rebooted.bootReport.seconds * 1000)) ms\n")
+        print(rebooted.statistics().formatted())
+        for path in [config.filesLogPath, config.directoriesLogPath] {
+            let report = Verifier.verify(path: path)
+            print("\(path): \(report.records) records, \(report.findings.count) findings")
+            if !report.isClean { throw ExitCode(1) }
+        }
+        rebooted.close()
+    }
+
+    static func seconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+}
+
+/// `beryl ns stat --data DIR [-m]`: offline statistics of a data directory.
+struct NsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ns", abstract: "Namespace statistics of a data directory (offline, read-only).",
+        subcommands: [NsStat.self, CompactionWorkload.self], defaultSubcommand: NsStat.self)
+}
+
+struct NsStat: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "stat", abstract: "Boot read-only and print the `ns` statistics.")
+    @Option(help: "Data directory.") var data = "./var/beryl"
+    @Flag(name: .customShort("m"), help: "Monitoring format (key=value pairs).") var monitoring = false
+
+    func run() throws {
+        let ns = try Namespace.boot(NamespaceConfiguration(directory: data, access: .readOnly))
+        let stats = ns.statistics()
+        print(monitoring ? stats.monitoringFormatted() : stats.formatted())
     }
 }

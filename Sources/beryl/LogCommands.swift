@@ -1,5 +1,6 @@
 import ArgumentParser
 import Changelog
+import Namespace
 import Glibc
 
 struct LogVerify: ParsableCommand {
@@ -9,6 +10,7 @@ struct LogVerify: ParsableCommand {
     @Argument(help: "The changelog file.") var file: String
 
     func run() throws {
+        if try logFormat(of: file) == .eos { return try LegacyLogTools.verify(file) }
         let report = Verifier.verify(path: file)
         if let h = report.header {
             print("header: version \(h.version), content \(h.contentKind), flags 0x\(String(h.flags.rawValue, radix: 16)), identity \(h.identity)")
@@ -24,29 +26,44 @@ struct LogVerify: ParsableCommand {
 struct LogDump: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dump",
-        abstract: "Print one line per record: offset, sequence, type, id, size.")
+        abstract: "Print one line per record: offset, sequence, type, id, size, and for files/directories logs (native or legacy EOS) the decoded object.")
     @Argument(help: "The changelog file.") var file: String
     @Flag(help: "One JSON object per line.") var json = false
     @Option(help: "Start at this byte offset (a record boundary; decimal or 0x hex).") var from: String?
     @Option(help: "Print at most this many records.") var limit: Int?
 
     func run() throws {
-        let log = try Changelog.open(at: file, configuration: .readOnly)
-        var start = LogOffset(RecordFormat.firstRecordOffset)
+        var fromOffset: UInt64?
         if let from {
             guard let v = from.hasPrefix("0x") ? UInt64(from.dropFirst(2), radix: 16) : UInt64(from) else {
                 throw ValidationError("--from must be a decimal or 0x-prefixed hex offset")
             }
-            start = LogOffset(v)
+            fromOffset = v
         }
+        if try logFormat(of: file) == .eos {
+            return try LegacyLogTools.dump(file, json: json, from: fromOffset, limit: limit)
+        }
+        let log = try Changelog.open(at: file, configuration: .readOnly)
+        let start = LogOffset(fromOffset ?? UInt64(RecordFormat.firstRecordOffset))
         var printed = 0
+        let kind = log.contentKind
         try log.scan(from: start) { r in
             if let limit, printed >= limit { return false }
             let id = r.id.map(String.init) ?? "-"
+            // Namespace logs: the decoded object (or why it does not decode).
+            var object: NamespaceListing.Entry? = nil
+            var problem: String? = nil
+            if r.type == .update && kind != .generic {
+                do {
+                    object = try kind == .files ? FileCodec.decode(r.payload).listingEntry : ContainerCodec.decode(r.payload).listingEntry
+                } catch { problem = "\(error)" }
+            }
             if json {
-                print("{\"offset\": \(r.position.offset.rawValue), \"slot\": \(r.position.slot), \"sequence\": \(r.sequence), \"type\": \"\(r.type)\", \"id\": \(r.id.map(String.init) ?? "null"), \"size\": \(r.payload.count)}")
+                let decoded = object.map { ", \"object\": " + NamespaceListing.jsonObject($0) } ?? problem.map { ", \"error\": " + NamespaceListing.jsonString($0) } ?? ""
+                print("{\"offset\": \(r.position.offset.rawValue), \"slot\": \(r.position.slot), \"sequence\": \(r.sequence), \"type\": \"\(r.type)\", \"id\": \(r.id.map(String.init) ?? "null"), \"size\": \(r.payload.count)\(decoded)}")
             } else {
-                print("\(r.position)\tseq=\(r.sequence)\t\(r.type)\tid=\(id)\tsize=\(r.payload.count)")
+                let decoded = object.map { "\t" + NamespaceListing.line($0, path: nil).dropLast(3) } ?? problem.map { "\tundecodable: \($0)" } ?? ""
+                print("\(r.position)\tseq=\(r.sequence)\t\(r.type)\tid=\(id)\tsize=\(r.payload.count)\(decoded)")
             }
             printed += 1
             return true
@@ -61,20 +78,20 @@ struct LogStats: ParsableCommand {
     @Argument(help: "The changelog file.") var file: String
 
     func run() throws {
+        if try logFormat(of: file) == .eos { return try LegacyLogTools.stats(file) }
         let log = try Changelog.open(at: file, configuration: .readOnly)
         let s = try LogStatistics.compute(log)
         print("content kind:              \(log.contentKind)")
-        print("records:                   \(s.records)")
-        for (type, n) in s.recordsByType.sorted(by: { $0.key < $1.key }) { print("  \(type):".padding(27) + "\(n)") }
-        print("live records:              \(s.liveRecords)  (\(s.liveBytes) bytes)")
-        print("dead records:              \(s.deadRecords)  (\(s.deadBytes) bytes)")
-        print("log size:                  \(s.totalBytes) bytes")
-        if s.compressedRawBytes > 0 {
-            print("LZ4 payload:               \(s.compressedRawBytes) -> \(s.compressedStoredBytes) bytes (saved \(s.compressedRawBytes - s.compressedStoredBytes))")
-        }
-        print("projected compacted size:  \(s.projectedCompactedBytes) bytes")
-        print("projected compaction ratio: " + String(format1: s.projectedRatio) + ":1")
+        printStatistics(s, compactionNote: "header, live records in LZ4 blocks, one stamp")
     }
+}
+
+/// The format of the log at `path`: by its file magic, or for a damaged header by which
+/// format's records verify (`LogFormat.guess`); Beryl's when neither is recognised, so the native
+/// tools report the problem.
+func logFormat(of path: String) throws -> LogFormat {
+    let file = try LegacyLogFile(path: path)
+    return file.withBytes { LogFormat.guess($0) } ?? .beryl
 }
 
 /// Appends records one by one and prints each acknowledged sequence number on its own line,

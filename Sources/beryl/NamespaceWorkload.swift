@@ -5,14 +5,7 @@ import Glibc
 import Namespace
 import Synchronization
 
-/// `beryl ns ...`: hidden namespace commands for tests.
-struct NamespaceCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "ns", abstract: "Namespace test commands.", shouldDisplay: false,
-        subcommands: [CompactionWorkload.self])
-}
-
-/// The child of the compaction crash tests: one writer thread mutates the namespace while the
+/// `beryl ns compaction-workload` (hidden; registered under `NsCommand`): the child of the compaction crash tests: one writer thread mutates the namespace while the
 /// main thread compacts both logs again and again. Every line goes to stdout at once:
 /// `begin <i> <op> <args>` before operation i, `ack <i>` once it returned (acknowledged),
 /// `phase <log> <phase>` as each compaction phase starts, `compacted <run>` after each run and

@@ -36,6 +36,17 @@ import Testing
     }
 
     @Test func seedsAreValidFrames() throws {
+        // A small native log as the repair seed.
+        let repairSeed = FileSystem.directory(of: Self.corpusDirectory) + "/repair/beryl-log"
+        if !FileSystem.exists(repairSeed) {
+            let dir = TemporaryDirectory()
+            defer { dir.remove() }
+            let log = try Changelog.open(at: dir.file("seed.log"), configuration: .init(contentKind: .files, durability: .none))
+            for i in 0..<12 { try log.append(i % 4 == 3 ? .delete : .update, payload: payload(id: UInt64(i % 5), extra: Array("seed\(i)".utf8))) }
+            try log.append(batch: (0..<8).map { PendingRecord(.update, payload: payload(id: UInt64($0), extra: [UInt8](repeating: 7, count: 30))) }, packing: .compressedBlock)
+            log.close()
+            Surgery.write(repairSeed, Surgery.read(dir.file("seed.log")))
+        }
         for (name, bytes) in [("seed-frames", Self.seedFrames(6, compressedBlock: false)),
                               ("seed-block", Self.seedFrames(2, compressedBlock: true))] {
             let path = Self.corpusDirectory + "/" + name
@@ -52,15 +63,23 @@ import Testing
         }
     }
 
-    @Test func corpusReplaysWithoutTrapping() {
-        let files = FileSystem.list(Self.corpusDirectory)
-        #expect(!files.isEmpty)
+    static var bodies: [(corpus: String, body: (UnsafeRawBufferPointer) -> Void, step: Int)] {
+        [("scanner", FuzzBodies.scanner, 7), ("legacyscanner", FuzzBodies.legacyScanner, 13),
+         ("repair", FuzzBodies.repair, 509), ("namespacedecoders", FuzzBodies.namespaceDecoders, 1)]
+    }
+
+    @Test(arguments: 0..<4)
+    func corpusReplaysWithoutTrapping(target: Int) {
+        let (corpus, body, step) = Self.bodies[target]
+        let dir = FileSystem.directory(of: Self.corpusDirectory) + "/" + corpus
+        let files = FileSystem.list(dir)
+        #expect(!files.isEmpty, "empty corpus \(dir)")
         for name in files {
-            let bytes = Surgery.read(Self.corpusDirectory + "/" + name)
-            bytes.withUnsafeBytes { FuzzBodies.scanner($0) }
-            // Every truncation of a seed as well.
-            for cut in stride(from: 0, to: bytes.count, by: 7) {
-                Array(bytes[0..<cut]).withUnsafeBytes { FuzzBodies.scanner($0) }
+            let bytes = Surgery.read(dir + "/" + name)
+            bytes.withUnsafeBytes { body($0) }
+            // Truncations of each seed as well.
+            for cut in stride(from: 0, to: bytes.count, by: step) {
+                Array(bytes[0..<cut]).withUnsafeBytes { body($0) }
             }
         }
     }

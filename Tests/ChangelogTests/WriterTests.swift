@@ -104,8 +104,12 @@ import Testing
             _ = try Changelog.open(at: dir.file("missing"), configuration: .readOnly)
             Issue.record("missing file opened")
         } catch { #expect(error.errno == ENOENT) }
-        // A read-only file cannot be opened for append (as root, chmod alone does not stop
-        // writes, so use a read-only log handle instead: appends must be refused).
+        // A read-only file cannot be opened for append (refused by its permission bits, even as root).
+        chmod(good, 0o444)
+        expectCode(good, .init()) { $0 == .io }
+        #expect(throws: Never.self) { try Changelog.open(at: good, configuration: .readOnly) }
+        chmod(good, 0o644)
+        // A read-only handle refuses appends.
         let ro = try Changelog.open(at: good, configuration: .readOnly)
         do {
             try ro.append(.update, payload: payload(id: 2))

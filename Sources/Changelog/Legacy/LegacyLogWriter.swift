@@ -31,6 +31,13 @@ public final class LegacyLogWriter {
     /// with `.payloadTooLarge` ("Record too big").
     @discardableResult
     public func append(_ type: RecordType, payload: UnsafeRawBufferPointer) throws(ChangelogError) -> LogOffset {
+        try append(type, payload: payload, knownChecksum: nil)
+    }
+
+    /// `append`, with the record's CRC supplied by a caller that has already computed it over
+    /// sequence 0, options = type and this (already padded) payload; nil computes it.
+    @discardableResult
+    func append(_ type: RecordType, payload: UnsafeRawBufferPointer, knownChecksum: UInt32?) throws(ChangelogError) -> LogOffset {
         guard !isClosed else { throw ChangelogError(.closed, path: path) }
         let padded = LegacyFormat.padded(payload.count)
         guard padded <= LegacyFormat.maximumPayload else {
@@ -46,8 +53,7 @@ public final class LegacyLogWriter {
             if payload.count > 0 {
                 UnsafeMutableRawBufferPointer(rebasing: out[body..<(body + payload.count)]).copyMemory(from: payload)
             }
-            let crc = LegacyFormat.checksum(sequenceAndOptions: UnsafeRawBufferPointer(rebasing: out[8..<body]),
-                                            paddedPayload: UnsafeRawBufferPointer(rebasing: out[body..<(body + padded)]))
+            let crc = knownChecksum ?? LegacyFormat.crc32(UnsafeRawBufferPointer(rebasing: out[8..<(body + padded)]))
             out.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self)
             out.storeBytes(of: crc.littleEndian, toByteOffset: body + padded, as: UInt32.self)
         }

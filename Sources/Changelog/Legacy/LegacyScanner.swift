@@ -54,8 +54,8 @@ public struct LegacyScanner {
         let payloadStart = offset + LegacyFormat.recordHeaderSize
         guard payloadStart + size <= n - 4 else { return .invalid(.truncatedRecord) }
         let payload = UnsafeRawBufferPointer(rebasing: bytes[payloadStart..<(payloadStart + size)])
-        let head = UnsafeRawBufferPointer(rebasing: bytes[(offset + 8)..<payloadStart])
-        let crc = LegacyFormat.checksum(sequenceAndOptions: head, paddedPayload: payload)
+        // Sequence and options directly precede the payload: one CRC call over both.
+        let crc = LegacyFormat.crc32(UnsafeRawBufferPointer(rebasing: bytes[(offset + 8)..<(payloadStart + size)]))
         let stored = r.u32(offset + 4)
         let trailer = r.u32(payloadStart + size)
         guard crc == stored, stored == trailer else {

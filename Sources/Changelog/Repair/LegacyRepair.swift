@@ -23,10 +23,13 @@ struct LegacyRepair {
         var type: UInt8
         var payload: Range<Int>
         var end: Int
+        /// The CRC this record has when re-framed (sequence 0, options = type), when the input's
+        /// framing already was that, so the writer need not compute it again.
+        var reframedChecksum: UInt32?
     }
 
     /// Runs the repair from offset 8 to the end, handing each rebuilt record to `store`.
-    mutating func run(store: (UInt8, UnsafeRawBufferPointer) throws(ChangelogError) -> Void,
+    mutating func run(store: (UInt8, UnsafeRawBufferPointer, UInt32?) throws(ChangelogError) -> Void,
                       progress: ((UInt64) -> Void)?) throws(ChangelogError) {
         let n = bytes.count
         report.bytesTotal = UInt64(n)
@@ -39,8 +42,9 @@ struct LegacyRepair {
                 report.healthy += 1
                 report.bytesAccepted += UInt64(r.end - offset)
                 let payload = UnsafeRawBufferPointer(rebasing: bytes[r.payload])
-                inference.observe(type: r.type, payload: payload)
-                try store(r.type, payload)
+                // Content inference is only needed to rebuild a damaged header.
+                if !report.header.isOK { inference.observe(type: r.type, payload: payload) }
+                try store(r.type, payload, r.reframedChecksum)
                 offset = r.end
             } else {
                 report.notFixed += 1
@@ -74,6 +78,7 @@ struct LegacyRepair {
         let type = r.u8(offset + 16)
         let payloadStart = offset + LegacyFormat.recordHeaderSize
         let crcHead = LegacyFormat.crc32(UnsafeRawBufferPointer(rebasing: bytes[(offset + 8)..<payloadStart]))
+        let reframable = r.u64(offset + 8) == 0 && r.u32(offset + 16) == UInt32(type)
 
         if payloadStart + size > n {
             report.fixedWrongSize += 1
@@ -86,7 +91,8 @@ struct LegacyRepair {
         if crc == stored || crc == trailer {
             if crc != stored || crc != trailer { report.fixedWrongChecksum += 1 }
             if wrongMagic { report.fixedWrongMagic += 1 }
-            return Rebuilt(type: type, payload: payloadStart..<(payloadStart + size), end: payloadStart + size + 4)
+            return Rebuilt(type: type, payload: payloadStart..<(payloadStart + size), end: payloadStart + size + 4,
+                               reframedChecksum: reframable && size % 4 == 0 ? crc : nil)
         }
         // The size may be wrong: try each later magic as the start of the next record. As in EOS,
         // the hint advances by the size tried plus 4, so after the second try it runs ahead of
@@ -103,7 +109,8 @@ struct LegacyRepair {
                 if crc != stored || crc != trailer { report.fixedWrongChecksum += 1 }
                 if wrongMagic { report.fixedWrongMagic += 1 }
                 report.fixedWrongSize += 1
-                return Rebuilt(type: type, payload: payloadStart..<(payloadStart + size), end: payloadStart + size + 4)
+                return Rebuilt(type: type, payload: payloadStart..<(payloadStart + size), end: payloadStart + size + 4,
+                               reframedChecksum: reframable && size % 4 == 0 ? crc : nil)
             }
         }
     }

@@ -74,14 +74,14 @@ public enum LogRepair {
         }
         var repair = LegacyRepair(bytes: bytes, report: RepairReport(format: .eos, header: status))
         guard let output else {
-            try repair.run(store: { _, _ throws(ChangelogError) in }, progress: progress)
+            try repair.run(store: { _, _, _ throws(ChangelogError) in }, progress: progress)
             if !status.isOK { header = repair.inference.header }
             return finish(repair.report, content: header.contentFlag, flags: header.flagsWord)
         }
         let writer = try LegacyLogWriter.create(at: output, header: header)
         do throws(ChangelogError) {
-            try repair.run(store: { type, payload throws(ChangelogError) in
-                try writer.append(RecordType(rawValue: type), payload: payload)
+            try repair.run(store: { type, payload, checksum throws(ChangelogError) in
+                try writer.append(RecordType(rawValue: type), payload: payload, knownChecksum: checksum)
             }, progress: progress)
             if !status.isOK {
                 header = repair.inference.header

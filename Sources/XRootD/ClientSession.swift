@@ -1,0 +1,101 @@
+import Glibc
+
+/// One logged-in connection to one endpoint: handshake, kXR_protocol, kXR_login, then one request at a time.
+final class ClientSession {
+    /// What a request came to, short of an error (errors throw).
+    enum Outcome {
+        /// `kXR_ok`, with the bodies of any preceding `kXR_oksofar` in front.
+        case ok([UInt8])
+        case redirect(Redirect)
+        case wait(Wait)
+    }
+
+    let connection: SocketConnection
+    let options: XRootDClient.Options
+    private(set) var protocolResponse = ProtocolResponse()
+    private(set) var login = LoginResponse(sessionID: [])
+    /// False once the byte stream may be out of step (a transport or framing failure): drop the session.
+    private(set) var isUsable = true
+    private var nextStream: UInt16 = 1
+
+    init(endpoint: Endpoint, options: XRootDClient.Options) throws(XRootDError) {
+        self.options = options
+        connection = try SocketConnection(endpoint: endpoint, timeout: options.connectTimeout,
+                                          maximumBody: options.maximumResponseBody)
+        connection.setTimeouts(options.requestTimeout)
+        let deadline = ContinuousClock.now + options.requestTimeout
+        try connection.send(ClientHandshake().encode())
+        let handshake = try ServerHandshake(frame: connection.nextFrame(deadline: deadline))
+        guard handshake.protocolVersion >= 0x0300 else {
+            throw .unexpectedResponse("server protocol version \(handshake.protocolVersion) is too old")
+        }
+        guard case .ok(let protocolBody) = try perform(.protocol(ProtocolRequest())) else {
+            throw .unexpectedResponse("kXR_protocol was not answered with kXR_ok")
+        }
+        protocolResponse = try ProtocolResponse(body: protocolBody)
+        let request = LoginRequest(processID: getpid(), user: options.user)
+        switch try perform(.login(request)) {
+        case .ok(let body):
+            login = try LoginResponse(body: body)
+            if login.security.contains("&P=") { throw .authenticationRequired(login.security) }
+        case .redirect(let redirect):
+            throw .unexpectedResponse("kXR_login redirected to \(redirect); log in at that server instead")
+        case .wait(let wait):
+            throw .unexpectedResponse("kXR_login asked to wait \(wait.seconds) s: \(wait.message)")
+        }
+    }
+
+    func close() {
+        isUsable = false
+        connection.close()
+    }
+
+    /// Sends `request` and collects its answer. Server errors throw `.server` and leave the session usable;
+    /// anything else that throws leaves it unusable.
+    func perform(_ request: XRootDRequest) throws(XRootDError) -> Outcome {
+        guard isUsable else { throw .connectionClosed }
+        let stream = StreamID(nextStream)
+        nextStream = nextStream == UInt16.max ? 1 : nextStream + 1
+        do throws(XRootDError) {
+            try connection.send(request.encode(streamID: stream))
+            return try collect(stream: stream, request: request.requestID)
+        } catch {
+            if error.serverError == nil { isUsable = false }
+            throw error
+        }
+    }
+
+    private func collect(stream: StreamID, request: RequestID) throws(XRootDError) -> Outcome {
+        var deadline = ContinuousClock.now + options.requestTimeout
+        var data: [UInt8] = []
+        while true {
+            var response = try XRootDResponse(frame: connection.nextFrame(deadline: deadline))
+            if case .attention(let attention) = response.body {
+                guard let inner = try attention.asynchronousResponse(), inner.streamID == stream else { continue }
+                response = inner
+            }
+            guard response.streamID == stream else {
+                throw .unexpectedResponse("\(request.name): answer for stream \(response.streamID), expected \(stream)")
+            }
+            switch response.body {
+            case .okSoFar(let part):
+                guard data.count + part.count <= options.maximumResponseBody else {
+                    throw .frameTooLarge(length: Int64(data.count + part.count), limit: options.maximumResponseBody)
+                }
+                data += part
+            case .ok(let last):
+                return .ok(data.isEmpty ? last : data + last)
+            case .error(let error):
+                throw .server(error)
+            case .redirect(let redirect):
+                return .redirect(redirect)
+            case .wait(let wait):
+                return .wait(wait)
+            case .waitResponse(let seconds):
+                deadline = max(deadline, ContinuousClock.now + .seconds(Int(max(0, seconds))) + options.requestTimeout)
+            case .attention, .authMore, .status:
+                throw .unexpectedResponse("\(request.name): \(response.body.status) is not supported")
+            }
+        }
+    }
+}
