@@ -35,6 +35,8 @@ struct NamespaceSuite {
         let scanRate = Double(records) / median(scanSeconds)
         let memory = try Self.memoryInChild(dir)
         let perFile = (memory.anonymousAfter - memory.anonymousBefore - Double(memory.nameBytes)) / Double(memory.files)
+        let notes = ["files log \(SystemInfo.fileSize(dir + "/files.mdlog") ?? 0) bytes, directories log "
+                     + "\(SystemInfo.fileSize(dir + "/directories.mdlog") ?? 0) bytes before compaction"]
         let compaction = try Self.compactUnderWriter(dir, files: files)
 
         let figures = [
@@ -61,7 +63,6 @@ struct NamespaceSuite {
             Figure(name: "mutation_max_ms_during_compaction", value: compaction.worstMutation * 1000, unit: "ms", goal: .report),
             Figure(name: "mutations_per_s_during_compaction", value: compaction.mutationsPerSecond, unit: "ops/s", goal: .report),
         ]
-        let notes = ["files log \(SystemInfo.fileSize(dir + "/files.mdlog") ?? 0) bytes, directories log \(SystemInfo.fileSize(dir + "/directories.mdlog") ?? 0) bytes"]
         return (figures, notes)
     }
 
