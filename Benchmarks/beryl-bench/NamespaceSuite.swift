@@ -37,9 +37,10 @@ struct NamespaceSuite {
         let perFile = (memory.anonymousAfter - memory.anonymousBefore - Double(memory.nameBytes)) / Double(memory.files)
         let notes = ["files log \(SystemInfo.fileSize(dir + "/files.mdlog") ?? 0) bytes, directories log "
                      + "\(SystemInfo.fileSize(dir + "/directories.mdlog") ?? 0) bytes before compaction"]
-        let compaction = try Self.compactUnderWriter(dir, files: files)
+        let steady = try CompactionUnderWriter(directory: dir, files: files, rate: 50_000).run()
+        let saturating = try CompactionUnderWriter(directory: dir, files: files, rate: nil).run()
 
-        let figures = [
+        let figures: [Figure] = [
             Figure(name: "boot_records_per_s", value: median(bootRates), unit: "records/s", goal: .atLeast(5_000_000)),
             Figure(name: "boot_seconds_1m_files", value: median(bootSeconds) * 1_000_000 / Double(generated.liveFiles),
                    unit: "s", goal: .atMost(1)),
@@ -57,13 +58,8 @@ struct NamespaceSuite {
             Figure(name: "baseline_raw_append_per_s", value: generated.rawAppendsPerSecond, unit: "records/s", goal: .report),
             Figure(name: "mutations_vs_raw_append_ratio", value: generated.mutationsPerSecond / generated.rawAppendsPerSecond,
                    unit: "x", goal: .report),
-            Figure(name: "compact_all_seconds", value: compaction.seconds, unit: "s", goal: .report),
-            Figure(name: "compact_ratio_files", value: compaction.ratio, unit: "x", goal: .report),
-            Figure(name: "compact_commit_hold_max_ms", value: compaction.hold * 1000, unit: "ms", goal: .report),
-            Figure(name: "mutation_max_ms_during_compaction", value: compaction.worstMutation * 1000, unit: "ms", goal: .report),
-            Figure(name: "mutations_per_s_during_compaction", value: compaction.mutationsPerSecond, unit: "ops/s", goal: .report),
         ]
-        return (figures, notes)
+        return (figures + steady.figures(suffix: "") + saturating.figures(suffix: "_saturating_writer"), notes)
     }
 
     struct Generated {
@@ -135,43 +131,6 @@ struct NamespaceSuite {
             log.close()
         }
         return n
-    }
-
-    final class Writer: Sendable {
-        let stop = Atomic<Bool>(false)
-        let operations = Atomic<Int>(0)
-        let worstNanoseconds = Atomic<UInt64>(0)
-    }
-
-    /// `Namespace.compact(.all)` of the generated namespace (read-write, durability `none`)
-    /// while one thread keeps updating file sizes: how long it takes, the ratio of the files log,
-    /// the longest commit hold of the write lock, and the slowest single mutation meanwhile.
-    static func compactUnderWriter(_ dir: String, files: Int) throws -> (seconds: Double, ratio: Double, hold: Double,
-                                                                         worstMutation: Double, mutationsPerSecond: Double) {
-        let ns = try Namespace.boot(NamespaceConfiguration(directory: dir, durability: .none))
-        defer { ns.close() }
-        let writer = Writer()
-        let thread = Thread {
-            var i = 1
-            var worst: UInt64 = 0
-            while !writer.stop.load(ordering: .relaxed) {
-                let t = DispatchTime.now().uptimeNanoseconds
-                if (try? ns.setSize(FileID(UInt64(i)), UInt64(i))) != nil { writer.operations.add(1, ordering: .relaxed) }
-                worst = max(worst, DispatchTime.now().uptimeNanoseconds - t)
-                i = i % files + 1
-            }
-            writer.worstNanoseconds.store(worst, ordering: .relaxed)
-        }
-        thread.start()
-        usleep(100_000)
-        let operationsBefore = writer.operations.load(ordering: .relaxed)
-        var report: CompactionReport?
-        let seconds = try measure { report = try ns.compact(.all) }
-        let operationsDuring = writer.operations.load(ordering: .relaxed) - operationsBefore
-        writer.stop.store(true, ordering: .relaxed)
-        while !thread.isFinished { usleep(1_000) }
-        return (seconds, report?.figures[.files]?.ratio ?? .nan, report?.longestCommitHold ?? .nan,
-                Double(writer.worstNanoseconds.load(ordering: .relaxed)) / 1e9, Double(operationsDuring) / seconds)
     }
 
     struct Memory {
