@@ -57,3 +57,9 @@ fuzz: deps
 	  corpus=Fuzz/corpus/$$(echo $$t | sed 's/^Fuzz//' | tr 'A-Z' 'a-z'); mkdir -p $$corpus.work; \
 	  SWIFT_BACKTRACE=enable=no .build-fuzz/debug/$$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=Fuzz/ $$corpus.work $$corpus || exit 1; \
 	done
+
+# Beryl beside RocksDB and SQLite (a separate package: the peers are never linked into the main build).
+bench-compare: deps
+	@for p in librocksdb-dev libsqlite3-dev; do dpkg -s $$p >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$p; }; done
+	$(SWIFT) build -c release --package-path Benchmarks/Compare
+	Benchmarks/Compare/.build/release/beryl-compare $(COMPARE_FLAGS)
