@@ -6,7 +6,7 @@ DATA         ?= ./var
 DEBIAN_DEPS  := liblz4-dev libxxhash-dev zlib1g-dev pkg-config xrootd-server xrootd-client python3-xrootd libxrootd-dev
 SUDO         := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: all deps build release test run bench bench-quick clean fuzz
+.PHONY: all deps build release test run bench bench-quick bench-compare plots clean fuzz
 
 all: build
 
@@ -40,6 +40,14 @@ BENCH_SUITES := core compaction ratio scale tools
 bench: deps
 	$(SWIFT) build -c release --product beryl-bench
 	@for s in $(BENCH_SUITES); do .build/release/beryl-bench $$s || exit 1; done
+	$(MAKE) plots
+
+# Charts for docs/BENCHMARKS.md from Benchmarks/results (matplotlib in a local virtual environment).
+PLOT_VENV := .build-plots/venv
+plots:
+	@dpkg -s python3-venv >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv; }
+	@[ -x $(PLOT_VENV)/bin/python ] || { python3 -m venv $(PLOT_VENV) && $(PLOT_VENV)/bin/pip install -q matplotlib; }
+	$(PLOT_VENV)/bin/python Benchmarks/plot.py
 
 bench-quick: deps
 	$(SWIFT) build -c release --product beryl-bench

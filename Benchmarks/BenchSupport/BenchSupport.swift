@@ -143,3 +143,11 @@ public func anonymousResidentBytes() -> Double {
     guard fields.count > 2, let resident = Double(fields[1]), let shared = Double(fields[2]) else { return .nan }
     return (resident - shared) * 4096
 }
+
+/// Writes raw samples (for charts) to Benchmarks/results/<suite>.<name>.samples.json as a JSON array.
+public func writeSamples(suite: String, name: String, values: [Double]) throws {
+    let dir = resultsDirectory()
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let body = "[" + values.map { $0.isFinite ? "\($0)" : "null" }.joined(separator: ", ") + "]\n"
+    try body.write(toFile: "\(dir)/\(suite).\(name).samples.json", atomically: true, encoding: .utf8)
+}
