@@ -6,7 +6,7 @@ DATA         ?= ./var
 DEBIAN_DEPS  := liblz4-dev libxxhash-dev zlib1g-dev pkg-config xrootd-server xrootd-client python3-xrootd libxrootd-dev
 SUDO         := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: all deps build release test run bench bench-quick clean fuzz
+.PHONY: all deps build release test run bench bench-quick bench-compare plots clean fuzz
 
 all: build
 
@@ -40,6 +40,14 @@ BENCH_SUITES := core compaction ratio scale tools
 bench: deps
 	$(SWIFT) build -c release --product beryl-bench
 	@for s in $(BENCH_SUITES); do .build/release/beryl-bench $$s || exit 1; done
+	$(MAKE) plots
+
+# Charts for docs/BENCHMARKS.md from Benchmarks/results (matplotlib in a local virtual environment).
+PLOT_VENV := .build-plots/venv
+plots:
+	@dpkg -s python3-venv >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv; }
+	@[ -x $(PLOT_VENV)/bin/python ] || { python3 -m venv $(PLOT_VENV) && $(PLOT_VENV)/bin/pip install -q matplotlib; }
+	$(PLOT_VENV)/bin/python Benchmarks/plot.py
 
 bench-quick: deps
 	$(SWIFT) build -c release --product beryl-bench
@@ -57,3 +65,9 @@ fuzz: deps
 	  corpus=Fuzz/corpus/$$(echo $$t | sed 's/^Fuzz//' | tr 'A-Z' 'a-z'); mkdir -p $$corpus.work; \
 	  SWIFT_BACKTRACE=enable=no .build-fuzz/debug/$$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=Fuzz/ $$corpus.work $$corpus || exit 1; \
 	done
+
+# Beryl beside RocksDB and SQLite (a separate package: the peers are never linked into the main build).
+bench-compare: deps
+	@for p in librocksdb-dev libsqlite3-dev; do dpkg -s $$p >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$p; }; done
+	$(SWIFT) build -c release --package-path Benchmarks/Compare
+	Benchmarks/Compare/.build/release/beryl-compare $(COMPARE_FLAGS)

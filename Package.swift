@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .library(name: "Changelog", targets: ["Changelog"]),
         .library(name: "Namespace", targets: ["Namespace"]),
+        .library(name: "BenchSupport", targets: ["BenchSupport"]),
         .library(name: "XRootD", targets: ["XRootD"]),
         .executable(name: "log-repair", targets: ["log-repair"]),
         .executable(name: "beryl", targets: ["beryl"]),
@@ -42,9 +43,10 @@ let package = Package(
             name: "beryl",
             dependencies: ["Changelog", "Namespace", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .target(name: "BenchSupport", path: "Benchmarks/BenchSupport"),
         .executableTarget(
             name: "beryl-bench",
-            dependencies: ["Changelog", "Namespace", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Changelog", "Namespace", "BenchSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/beryl-bench"
         ),
 

@@ -1,3 +1,4 @@
+import BenchSupport
 import Changelog
 import Foundation
 import Glibc
@@ -89,6 +90,8 @@ struct CompactionSuite {
             if t < compactionStart { before.append(Double(l) / 1e3) } else if t < compactionEnd { during.append(Double(l) / 1e3) }
         }
         let p99Before = percentile(before, 0.99), p99During = percentile(during, 0.99)
+        try writeSamples(suite: "compaction", name: "lock_hold_ms", values: holds)
+        try writeSamples(suite: "compaction", name: "append_us_during", values: during.sorted().suffix(2000).map { $0 })
         let writtenPerSecond = Double(owner.latencies.count) / (Double(owner.stamps.last! - owner.stamps.first!) / 1e9)
         return [
             Figure(name: "lock_hold_p99_ms", value: percentile(holds, 0.99), unit: "ms", goal: .atMost(1)),

@@ -1,3 +1,4 @@
+import BenchSupport
 import ArgumentParser
 
 /// `beryl-bench <suite> [--quick]`: prints a table and writes Benchmarks/results/<suite>.json.

@@ -2,21 +2,27 @@ import Foundation
 import Glibc
 
 /// One reported figure: name, value, unit, and the target it is checked against.
-struct Figure {
-    enum Goal { case atLeast(Double), atMost(Double), report }
-    var name: String
-    var value: Double
-    var unit: String
-    var goal: Goal
+public struct Figure {
+    public init(name: String, value: Double, unit: String, goal: Goal) {
+        self.name = name
+        self.value = value
+        self.unit = unit
+        self.goal = goal
+    }
+    public enum Goal { case atLeast(Double), atMost(Double), report }
+    public var name: String
+    public var value: Double
+    public var unit: String
+    public var goal: Goal
 
-    var targetText: String {
+    public var targetText: String {
         switch goal {
         case .atLeast(let v): ">= \(format(v))"
         case .atMost(let v): "<= \(format(v))"
         case .report: "-"
         }
     }
-    var met: Bool? {
+    public var met: Bool? {
         switch goal {
         case .atLeast(let v): value >= v
         case .atMost(let v): value <= v
@@ -25,14 +31,14 @@ struct Figure {
     }
 }
 
-func format(_ v: Double) -> String {
+public func format(_ v: Double) -> String {
     if v == v.rounded() && abs(v) < 1e15 { return String(Int64(v)) }
     if abs(v) >= 100 { return String(format: "%.0f", v) }
     return String(format: "%.3f", v)
 }
 
 /// Prints the table and writes Benchmarks/results/<suite>.json.
-func report(suite: String, figures: [Figure], notes: [String] = []) throws {
+public func report(suite: String, figures: [Figure], notes: [String] = []) throws {
     print("\nsuite \(suite)")
     let w = max(40, (figures.map(\.name.count).max() ?? 0) + 2)
     print("name".padding(toLength: w, withPad: " ", startingAt: 0) + "value".padding(toLength: 18, withPad: " ", startingAt: 0)
@@ -64,11 +70,11 @@ func report(suite: String, figures: [Figure], notes: [String] = []) throws {
     print("wrote \(dir)/\(suite).json")
 }
 
-func resultsDirectory() -> String {
+public func resultsDirectory() -> String {
     ProcessInfo.processInfo.environment["BERYL_BENCH_RESULTS"] ?? "Benchmarks/results"
 }
 
-func shell(_ command: String) -> String {
+public func shell(_ command: String) -> String {
     guard let p = popen(command, "r") else { return "" }
     defer { pclose(p) }
     var out = ""
@@ -81,25 +87,25 @@ func shell(_ command: String) -> String {
     return out.trimmingCharacters(in: .whitespacesAndNewlines)
 }
 
-func machineDescription() -> String {
+public func machineDescription() -> String {
     let cpu = shell("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").trimmingCharacters(in: .whitespaces)
     return "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(cpu), \(ProcessInfo.processInfo.physicalMemory >> 30) GiB"
 }
 
 /// Wall-clock seconds of `body`.
-func measure(_ body: () throws -> Void) rethrows -> Double {
+public func measure(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     try body()
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
 
-func median(_ xs: [Double]) -> Double {
+public func median(_ xs: [Double]) -> Double {
     let s = xs.sorted()
     return s.isEmpty ? .nan : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
 }
 
 /// A scratch directory for one benchmark run, removed afterwards.
-func scratchDirectory(_ name: String) -> String {
+public func scratchDirectory(_ name: String) -> String {
     let base = ProcessInfo.processInfo.environment["BERYL_BENCH_SCRATCH"] ?? "/tmp"
     let path = "\(base)/beryl-bench-\(name)-\(getpid())"
     try? FileManager.default.removeItem(atPath: path)
@@ -108,7 +114,7 @@ func scratchDirectory(_ name: String) -> String {
 }
 
 /// Resident set size in bytes, from /proc/self/statm.
-func residentBytes() -> Double {
+public func residentBytes() -> Double {
     let fields = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8))?.split(separator: " ") ?? []
     guard fields.count > 1, let pages = Double(fields[1]) else { return .nan }
     return pages * 4096
@@ -116,7 +122,7 @@ func residentBytes() -> Double {
 
 /// Seconds for one call of `body` over the whole file, mapped read-only (the physical floor
 /// that scan-like figures are compared against). `body` returns a value so it is not optimised away.
-func timeOverMappedFile<R: Equatable>(_ path: String, _ body: (UnsafeRawBufferPointer) -> R) -> Double {
+public func timeOverMappedFile<R: Equatable>(_ path: String, _ body: (UnsafeRawBufferPointer) -> R) -> Double {
     let fd = open(path, O_RDONLY)
     defer { close(fd) }
     var st = stat()
@@ -132,8 +138,16 @@ func timeOverMappedFile<R: Equatable>(_ path: String, _ body: (UnsafeRawBufferPo
 
 /// Resident bytes not backed by a file (statm resident - shared): the process's own memory,
 /// without the page-cache pages of mapped logs, which the kernel can drop at any time.
-func anonymousResidentBytes() -> Double {
+public func anonymousResidentBytes() -> Double {
     let fields = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8))?.split(separator: " ") ?? []
     guard fields.count > 2, let resident = Double(fields[1]), let shared = Double(fields[2]) else { return .nan }
     return (resident - shared) * 4096
+}
+
+/// Writes raw samples (for charts) to Benchmarks/results/<suite>.<name>.samples.json as a JSON array.
+public func writeSamples(suite: String, name: String, values: [Double]) throws {
+    let dir = resultsDirectory()
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let body = "[" + values.map { $0.isFinite ? "\($0)" : "null" }.joined(separator: ", ") + "]\n"
+    try body.write(toFile: "\(dir)/\(suite).\(name).samples.json", atomically: true, encoding: .utf8)
 }

@@ -1,0 +1,29 @@
+// swift-tools-version: 6.1
+// Peer comparison for Beryl: the same namespace workload against RocksDB (C API) and SQLite, in
+// one process and one run. A separate package, so the main build and `make test` never need the
+// peers' libraries (Debian librocksdb-dev, libsqlite3-dev). Run with `make bench-compare`.
+import PackageDescription
+
+// SwiftPM identifies a path dependency by its folder name (CI clones elsewhere): derive it.
+let rootIdentity = String(Context.packageDirectory.split(separator: "/").dropLast(2).last ?? "").lowercased()
+
+let package = Package(
+    name: "BerylCompare",
+    dependencies: [
+        .package(path: "../.."),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CPeers", path: "Sources/CPeers"),
+        .executableTarget(
+            name: "beryl-compare",
+            dependencies: [
+                "CPeers",
+                .product(name: "Changelog", package: rootIdentity),
+                .product(name: "Namespace", package: rootIdentity),
+                .product(name: "BenchSupport", package: rootIdentity),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,2 @@
+#include <rocksdb/c.h>
+#include <sqlite3.h>

@@ -1,0 +1,145 @@
+import ArgumentParser
+import BenchSupport
+import Changelog
+import Foundation
+import Glibc
+import Namespace
+
+/// `beryl-compare [--quick]`: the same namespace workload against Beryl, RocksDB and SQLite.
+@main
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "beryl-compare",
+        abstract: "Beryl beside RocksDB (WAL, sync off/on) and SQLite (WAL, NORMAL/FULL): bulk load, random updates, synced updates, reopen-to-ready, compaction, disk size.")
+    @Flag(help: "200,000 files instead of 1,000,000 (under a minute).") var quick = false
+
+    func run() throws {
+        let files = quick ? 200_000 : 1_000_000
+        let updates = files / 2
+        let synced = quick ? 500 : 2_000
+        let dir = scratchDirectory("compare")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var rng = SystemRandomNumberGenerator()
+        let updateIDs = (0..<updates).map { _ in Int.random(in: 0..<files, using: &rng) }
+        let syncedIDs = (0..<synced).map { _ in Int.random(in: 0..<files, using: &rng) }
+        let dirs = max(1, files / 1000)
+
+        // Beryl: the namespace API, durability none (as the peers' unsynced modes), then always.
+        let data = dir + "/beryl"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        var ns = try Namespace.boot(NamespaceConfiguration(directory: data, durability: .none))
+        var containers: [ContainerID] = []
+        for d in 0..<dirs { containers.append(try ns.createContainer("/eos/run\(d)", missingParents: .create)) }
+        var ids: [FileID] = []
+        ids.reserveCapacity(files)
+        let ourLoad = try measure {
+            for n in 0..<files {
+                let f = Workload.file(n, version: 0)
+                ids.append(try ns.createFile(named: f.name, in: containers[n % dirs],
+                                             attributes: CreationAttributes(uid: f.uid, gid: f.gid, layoutID: f.layoutID, xattrs: f.xattrs)))
+            }
+        }
+        let ourUpdate = try measure { for (i, n) in updateIDs.enumerated() { try ns.setSize(ids[n], UInt64(i) * 4096) } }
+        ns.close()
+        ns = try Namespace.boot(NamespaceConfiguration(directory: data, durability: .always))
+        Glibc.sync()   // the unsynced phases' dirty pages must not be charged to the first synced update
+        let ourSynced = try measure { for (i, n) in syncedIDs.enumerated() { try ns.setSize(ids[n], UInt64(i) * 8192) } }
+        ns.close()
+        var ourReopen = 0.0
+        ourReopen = try measure { ns = try Namespace.boot(NamespaceConfiguration(directory: data, access: .readOnly)) }
+        precondition(ns.fileCount == files)
+        ns.close()
+        let ourBytesBefore = diskBytes(data)
+        let ourCompact = try measure {
+            for log in ["files.mdlog", "directories.mdlog"] {
+                _ = try Compactor.compact(inputPath: data + "/" + log, outputPath: data + "/" + log + ".compacted")
+                try FileManager.default.removeItem(atPath: data + "/" + log)
+                try FileManager.default.moveItem(atPath: data + "/" + log + ".compacted", toPath: data + "/" + log)
+            }
+        }
+        let ourBytes = diskBytes(data)
+        var figures: [Figure] = [
+            Figure(name: "beryl_bulk_load_per_s", value: Double(files) / ourLoad, unit: "ops/s", goal: .report),
+            Figure(name: "beryl_random_update_per_s", value: Double(updates) / ourUpdate, unit: "ops/s", goal: .report),
+            Figure(name: "beryl_synced_update_per_s", value: Double(synced) / ourSynced, unit: "ops/s", goal: .report),
+            Figure(name: "beryl_reopen_s", value: ourReopen, unit: "s", goal: .report),
+            Figure(name: "beryl_compaction_s", value: ourCompact, unit: "s", goal: .report),
+            Figure(name: "beryl_disk_bytes_before_compaction", value: ourBytesBefore, unit: "bytes", goal: .report),
+            Figure(name: "beryl_disk_bytes", value: ourBytes, unit: "bytes", goal: .report),
+        ]
+
+        // The peers: the same records (the namespace's own FileCodec encoding) keyed by id.
+        let peers: [(String, (String) throws -> Peer, (String) throws -> Peer)] = [
+            ("rocksdb", { try RocksDBPeer(path: $0, sync: false) }, { try RocksDBPeer(path: $0, sync: true) }),
+            ("sqlite", { try SQLitePeer(path: $0, full: false) }, { try SQLitePeer(path: $0, full: true) }),
+        ]
+        for (name, open, openSynced) in peers {
+            let path = dir + "/" + name
+            var peer = try open(path)
+            var records: [FileMetadata] = []
+            records.reserveCapacity(files)
+            let load = try measure {
+                for n in 0..<files {
+                    var f = Workload.file(n, version: 0)
+                    f.container = containers[n % dirs]
+                    f.id = ids[n]
+                    records.append(f)
+                    try peer.put(f.id.rawValue, FileCodec.encode(f))
+                }
+            }
+            let update = try measure {
+                for (i, n) in updateIDs.enumerated() {
+                    records[n].size = UInt64(i) * 4096
+                    try peer.put(records[n].id.rawValue, FileCodec.encode(records[n]))
+                }
+            }
+            peer.close()
+            peer = try openSynced(path)
+            Glibc.sync()
+            let syncedTime = try measure {
+                for (i, n) in syncedIDs.enumerated() {
+                    records[n].size = UInt64(i) * 8192
+                    try peer.put(records[n].id.rawValue, FileCodec.encode(records[n]))
+                }
+            }
+            peer.close()
+            records = []
+            var loaded: [FileMetadata] = []
+            let reopen = try measure {
+                peer = try open(path)
+                loaded.reserveCapacity(files)
+                try peer.scan { bytes in if let f = try? FileCodec.decode(bytes) { loaded.append(f) } }
+            }
+            precondition(loaded.count == files, "\(name) scanned \(loaded.count) of \(files)")
+            let before = diskBytes(path)
+            let compact = try measure { try peer.compact() }
+            peer.close()
+            let bytes = diskBytes(path)
+            figures += [
+                Figure(name: "\(name)_bulk_load_per_s", value: Double(files) / load, unit: "ops/s", goal: .report),
+                Figure(name: "bulk_load_speedup_vs_\(name)", value: load / ourLoad, unit: "x", goal: .report),
+                Figure(name: "random_update_speedup_vs_\(name)", value: update / ourUpdate, unit: "x", goal: .report),
+                Figure(name: "synced_update_speedup_vs_\(name)_sync", value: syncedTime / ourSynced, unit: "x", goal: .report),
+                Figure(name: "reopen_speedup_vs_\(name)", value: reopen / ourReopen, unit: "x", goal: .report),
+                Figure(name: "compaction_speedup_vs_\(name)", value: compact / ourCompact, unit: "x", goal: .report),
+                Figure(name: "\(name)_disk_bytes_before_compaction", value: before, unit: "bytes", goal: .report),
+                Figure(name: "\(name)_disk_bytes", value: bytes, unit: "bytes", goal: .report),
+                Figure(name: "disk_size_ratio_vs_\(name)", value: bytes / ourBytes, unit: "x", goal: .report),
+            ]
+        }
+        try report(suite: "compare", figures: figures, notes: [
+            "speedup = their time / ours (above 1: Beryl faster); disk_size_ratio = their bytes / ours after compaction (above 1: Beryl smaller)",
+            "\(files) files in \(dirs) directories; \(updates) random size updates; \(synced) synced updates (Beryl durability always, RocksDB sync=true, SQLite synchronous=FULL); one operation per call on every engine",
+        ])
+    }
+}
+
+/// The workload's file records (EOS-like, as in `beryl-bench ratio`).
+enum Workload {
+    static func file(_ n: Int, version: Int) -> FileMetadata {
+        FileMetadata(id: FileID(UInt64(n + 1)), container: ContainerID(2), name: "file_\(n)_run\(n % 97).root",
+                     ctime: Timestamp(seconds: 1_700_000_000 + Int64(n)), mtime: Timestamp(seconds: 1_700_000_000 + Int64(n + version)),
+                     size: UInt64(version) * 65_536, uid: 1000 + UInt32(n % 7), gid: 1000, layoutID: 0x0010_0112,
+                     locations: [UInt32(1 + n % 40)], xattrs: ["sys.fs.tracking": "+\(1 + n % 40)", "user.tag": "atlas.data"])
+    }
+}
