@@ -1,3 +1,4 @@
+import BenchSupport
 import Changelog
 import Foundation
 import Glibc
