@@ -35,7 +35,7 @@ run: deps
 	.build/release/beryl demo --data $(DATA)/beryl
 
 # Benchmarks (release build); results land in Benchmarks/results/<suite>.json.
-BENCH_SUITES := core compaction ratio scale tools
+BENCH_SUITES := core namespace compaction ratio scale tools
 
 bench: deps
 	$(SWIFT) build -c release --product beryl-bench

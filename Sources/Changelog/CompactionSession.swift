@@ -158,7 +158,10 @@ public final class CompactionSession {
         }
         // The swap. From here on the copy is complete and durable; a crash between the two
         // renames is resolved at boot by `Compactor.recoverInterruptedSwap`.
-        let archive = "\(livePath).\(FileSystem.unixTime())"
+        // Two compactions within one second must not overwrite an archive: take the next free second.
+        var stamp = FileSystem.unixTime()
+        while FileSystem.exists("\(livePath).\(stamp)") { stamp += 1 }
+        let archive = "\(livePath).\(stamp)"
         try FileSystem.rename(livePath, to: archive)
         do throws(ChangelogError) {
             try FileSystem.rename(outputPath, to: livePath)
