@@ -13,9 +13,13 @@ let package = Package(
         .executable(name: "log-repair", targets: ["log-repair"]),
         .executable(name: "beryl", targets: ["beryl"]),
         .executable(name: "beryl-bench", targets: ["beryl-bench"]),
+        .library(name: "MGM", targets: ["MGM"]),
+        .executable(name: "beryl-mgm", targets: ["beryl-mgm"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // MARK: C shim (syscalls Swift cannot reach, xxHash and LZ4 from Debian's libxxhash-dev / liblz4-dev)
@@ -31,6 +35,16 @@ let package = Package(
         .target(name: "Namespace", dependencies: ["Changelog"]),
         // The XRootD protocol codec and a blocking client: pure protocol, imports neither Changelog nor Namespace.
         .target(name: "XRootD", dependencies: []),
+        // The MGM server: the namespace over XRootD (SwiftNIO), admin commands, access rules.
+        .target(
+            name: "MGM",
+            dependencies: [
+                "Namespace", "XRootD",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // MARK: Executables
         .executableTarget(
@@ -41,6 +55,11 @@ let package = Package(
         .executableTarget(
             name: "beryl",
             dependencies: ["Changelog", "Namespace", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "beryl-mgm",
+            dependencies: ["MGM", "Changelog", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "beryl-bench",
@@ -59,5 +78,6 @@ let package = Package(
         .testTarget(name: "ChangelogTests", dependencies: ["Changelog", "FuzzHarness"]),
         .testTarget(name: "NamespaceTests", dependencies: ["Namespace", "Changelog"]),
         .testTarget(name: "XRootDTests", dependencies: ["XRootD"]),
+        .testTarget(name: "MGMTests", dependencies: ["MGM", "XRootD", "Namespace"]),
     ]
 )

@@ -1,0 +1,4 @@
+import MGM
+import Testing
+
+@Test func placeholder() {}
