@@ -78,6 +78,9 @@ let package = Package(
         .testTarget(name: "ChangelogTests", dependencies: ["Changelog", "FuzzHarness"]),
         .testTarget(name: "NamespaceTests", dependencies: ["Namespace", "Changelog"]),
         .testTarget(name: "XRootDTests", dependencies: ["XRootD"]),
-        .testTarget(name: "MGMTests", dependencies: ["MGM", "XRootD", "Namespace"]),
+        .testTarget(
+            name: "MGMTests",
+            dependencies: ["MGM", "XRootD", "Namespace", .product(name: "Logging", package: "swift-log")]
+        ),
     ]
 )

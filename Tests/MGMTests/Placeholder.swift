@@ -1,4 +1,0 @@
-import MGM
-import Testing
-
-@Test func placeholder() {}
