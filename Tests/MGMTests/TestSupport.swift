@@ -16,7 +16,7 @@ final class TestServer: Sendable {
 
     static let quietLogger = Logger(label: "beryl.mgm.test") { _ in SwiftLogNoOpLogHandler() }
 
-    init(role: MGMRole = .master, directory: String? = nil, configure: (inout MGMConfiguration) -> Void = { _ in })
+    init(role: MGMRole? = .master, directory: String? = nil, configure: (inout MGMConfiguration) -> Void = { _ in })
         throws
     {
         let directory = directory ?? Self.temporaryDirectory()
