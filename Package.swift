@@ -54,7 +54,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "beryl",
-            dependencies: ["Changelog", "Namespace", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Changelog", "Namespace", "XRootD", "MGM",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "beryl-mgm",
