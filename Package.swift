@@ -64,7 +64,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "beryl-bench",
-            dependencies: ["Changelog", "Namespace", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Changelog", "Namespace", "XRootD", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/beryl-bench"
         ),
 
