@@ -32,7 +32,8 @@ test: deps
 # The main job: serve the namespace under $(DATA)/beryl on 127.0.0.1:1094 (tagged master on first use)
 # until Ctrl-C. Reach it with `xrdfs root://127.0.0.1:1094 ls /` or `beryl ls /`.
 run: deps
-	$(SWIFT) build -c release --product beryl-mgm --product beryl
+	$(SWIFT) build -c release --product beryl-mgm
+	$(SWIFT) build -c release --product beryl
 	@mkdir -p $(DATA)/beryl
 	@test -f $(DATA)/beryl/beryl.role || .build/release/beryl-mgm tag master --data $(DATA)/beryl
 	.build/release/beryl-mgm serve --data $(DATA)/beryl --listen 127.0.0.1:1094

@@ -18,6 +18,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private let tracker: InFlightTracker
     private let logger: Logger
     private let maximumQueued: Int
+    private let inline: Bool
 
     private var identity: ClientIdentity
     private var sessionID: [UInt8] = []
@@ -29,11 +30,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var nextHandle: UInt32 = 1
 
     init(executor: RequestExecutor, pool: NIOThreadPool, tracker: InFlightTracker, logger: Logger,
-         address: String, maximumQueued: Int) {
+         address: String, maximumQueued: Int, inline: Bool) {
         self.executor = executor
         self.pool = pool
         self.tracker = tracker
         self.maximumQueued = maximumQueued
+        self.inline = inline
         identity = ClientIdentity(address: address)
         var logger = logger
         logger[metadataKey: "peer"] = "\(address)"
@@ -158,26 +160,35 @@ final class ConnectionHandler: ChannelDuplexHandler {
         run(stream, context) { executor.locate(target, location: location, client: identity) }
     }
 
-    /// Runs `work` on the thread pool and answers with its result, back on the event loop.
+    /// Runs `work` on the thread pool (or inline, see `RequestPlacement`) and answers with its result
+    /// on the event loop.
     private func run(_ stream: StreamID, _ context: ChannelHandlerContext, _ work: @escaping @Sendable () -> Execution) {
+        if inline {
+            deliver(.success(work()), stream, context)
+            return
+        }
         busy = true
         tracker.begin()
         let future = pool.runIfActive(eventLoop: context.eventLoop, work)
         future.assumeIsolated().whenComplete { result in
             self.busy = false
             self.tracker.end()
-            switch result {
-            case .success(.responses(let bodies)):
-                self.respond(context, stream, bodies)
-            case .success(.opened(let file, let stat)):
-                let handle = self.nextHandle
-                self.nextHandle = self.nextHandle == UInt32.max ? 1 : self.nextHandle + 1
-                self.files[handle] = file
-                self.respond(context, stream, [.ok(OpenResponse(handle: FileHandle(handle), stat: stat).encode())])
-            case .failure(let error):
-                self.respond(context, stream, [.error(ServerError(code: .serverError, message: "server is stopping: \(error)"))])
-            }
+            self.deliver(result, stream, context)
             self.pump(context)
+        }
+    }
+
+    private func deliver(_ result: Result<Execution, any Error>, _ stream: StreamID, _ context: ChannelHandlerContext) {
+        switch result {
+        case .success(.responses(let bodies)):
+            respond(context, stream, bodies)
+        case .success(.opened(let file, let stat)):
+            let handle = nextHandle
+            nextHandle = nextHandle == UInt32.max ? 1 : nextHandle + 1
+            files[handle] = file
+            respond(context, stream, [.ok(OpenResponse(handle: FileHandle(handle), stat: stat).encode())])
+        case .failure(let error):
+            respond(context, stream, [.error(ServerError(code: .serverError, message: "server is stopping: \(error)"))])
         }
     }
 

@@ -31,11 +31,14 @@ public struct MGMConfiguration: Sendable {
     public var maximumQueuedRequests: Int
     /// How long a graceful shutdown waits for requests in flight.
     public var shutdownGrace: Duration
+    /// Where namespace requests run (see `RequestPlacement`).
+    public var placement: RequestPlacement
 
     public init(dataDirectory: String, host: String = "127.0.0.1", port: Int = 1094, durability: Durability = .batch,
                 role: MGMRole? = nil, adminAllow: Set<String> = [],
                 maximumPayload: Int = XRootDProtocol.defaultMaximumPayload, eventLoopThreads: Int = 2,
-                poolThreads: Int = 8, maximumQueuedRequests: Int = 16, shutdownGrace: Duration = .seconds(10)) {
+                poolThreads: Int = 8, maximumQueuedRequests: Int = 16, shutdownGrace: Duration = .seconds(10),
+                placement: RequestPlacement = .automatic) {
         self.dataDirectory = dataDirectory
         self.host = host
         self.port = port
@@ -47,7 +50,29 @@ public struct MGMConfiguration: Sendable {
         self.poolThreads = poolThreads
         self.maximumQueuedRequests = maximumQueuedRequests
         self.shutdownGrace = shutdownGrace
+        self.placement = placement
     }
+
+    /// True when namespace requests run on the event loop rather than the thread pool.
+    var runsRequestsInline: Bool {
+        switch placement {
+        case .automatic: return durability == .none
+        case .eventLoop: return true
+        case .threadPool: return false
+        }
+    }
+}
+
+/// Where a connection's namespace requests execute.
+public enum RequestPlacement: String, Sendable, CaseIterable {
+    /// On the event loop when durability is `none` (no namespace call then waits for the disk: an append
+    /// is a copy into the mapped log), on the thread pool otherwise.
+    case automatic
+    /// Always on the event loop (no thread hop; a call waiting for an fdatasync stalls the loop's connections).
+    case eventLoop
+    /// Always on the thread pool (a call waiting for the log never stalls the loop; concurrent
+    /// mutations from different connections can share one group commit).
+    case threadPool
 }
 
 /// The software version answered to `kXR_Qconfig version`.

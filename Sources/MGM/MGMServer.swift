@@ -84,7 +84,8 @@ public final class MGMServer: Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     let handler = ConnectionHandler(executor: executor, pool: pool, tracker: tracker, logger: logger,
                                                     address: address,
-                                                    maximumQueued: configuration.maximumQueuedRequests)
+                                                    maximumQueued: configuration.maximumQueuedRequests,
+                                                    inline: configuration.runsRequestsInline)
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(XRootDRequestDecoder(maximumPayload: configuration.maximumPayload)),
                         handler,
