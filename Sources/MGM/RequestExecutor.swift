@@ -127,8 +127,9 @@ struct RequestExecutor: Sendable {
 
     private func dirlist(_ r: DirlistRequest) throws(NamespaceError) -> Execution {
         let path = Self.plain(r.path)
-        let children = try namespace.list(path)
         let withStat = r.options.contains(.withStat) || r.options.contains(.withChecksum)
+        guard withStat else { return try plainListing(path) }
+        let children = try namespace.list(path)
         var entries: [XRootD.DirectoryEntry] = []
         entries.reserveCapacity(children.count)
         for child in children {
@@ -147,6 +148,26 @@ struct RequestExecutor: Sendable {
         let bodies = DirectoryListing(entries: entries).encodeBodies(options: r.options,
                                                                      maximumBodyLength: withStat ? 8192 : 4096)
         return .responses(bodies.enumerated().map { index, body in index == bodies.count - 1 ? .ok(body) : .okSoFar(body) })
+    }
+
+    /// A plain listing straight from the namespace into wire bodies: names separated by "\n", at most
+    /// 4 KiB per `kXR_oksofar` part (ending at an entry boundary), the last part ending with a NUL.
+    private func plainListing(_ path: String) throws(NamespaceError) -> Execution {
+        let limit = 4096
+        var bodies: [ResponseBody] = []
+        var current: [UInt8] = []
+        current.reserveCapacity(limit + 256)
+        try namespace.forEachEntryName(in: path) { name, _ in
+            if !current.isEmpty, current.count + name.count + 1 > limit {
+                bodies.append(.okSoFar(current))
+                current.removeAll(keepingCapacity: true)
+            }
+            current.append(contentsOf: name)
+            current.append(0x0A)
+        }
+        if !current.isEmpty { current[current.count - 1] = 0 }
+        bodies.append(.ok(current))
+        return .responses(bodies)
     }
 
     private func chmod(_ path: String, permissions: UInt32) throws(NamespaceError) {

@@ -14,7 +14,8 @@ struct ListCommand: ParsableCommand {
         let listing = try Console.run("ls \(path)") { () throws(XRootDError) in
             try client.dirlist(path, options: long ? .withStat : [])
         }
-        for entry in listing.entries {
+        // Plain listings come in the server's directory order; print them sorted, as `ls` does.
+        for entry in listing.entries.sorted(by: { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }) {
             guard long, let stat = entry.stat else {
                 print(entry.name)
                 continue
