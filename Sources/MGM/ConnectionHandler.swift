@@ -245,7 +245,18 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private func respond(_ context: ChannelHandlerContext, _ stream: StreamID, _ bodies: [ResponseBody]) {
         guard !closed else { return }
         for body in bodies {
-            write(context, XRootDResponse(streamID: stream, body: body).encode())
+            switch body {
+            case .ok(let data), .okSoFar(let data):
+                // The common answers straight into one buffer: the 8-byte header, then the body.
+                var buffer = context.channel.allocator.buffer(capacity: ResponseHeader.length + data.count)
+                buffer.writeInteger(stream.value)
+                buffer.writeInteger(body.status.rawValue)
+                buffer.writeInteger(Int32(data.count))
+                buffer.writeBytes(data)
+                context.write(wrapOutboundOut(buffer), promise: nil)
+            default:
+                write(context, XRootDResponse(streamID: stream, body: body).encode())
+            }
         }
         context.flush()
     }

@@ -12,6 +12,9 @@ extension Namespace {
         let parts = try NameRules.components(of: path)
         try lock.withReadLock { () throws(NamespaceError) in
             try checkReadable()
+            // One copy of the tree value for the walk (read lock held: it cannot change), instead of
+            // the implicit copy (retains of every table) each method call on the stored property made.
+            let tree = self.tree
             let row = try tree.resolveContainer(parts, path: path)
             var ref = NodeRef(raw: tree.containers.rows[row].firstChild)
             while !ref.isNone {
