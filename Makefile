@@ -6,7 +6,7 @@ DATA         ?= ./var
 DEBIAN_DEPS  := liblz4-dev libxxhash-dev zlib1g-dev pkg-config xrootd-server xrootd-client python3-xrootd libxrootd-dev
 SUDO         := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: all deps build release test run bench bench-quick bench-compare plots clean fuzz
+.PHONY: all deps build release test run demo bench bench-quick bench-compare plots clean fuzz
 
 all: build
 
@@ -29,10 +29,19 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 
-# The main job: write, reopen and verify a changelog under $(DATA).
+# The main job: serve the namespace under $(DATA)/beryl on 127.0.0.1:1094 (tagged master on first use)
+# until Ctrl-C. Reach it with `xrdfs root://127.0.0.1:1094 ls /` or `beryl ls /`.
 run: deps
+	$(SWIFT) build -c release --product beryl-mgm
 	$(SWIFT) build -c release --product beryl
-	.build/release/beryl demo --data $(DATA)/beryl
+	@mkdir -p $(DATA)/beryl
+	@test -f $(DATA)/beryl/beryl.role || .build/release/beryl-mgm tag master --data $(DATA)/beryl
+	.build/release/beryl-mgm serve --data $(DATA)/beryl --listen 127.0.0.1:1094
+
+# Write, reopen and verify a namespace under $(DATA)/demo (offline, no server).
+demo: deps
+	$(SWIFT) build -c release --product beryl
+	.build/release/beryl demo --data $(DATA)/demo
 
 # Benchmarks (release build); results land in Benchmarks/results/<suite>.json.
 BENCH_SUITES := core namespace compaction ratio scale tools

@@ -14,9 +14,13 @@ let package = Package(
         .executable(name: "log-repair", targets: ["log-repair"]),
         .executable(name: "beryl", targets: ["beryl"]),
         .executable(name: "beryl-bench", targets: ["beryl-bench"]),
+        .library(name: "MGM", targets: ["MGM"]),
+        .executable(name: "beryl-mgm", targets: ["beryl-mgm"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // MARK: C shim (syscalls Swift cannot reach, xxHash and LZ4 from Debian's libxxhash-dev / liblz4-dev)
@@ -32,6 +36,16 @@ let package = Package(
         .target(name: "Namespace", dependencies: ["Changelog"]),
         // The XRootD protocol codec and a blocking client: pure protocol, imports neither Changelog nor Namespace.
         .target(name: "XRootD", dependencies: []),
+        // The MGM server: the namespace over XRootD (SwiftNIO), admin commands, access rules.
+        .target(
+            name: "MGM",
+            dependencies: [
+                "Namespace", "XRootD",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // MARK: Executables
         .executableTarget(
@@ -41,12 +55,18 @@ let package = Package(
         ),
         .executableTarget(
             name: "beryl",
-            dependencies: ["Changelog", "Namespace", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Changelog", "Namespace", "XRootD", "MGM",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "beryl-mgm",
+            dependencies: ["MGM", "Changelog", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "BenchSupport", path: "Benchmarks/BenchSupport"),
         .executableTarget(
             name: "beryl-bench",
-            dependencies: ["Changelog", "Namespace", "BenchSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Changelog", "Namespace", "XRootD", "BenchSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/beryl-bench"
         ),
 
@@ -61,5 +81,9 @@ let package = Package(
         .testTarget(name: "ChangelogTests", dependencies: ["Changelog", "FuzzHarness"]),
         .testTarget(name: "NamespaceTests", dependencies: ["Namespace", "Changelog"]),
         .testTarget(name: "XRootDTests", dependencies: ["XRootD"]),
+        .testTarget(
+            name: "MGMTests",
+            dependencies: ["MGM", "XRootD", "Namespace", .product(name: "Logging", package: "swift-log")]
+        ),
     ]
 )

@@ -153,7 +153,7 @@ struct NamespaceSuite {
         })
         guard let before = fields["anon_before"], let after = fields["anon_after"], let files = fields["files"],
               let names = fields["name_bytes"], let footprint = fields["footprint_per_file"] else {
-            throw BenchError.childFailed(line)
+            throw BenchError("namespace child failed: \(line)")
         }
         return Memory(anonymousBefore: before, anonymousAfter: after, files: Int(files), nameBytes: Int(names),
                       footprintPerFile: footprint)
@@ -176,4 +176,3 @@ struct NamespaceSuite {
     }
 }
 
-enum BenchError: Error { case childFailed(String) }

@@ -8,7 +8,7 @@ struct BerylBench: ParsableCommand {
         abstract: "Beryl benchmarks (build with -c release).",
         discussion: "Each suite prints a table and writes Benchmarks/results/<suite>.json. Set BERYL_BENCH_SCRATCH to choose where scratch logs go (default /tmp).",
         subcommands: [Core.self, Compaction.self, Ratio.self, Scale.self, ScalePoint.self, Tools.self,
-                      NamespaceBench.self, NamespaceBoot.self])
+                      NamespaceBench.self, NamespaceBoot.self, XRootD.self])
 
     struct Options: ParsableArguments {
         @Flag(help: "A smaller run that finishes in under 60 s.")
@@ -64,6 +64,16 @@ struct BerylBench: ParsableCommand {
         @OptionGroup var options: Options
         func run() throws {
             try report(suite: "tools", figures: ToolsSuite(quick: options.quick).run())
+        }
+    }
+
+    struct XRootD: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "xrootd",
+            abstract: "stat, mkdir and ls of 1,000 entries with 16 connections against beryl-mgm and the stock xrootd (same client), with server CPU per operation.")
+        @OptionGroup var options: Options
+        func run() throws {
+            try report(suite: "xrootd", figures: XRootDSuite(quick: options.quick).run())
         }
     }
 }

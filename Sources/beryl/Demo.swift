@@ -58,22 +58,3 @@ struct Demo: ParsableCommand {
         return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 }
-
-/// `beryl ns stat --data DIR [-m]`: offline statistics of a data directory.
-struct NsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "ns", abstract: "Namespace statistics of a data directory (offline, read-only).",
-        subcommands: [NsStat.self, CompactionWorkload.self], defaultSubcommand: NsStat.self)
-}
-
-struct NsStat: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stat", abstract: "Boot read-only and print the `ns` statistics.")
-    @Option(help: "Data directory.") var data = "./var/beryl"
-    @Flag(name: .customShort("m"), help: "Monitoring format (key=value pairs).") var monitoring = false
-
-    func run() throws {
-        let ns = try Namespace.boot(NamespaceConfiguration(directory: data, access: .readOnly))
-        let stats = ns.statistics()
-        print(monitoring ? stats.monitoringFormatted() : stats.formatted())
-    }
-}

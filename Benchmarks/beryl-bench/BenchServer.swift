@@ -1,0 +1,126 @@
+import BenchSupport
+import Foundation
+import Glibc
+import XRootD
+
+/// A server process for `beryl-bench xrootd`: `beryl-mgm` (the sibling binary) or the stock `xrootd`
+/// (as `nobody` when run as root), on a free loopback port over a scratch directory.
+struct BenchServer {
+    var name: String
+    var pid: pid_t
+    var port: Int
+    var directory: String
+
+    func client() throws -> XRootDClient {
+        try XRootDClient(host: "127.0.0.1", port: port,
+                         options: XRootDClient.Options(user: "bench", requestTimeout: .seconds(30)))
+    }
+
+    /// utime + stime of the server process, from /proc/<pid>/stat (fields 14 and 15, in clock ticks).
+    func cpuSeconds() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return .nan }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // After the command name: field 3 (state) is fields[0], so utime (14) is fields[11], stime (15) fields[12].
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return .nan }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    func stop() {
+        kill(pid, SIGTERM)
+        for _ in 0..<100 where kill(pid, 0) == 0 { usleep(50_000) }
+        if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+        var status: Int32 = 0
+        _ = waitpid(pid, &status, WNOHANG)
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    static func beryl(durability: String) throws -> BenchServer {
+        guard let binary = sibling("beryl-mgm") else { throw BenchError("beryl-mgm is not built next to beryl-bench") }
+        let directory = scratchDirectory("mgm-\(durability)")
+        let port = try freePort()
+        guard shell("\(binary) tag master --data \(directory) >/dev/null 2>&1; echo $?") == "0" else {
+            throw BenchError("beryl-mgm tag failed")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["serve", "--data", directory, "--listen", "127.0.0.1:\(port)", "--durability", durability,
+                             "--log-level", "warning"]
+        try process.run()
+        let server = BenchServer(name: "beryl-mgm(\(durability))", pid: process.processIdentifier, port: port,
+                                 directory: directory)
+        try waitUntilListening(server)
+        return server
+    }
+
+    static func stock() throws -> BenchServer {
+        let candidates: [String] = ["/usr/bin/xrootd", "/usr/local/bin/xrootd"]
+        guard let binary = candidates.first(where: { (path: String) in access(path, X_OK) == 0 }) else {
+            throw BenchError("the stock xrootd (Debian xrootd-server) is not installed")
+        }
+        let directory = scratchDirectory("xrootd")
+        let port = try freePort()
+        let asRoot = getuid() == 0
+        for sub in ["data", "admin"] { try FileManager.default.createDirectory(atPath: "\(directory)/\(sub)", withIntermediateDirectories: true) }
+        let config = """
+            all.export /
+            oss.localroot \(directory)/data
+            xrd.port \(port)
+            all.adminpath \(directory)/admin
+            all.pidpath \(directory)/admin
+            xrd.network nodnr
+            xrd.allow host 127.0.0.1
+
+            """
+        try config.write(toFile: "\(directory)/xrootd.cfg", atomically: true, encoding: .utf8)
+        if asRoot { _ = shell("chown -R nobody \(directory)") }
+        let command = "\(binary) -b -c \(directory)/xrootd.cfg -l \(directory)/xrootd.log"
+        _ = shell(asRoot ? "su nobody -s /bin/sh -c '\(command)' >/dev/null 2>&1" : command + " >/dev/null 2>&1")
+        var pid: pid_t = 0
+        for _ in 0..<100 where pid == 0 {
+            pid = pid_t((try? String(contentsOfFile: "\(directory)/admin/xrootd.pid", encoding: .utf8))?
+                .filter(\.isNumber) ?? "") ?? 0
+            if pid == 0 { usleep(100_000) }
+        }
+        guard pid != 0 else { throw BenchError("xrootd did not start (see \(directory)/xrootd.log)") }
+        let server = BenchServer(name: "xrootd", pid: pid, port: port, directory: directory)
+        try waitUntilListening(server)
+        return server
+    }
+
+    private static func waitUntilListening(_ server: BenchServer) throws {
+        for _ in 0..<200 {
+            if (try? server.client()) != nil { return }
+            usleep(50_000)
+        }
+        server.stop()
+        throw BenchError("\(server.name) is not answering on port \(server.port)")
+    }
+
+    static func sibling(_ name: String) -> String? {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count)
+        guard count > 0 else { return nil }
+        let path = (String(decoding: buffer[0..<count], as: UTF8.self) as NSString).deletingLastPathComponent + "/" + name
+        return access(path, X_OK) == 0 ? path : nil
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard ok else { throw BenchError("no free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

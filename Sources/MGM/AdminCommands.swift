@@ -1,0 +1,117 @@
+import Glibc
+import Namespace
+import XRootD
+
+/// Runs admin commands (`ns`, `ns stat [-m]`, `ns master ...`, `access ls|set|rm ...`) against the server
+/// state. Authorization is checked by the caller.
+struct AdminCommands {
+    let state: ServerState
+
+    func run(_ request: AdminRequest) -> AdminResult {
+        var words = request.words[...]
+        switch words.popFirst() {
+        case "ns": return ns(Array(words))
+        case "access": return access(Array(words))
+        case let other:
+            return .failure(EINVAL, "unknown admin command '\(other ?? "")' (known: ns, access)")
+        }
+    }
+
+    // MARK: ns
+
+    private func ns(_ words: [String]) -> AdminResult {
+        let monitoring = words.contains("-m")
+        let rest = words.filter { $0 != "-m" }
+        switch rest.first {
+        case nil, "stat":
+            if rest.count > 1, rest[1] != "-a" { return .failure(EINVAL, "usage: ns [stat] [-m]") }
+            return AdminResult(stdout: statistics(monitoring: monitoring))
+        case "master":
+            return master(Array(rest.dropFirst()))
+        case "compact":
+            return .failure(ENOTSUP, "ns compact: online compaction is not configured in this server yet")
+        case let other:
+            return .failure(EINVAL, "unknown ns subcommand '\(other!)' (known: stat, master, compact)")
+        }
+    }
+
+    func statistics(monitoring: Bool) -> String {
+        let stats = state.namespace.statistics()
+        if monitoring {
+            return stats.monitoringFormatted() + "ns.master.mode=\(state.role.mode)\n"
+        }
+        // The Replication line goes after "Total boot time", where the legacy MGM printed it.
+        var lines = stats.formatted().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        let replication = NamespaceStatisticsLayout.line("Replication", state.replicationStatus)
+        let at = (lines.firstIndex { $0.contains("Total boot time") }).map { $0 + 1 } ?? lines.count
+        lines.insert(replication, at: at)
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func master(_ words: [String]) -> AdminResult {
+        switch words.first {
+        case nil, "--log":
+            return AdminResult(stdout: state.masterLog.text)
+        case "--log-clear":
+            state.masterLog.clear()
+            return AdminResult(stdout: "success: cleared the master log\n")
+        case "--enable", "--disable":
+            let enable = words[0] == "--enable"
+            state.remoteCheck.store(enable, ordering: .relaxed)
+            state.masterLog.append("remotecheck=\(enable ? "enabled" : "disabled")")
+            return AdminResult(stdout: "success: remote master check \(enable ? "enabled" : "disabled")"
+                               + " (no remote master is configured)\n")
+        case let target?:
+            state.masterLog.append("refused role change to \(target): replication is not configured")
+            return .failure(ENOTSUP, "ns master \(target): not configured (replication is not implemented yet;"
+                            + " this server stays \(state.role.mode))")
+        }
+    }
+
+    // MARK: access
+
+    private func access(_ words: [String]) -> AdminResult {
+        let usage = "usage: access ls | access set redirect <host:port> [r|w|ENOENT] | access set stall <seconds> [r|w|ENOENT]"
+            + " | access rm redirect|stall [r|w|ENOENT]"
+        switch (words.first, words.count > 1 ? words[1] : nil) {
+        case (nil, _), ("ls", _):
+            return AdminResult(stdout: state.access.rules.listing())
+        case ("set", "redirect"):
+            guard words.count >= 3, let target = Endpoint(parsing: words[2]),
+                  let scope = AccessScope(commandWord: words.count > 3 ? words[3] : nil) else {
+                return .failure(EINVAL, usage)
+            }
+            state.access.setRedirect(scope, to: target)
+            state.masterLog.append("access set redirect \(scope.rawValue) => \(target)")
+            return AdminResult(stdout: "success: redirect \(scope.rawValue) => \(target)\n")
+        case ("set", "stall"):
+            guard words.count >= 3, let seconds = Int(words[2]), seconds >= 0,
+                  let scope = AccessScope(commandWord: words.count > 3 ? words[3] : nil), scope != .notFound else {
+                return .failure(EINVAL, usage)
+            }
+            state.access.setStall(scope, seconds: seconds)
+            state.masterLog.append("access set stall \(scope.rawValue) => \(seconds)")
+            return AdminResult(stdout: "success: stall \(scope.rawValue) => \(seconds)\n")
+        case ("rm", let kind?) where kind == "redirect" || kind == "stall":
+            guard let scope = AccessScope(commandWord: words.count > 2 ? words[2] : nil) else {
+                return .failure(EINVAL, usage)
+            }
+            if kind == "redirect" { state.access.removeRedirect(scope) } else { state.access.removeStall(scope) }
+            state.masterLog.append("access rm \(kind) \(scope.rawValue)")
+            return AdminResult(stdout: "success: removed \(kind) \(scope.rawValue)\n")
+        default:
+            return .failure(EINVAL, usage)
+        }
+    }
+}
+
+/// The `ns` line layout: "ALL" and the label padded so the value starts at byte 42.
+enum NamespaceStatisticsLayout {
+    static func line(_ label: String, _ value: String) -> String {
+        let head = "ALL      " + label
+        let width = NamespaceStatistics.valueColumn
+        let padding = max(1, width - head.utf8.count)
+        return head + String(repeating: " ", count: padding) + value
+    }
+}

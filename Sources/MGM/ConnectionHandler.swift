@@ -1,0 +1,278 @@
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+import XRootD
+
+/// One client connection: the session (handshake, kXR_protocol, kXR_login, kXR_ping, kXR_endsess), its open
+/// files (kXR_read, kXR_close), and the namespace requests, which run one at a time per connection on the
+/// thread pool (so a blocking log append never stalls the event loop). Requests that arrive meanwhile are
+/// queued; past `maximumQueuedRequests` the connection is no longer read until the queue drains.
+final class ConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = RequestFrameDecoder.Message
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let executor: RequestExecutor
+    private let pool: NIOThreadPool
+    private let tracker: InFlightTracker
+    private let logger: Logger
+    private let maximumQueued: Int
+    private let inline: Bool
+
+    private var identity: ClientIdentity
+    private var sessionID: [UInt8] = []
+    private var queue = CircularBuffer<RequestFrame>()
+    private var busy = false
+    private var readHeld = false
+    private var closed = false
+    private var files: [UInt32: OpenedFile] = [:]
+    private var nextHandle: UInt32 = 1
+
+    init(executor: RequestExecutor, pool: NIOThreadPool, tracker: InFlightTracker, logger: Logger,
+         address: String, maximumQueued: Int, inline: Bool) {
+        self.executor = executor
+        self.pool = pool
+        self.tracker = tracker
+        self.maximumQueued = maximumQueued
+        self.inline = inline
+        identity = ClientIdentity(address: address)
+        var logger = logger
+        logger[metadataKey: "peer"] = "\(address)"
+        self.logger = logger
+    }
+
+    // MARK: Channel events
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .handshake:
+            write(context, ServerHandshake().encode())
+            context.flush()
+        case .request(let frame):
+            queue.append(frame)
+            pump(context)
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if queue.count >= maximumQueued {
+            readHeld = true
+        } else {
+            context.read()
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        logger.warning("closing connection: \(error)")
+        closed = true
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closed = true
+        queue.removeAll()
+        files.removeAll()
+        logger.debug("connection closed", metadata: ["user": "\(identity.user)"])
+        context.fireChannelInactive()
+    }
+
+    // MARK: Requests
+
+    private func pump(_ context: ChannelHandlerContext) {
+        while !busy, !closed, let frame = queue.popFirst() {
+            handle(frame, context)
+        }
+        if readHeld, queue.count < maximumQueued, !closed {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    private func handle(_ frame: RequestFrame, _ context: ChannelHandlerContext) {
+        let stream = frame.header.streamID
+        if frame.header.requestCode == RequestID.locate.rawValue {
+            locate(frame, context)
+            return
+        }
+        let request: XRootDRequest
+        do throws(XRootDError) {
+            request = try XRootDRequest(frame: frame)
+        } catch {
+            respond(context, stream, [.error(Self.refusal(error, code: frame.header.requestCode))])
+            return
+        }
+        switch request {
+        case .protocol:
+            respond(context, stream, [.ok(ProtocolResponse(flags: [.isServer]).encode())])
+        case .login(let login):
+            identity.user = login.user
+            identity.loggedIn = true
+            sessionID = SessionIDs.next()
+            logger.info("login", metadata: ["user": "\(login.user)", "pid": "\(login.processID)"])
+            respond(context, stream, [.ok(LoginResponse(sessionID: sessionID).encode())])
+        case .ping:
+            respond(context, stream, [.ok([])])
+        case .endsess(let session):
+            if session == sessionID {
+                // As the stock server: ending the session in use closes the connection without an answer.
+                closed = true
+                context.close(promise: nil)
+            } else {
+                respond(context, stream, [.ok([])])
+            }
+        case .read(let r):
+            respond(context, stream, [read(r)])
+        case .close(let handle):
+            let removed = files.removeValue(forKey: handle.value) != nil
+            respond(context, stream, [removed ? .ok([]) : Self.notOpen(handle)])
+        case .stat(let r) where r.path.isEmpty:
+            respond(context, stream, [statOpenFile(r.handle)])
+        default:
+            guard identity.loggedIn else {
+                respond(context, stream, [.error(ServerError(code: .notAuthorized, message: "login required"))])
+                return
+            }
+            execute(request, stream, context)
+        }
+    }
+
+    private func execute(_ request: XRootDRequest, _ stream: StreamID, _ context: ChannelHandlerContext) {
+        let executor = executor, identity = identity
+        run(stream, context) { executor.execute(request, client: identity) }
+    }
+
+    /// `kXR_locate` (not part of the typed subset; `xrdfs ls` asks it first): this server has everything,
+    /// answered as the stock server does, `Sw[::127.0.0.1]:1094`, or ENOENT for a missing path.
+    private func locate(_ frame: RequestFrame, _ context: ChannelHandlerContext) {
+        let stream = frame.header.streamID
+        guard identity.loggedIn else {
+            respond(context, stream, [.error(ServerError(code: .notAuthorized, message: "login required"))])
+            return
+        }
+        var path = String(decoding: frame.payload.prefix { $0 != 0 }, as: UTF8.self)
+        if path.hasPrefix("*") { path.removeFirst() }
+        let local = context.channel.localAddress
+        let host = local?.ipAddress ?? "127.0.0.1"
+        let location = "Sw[" + (host.contains(":") ? host : "::" + host) + "]:\(local?.port ?? 0)"
+        let executor = executor, identity = identity
+        let target = path
+        run(stream, context) { executor.locate(target, location: location, client: identity) }
+    }
+
+    /// Runs `work` on the thread pool (or inline, see `RequestPlacement`) and answers with its result
+    /// on the event loop.
+    private func run(_ stream: StreamID, _ context: ChannelHandlerContext, _ work: @escaping @Sendable () -> Execution) {
+        if inline {
+            deliver(.success(work()), stream, context)
+            return
+        }
+        busy = true
+        tracker.begin()
+        let future = pool.runIfActive(eventLoop: context.eventLoop, work)
+        future.assumeIsolated().whenComplete { result in
+            self.busy = false
+            self.tracker.end()
+            self.deliver(result, stream, context)
+            self.pump(context)
+        }
+    }
+
+    private func deliver(_ result: Result<Execution, any Error>, _ stream: StreamID, _ context: ChannelHandlerContext) {
+        switch result {
+        case .success(.responses(let bodies)):
+            respond(context, stream, bodies)
+        case .success(.opened(let file, let stat)):
+            let handle = nextHandle
+            nextHandle = nextHandle == UInt32.max ? 1 : nextHandle + 1
+            files[handle] = file
+            respond(context, stream, [.ok(OpenResponse(handle: FileHandle(handle), stat: stat).encode())])
+        case .failure(let error):
+            respond(context, stream, [.error(ServerError(code: .serverError, message: "server is stopping: \(error)"))])
+        }
+    }
+
+    // MARK: Open files
+
+    private func read(_ r: ReadRequest) -> ResponseBody {
+        guard let file = files[r.handle.value] else { return Self.notOpen(r.handle) }
+        switch file {
+        case .admin(let bytes):
+            let start = Int(min(r.offset, Int64(bytes.count)))
+            let end = min(bytes.count, start + Int(r.length))
+            return .ok(Array(bytes[start..<end]))
+        case .metadata(let path, let size, _):
+            if r.offset >= size || r.length == 0 { return .ok([]) }
+            return .error(ServerError(code: .unsupported,
+                                      message: "Unable to read \(path); this MGM stores metadata only: no file data"))
+        }
+    }
+
+    private func statOpenFile(_ handle: FileHandle) -> ResponseBody {
+        guard let file = files[handle.value] else { return Self.notOpen(handle) }
+        switch file {
+        case .admin(let bytes):
+            return .ok(StatInfo(id: 0, size: Int64(bytes.count), flags: [.readable], modificationTime: 0).encode())
+        case .metadata(let path, _, _):
+            guard case .file(let f)? = try? executor.namespace.stat(path) else {
+                return .error(ServerError(code: .notFound, message: "Unable to stat \(path); no such file or directory"))
+            }
+            return .ok(StatMapping.stat(file: f).encode())
+        }
+    }
+
+    private static func notOpen(_ handle: FileHandle) -> ResponseBody {
+        .error(ServerError(code: .fileNotOpen, message: "file handle \(handle.value) is not open"))
+    }
+
+    /// The answer to a frame that does not decode as a request of the subset.
+    static func refusal(_ error: XRootDError, code: UInt16) -> ServerError {
+        switch error {
+        case .unsupportedRequest:
+            if [RequestID.write, .writev, .truncate, .sync].contains(where: { $0.rawValue == code }) {
+                return ServerError(code: .unsupported, message: "this MGM stores metadata only: file data cannot be "
+                                   + "written (the entry exists with size 0)")
+            }
+            let name = RequestID(rawValue: code)?.name ?? "request \(code)"
+            return ServerError(code: .unsupported, message: "\(name) is not supported by this server")
+        default:
+            return ServerError(code: .argInvalid, message: "\(error)")
+        }
+    }
+
+    // MARK: Output
+
+    private func respond(_ context: ChannelHandlerContext, _ stream: StreamID, _ bodies: [ResponseBody]) {
+        guard !closed else { return }
+        for body in bodies {
+            switch body {
+            case .ok(let data), .okSoFar(let data):
+                // The common answers straight into one buffer: the 8-byte header, then the body.
+                var buffer = context.channel.allocator.buffer(capacity: ResponseHeader.length + data.count)
+                buffer.writeInteger(stream.value)
+                buffer.writeInteger(body.status.rawValue)
+                buffer.writeInteger(Int32(data.count))
+                buffer.writeBytes(data)
+                context.write(wrapOutboundOut(buffer), promise: nil)
+            default:
+                write(context, XRootDResponse(streamID: stream, body: body).encode())
+            }
+        }
+        context.flush()
+    }
+
+    private func write(_ context: ChannelHandlerContext, _ bytes: [UInt8]) {
+        context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
+    }
+}
+
+/// Login session ids: 8 random bytes per process, then a counter.
+enum SessionIDs {
+    private static let prefix: [UInt8] = (0..<8).map { _ in UInt8.random(in: 0...255) }
+    private static let counter = Atomic<UInt64>(0)
+
+    static func next() -> [UInt8] {
+        let value = counter.add(1, ordering: .relaxed).newValue
+        return prefix + (0..<8).map { UInt8((value >> (56 - 8 * UInt64($0))) & 0xFF) }
+    }
+}

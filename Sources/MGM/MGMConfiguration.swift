@@ -1,0 +1,81 @@
+import Changelog
+import XRootD
+
+/// The role of a data directory (the legacy `service eos master mgm`): a master serves the namespace
+/// read-write, a slave read-only. A fresh directory is a slave until tagged (`RoleFile`).
+public enum MGMRole: String, Sendable, CaseIterable {
+    case master, slave
+
+    /// The `mode=` value of the `Replication` line of `ns`.
+    public var mode: String { self == .master ? "master-rw" : "slave-ro" }
+}
+
+/// Everything `beryl-mgm serve` is configured with.
+public struct MGMConfiguration: Sendable {
+    /// The directory holding `files.mdlog`, `directories.mdlog` and the role file.
+    public var dataDirectory: String
+    /// Address to listen on (an IP literal: 127.0.0.1 by default) and port (0: any free port).
+    public var host: String
+    public var port: Int
+    public var durability: Durability
+    /// nil: read the role from the data directory (a fresh directory is a slave).
+    public var role: MGMRole?
+    /// Client addresses, besides loopback ones, whose `root` logins may run admin commands.
+    public var adminAllow: Set<String>
+    /// The largest request payload accepted; a longer frame closes the connection.
+    public var maximumPayload: Int
+    /// Event-loop threads (network I/O) and pool threads (namespace calls, which may block on the logs).
+    public var eventLoopThreads: Int
+    public var poolThreads: Int
+    /// Requests buffered per connection while one executes; beyond that the connection is not read.
+    public var maximumQueuedRequests: Int
+    /// How long a graceful shutdown waits for requests in flight.
+    public var shutdownGrace: Duration
+    /// Where namespace requests run (see `RequestPlacement`).
+    public var placement: RequestPlacement
+
+    public init(dataDirectory: String, host: String = "127.0.0.1", port: Int = 1094, durability: Durability = .batch,
+                role: MGMRole? = nil, adminAllow: Set<String> = [],
+                maximumPayload: Int = XRootDProtocol.defaultMaximumPayload, eventLoopThreads: Int = 2,
+                poolThreads: Int = 8, maximumQueuedRequests: Int = 16, shutdownGrace: Duration = .seconds(10),
+                placement: RequestPlacement = .automatic) {
+        self.dataDirectory = dataDirectory
+        self.host = host
+        self.port = port
+        self.durability = durability
+        self.role = role
+        self.adminAllow = adminAllow
+        self.maximumPayload = maximumPayload
+        self.eventLoopThreads = eventLoopThreads
+        self.poolThreads = poolThreads
+        self.maximumQueuedRequests = maximumQueuedRequests
+        self.shutdownGrace = shutdownGrace
+        self.placement = placement
+    }
+
+    /// True when namespace requests run on the event loop rather than the thread pool.
+    var runsRequestsInline: Bool {
+        switch placement {
+        case .automatic: return durability == .none
+        case .eventLoop: return true
+        case .threadPool: return false
+        }
+    }
+}
+
+/// Where a connection's namespace requests execute.
+public enum RequestPlacement: String, Sendable, CaseIterable {
+    /// On the event loop when durability is `none` (no namespace call then waits for the disk: an append
+    /// is a copy into the mapped log), on the thread pool otherwise.
+    case automatic
+    /// Always on the event loop (no thread hop; a call waiting for an fdatasync stalls the loop's connections).
+    case eventLoop
+    /// Always on the thread pool (a call waiting for the log never stalls the loop; concurrent
+    /// mutations from different connections can share one group commit).
+    case threadPool
+}
+
+/// The software version answered to `kXR_Qconfig version`.
+public enum MGMVersion {
+    public static let string = "beryl-0.6.0"
+}

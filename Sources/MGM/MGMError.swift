@@ -1,0 +1,34 @@
+import Changelog
+import Namespace
+
+/// Why the server could not start (or a role could not be written).
+public enum MGMError: Error, Sendable, CustomStringConvertible {
+    /// Another process (a second server, or a writer tool) holds the data directory's changelogs.
+    case dataDirectoryLocked(String)
+    /// A slave directory without a namespace: there is nothing to serve read-only yet.
+    case noNamespace(String)
+    case namespace(NamespaceError)
+    case bind(String)
+    case io(String)
+
+    public var description: String {
+        switch self {
+        case .dataDirectoryLocked(let directory):
+            return "data directory \(directory) is in use: its changelogs are locked by another process "
+                + "(a second beryl-mgm on the same directory is refused)"
+        case .noNamespace(let directory):
+            return "data directory \(directory) is a slave without a namespace (no files.mdlog): a slave is served "
+                + "read-only and replication is not implemented yet; tag it master with "
+                + "`beryl-mgm tag master --data \(directory)`"
+        case .namespace(let error): return "namespace: \(error)"
+        case .bind(let what): return "cannot listen: \(what)"
+        case .io(let what): return what
+        }
+    }
+
+    /// Classifies a boot failure (the changelogs' flock turns into `dataDirectoryLocked`).
+    static func boot(_ error: NamespaceError, directory: String) -> MGMError {
+        if case .log(let log) = error, case .locked = log.code { return .dataDirectoryLocked(directory) }
+        return .namespace(error)
+    }
+}

@@ -1,0 +1,145 @@
+import Glibc
+import Logging
+import Namespace
+import NIOCore
+import NIOPosix
+import Synchronization
+import XRootD
+
+/// The MGM: the namespace of a data directory served over XRootD.
+///
+/// `start` boots the namespace (read-write for a master, read-only for a slave), listens, and serves
+/// until `shutdown`, which stops accepting, lets requests in flight finish (within
+/// `MGMConfiguration.shutdownGrace`), closes the connections and closes the namespace (its logs are
+/// synced). The changelogs' `flock` keeps a second server off the same data directory.
+public final class MGMServer: Sendable {
+    public let state: ServerState
+    /// The port actually bound (useful with port 0).
+    public let port: Int
+    private let group: MultiThreadedEventLoopGroup
+    private let pool: NIOThreadPool
+    private let serverChannel: any Channel
+    private let connections: ConnectionRegistry
+    private let tracker: InFlightTracker
+    private let stopped = Atomic<Bool>(false)
+    private let logger: Logger
+
+    public var namespace: Namespace { state.namespace }
+    public var access: AccessControl { state.access }
+    public var masterLog: MasterLog { state.masterLog }
+    public var endpoint: Endpoint { Endpoint(host: state.configuration.host, port: port) }
+    public var connectionCount: Int { connections.count }
+
+    private init(state: ServerState, port: Int, group: MultiThreadedEventLoopGroup, pool: NIOThreadPool,
+                 serverChannel: any Channel, connections: ConnectionRegistry,
+                 tracker: InFlightTracker, logger: Logger) {
+        self.state = state
+        self.port = port
+        self.group = group
+        self.pool = pool
+        self.serverChannel = serverChannel
+        self.connections = connections
+        self.tracker = tracker
+        self.logger = logger
+    }
+
+    /// Boots the namespace and starts listening.
+    public static func start(_ configuration: MGMConfiguration,
+                             logger: Logger = Logger(label: "beryl.mgm")) throws(MGMError) -> MGMServer {
+        let role = configuration.role ?? RoleFile.read(in: configuration.dataDirectory)
+        let namespaceConfiguration = NamespaceConfiguration(directory: configuration.dataDirectory,
+                                                            durability: configuration.durability,
+                                                            access: role == .master ? .readWrite : .readOnly)
+        if role == .slave, Glibc.access(namespaceConfiguration.filesLogPath, F_OK) != 0 {
+            throw .noNamespace(configuration.dataDirectory)
+        }
+        let namespace: Namespace
+        do throws(NamespaceError) {
+            namespace = try Namespace.boot(namespaceConfiguration)
+        } catch {
+            throw MGMError.boot(error, directory: configuration.dataDirectory)
+        }
+        let state = ServerState(configuration: configuration, namespace: namespace, role: role,
+                                access: AccessControl(), masterLog: MasterLog())
+        let report = namespace.bootReport
+        logger.info("namespace booted", metadata: [
+            "directory": "\(configuration.dataDirectory)", "files": "\(report.files)",
+            "directories": "\(report.containers)", "seconds": "\(report.seconds)", "role": "\(role.rawValue)",
+        ])
+        for warning in report.logWarnings { logger.warning("changelog: \(warning)") }
+
+        let pool = NIOThreadPool(numberOfThreads: max(1, configuration.poolThreads))
+        pool.start()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
+        let tracker = InFlightTracker()
+        let connections = ConnectionRegistry()
+        let executor = RequestExecutor(state: state)
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                let address = channel.remoteAddress?.ipAddress ?? "unknown"
+                connections.add(channel)
+                return channel.eventLoop.makeCompletedFuture {
+                    let handler = ConnectionHandler(executor: executor, pool: pool, tracker: tracker, logger: logger,
+                                                    address: address,
+                                                    maximumQueued: configuration.maximumQueuedRequests,
+                                                    inline: configuration.runsRequestsInline)
+                    try channel.pipeline.syncOperations.addHandlers([
+                        ByteToMessageHandler(XRootDRequestDecoder(maximumPayload: configuration.maximumPayload)),
+                        handler,
+                    ])
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try bootstrap.bind(host: configuration.host, port: configuration.port).wait()
+        } catch {
+            try? group.syncShutdownGracefully()
+            try? pool.syncShutdownGracefully()
+            namespace.close()
+            throw .bind("\(configuration.host):\(configuration.port): \(error)")
+        }
+        let port = channel.localAddress?.port ?? configuration.port
+        state.listenAddress.withLock { $0 = Endpoint(host: configuration.host, port: port).description }
+        state.masterLog.append("booted namespace in \(configuration.dataDirectory): \(report.files) files, "
+                               + "\(report.containers) directories; serving \(role.mode) on "
+                               + Endpoint(host: configuration.host, port: port).description)
+        logger.info("listening", metadata: ["address": "\(configuration.host):\(port)",
+                                            "durability": "\(configuration.durability.rawValue)"])
+        return MGMServer(state: state, port: port, group: group, pool: pool, serverChannel: channel,
+                         connections: connections, tracker: tracker, logger: logger)
+    }
+
+    /// Graceful shutdown: stop accepting, finish requests in flight, close connections, close the
+    /// namespace. Idempotent; call it from outside the server's event loops.
+    public func shutdown() {
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        logger.info("shutting down", metadata: ["connections": "\(connectionCount)"])
+        try? serverChannel.close().wait()
+        if !tracker.waitUntilIdle(timeout: state.configuration.shutdownGrace) {
+            logger.warning("requests still in flight after the grace period", metadata: ["count": "\(tracker.current)"])
+        }
+        let open = connections.all
+        for channel in open { try? channel.close().wait() }
+        try? group.syncShutdownGracefully()
+        try? pool.syncShutdownGracefully()
+        namespace.close()
+        logger.info("stopped: namespace closed")
+    }
+}
+
+/// The open client connections, so shutdown can close them.
+final class ConnectionRegistry: Sendable {
+    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+    var count: Int { channels.withLock { $0.count } }
+    var all: [any Channel] { channels.withLock { Array($0.values) } }
+
+    func add(_ channel: any Channel) {
+        let key = ObjectIdentifier(channel)
+        channels.withLock { $0[key] = channel }
+        channel.closeFuture.whenComplete { _ in self.channels.withLock { _ = $0.removeValue(forKey: key) } }
+    }
+}

@@ -1,0 +1,244 @@
+import Glibc
+import Namespace
+import XRootD
+
+/// What executing one request produced, handed back to its connection.
+enum Execution: Sendable {
+    /// The answer: zero or more `okSoFar` bodies, then one final body.
+    case responses([ResponseBody])
+    /// An open succeeded: the connection assigns the handle and answers.
+    case opened(OpenedFile, stat: StatInfo?)
+
+    static func ok(_ body: [UInt8] = []) -> Execution { .responses([.ok(body)]) }
+    static func error(_ code: XRootDErrorCode, _ message: String) -> Execution {
+        .responses([.error(ServerError(code: code, message: message))])
+    }
+
+    var isNotFound: Bool {
+        if case .responses(let bodies) = self, case .error(let error)? = bodies.last { return error.code == .notFound }
+        return false
+    }
+}
+
+/// A file open on one connection.
+enum OpenedFile: Sendable {
+    /// The output of an admin command, read back by the client.
+    case admin([UInt8])
+    /// A namespace entry: metadata only, no data is stored. `writable`: opened for writing (writes are refused).
+    case metadata(path: String, size: Int64, writable: Bool)
+}
+
+/// Executes the namespace requests of the subset against the server state: access rules first,
+/// then the operation. Runs on the server's thread pool (namespace calls may block on the logs).
+struct RequestExecutor: Sendable {
+    let state: ServerState
+
+    var namespace: Namespace { state.namespace }
+
+    func execute(_ request: XRootDRequest, client: ClientIdentity) -> Execution {
+        let governed = Self.isGovernedByAccessRules(request)
+        if governed {
+            let rules = state.access.rules
+            switch rules.decision(isWrite: request.isMutation) {
+            case .stall(let seconds, let rule)?:
+                return .responses([.wait(Wait(seconds: Int32(clamping: seconds),
+                                              message: "request stalled by access rule \(rule.rawValue); retry in \(seconds) s"))])
+            case .redirect(let target, _)?:
+                return .responses([.redirect(Redirect(host: target.host, port: Int32(target.port)))])
+            case nil:
+                break
+            }
+        }
+        let result = perform(request, client: client)
+        if governed, result.isNotFound, let target = state.access.rules.redirects[.notFound] {
+            return .responses([.redirect(Redirect(host: target.host, port: Int32(target.port)))])
+        }
+        return result
+    }
+
+    /// `kXR_locate`: the location when `path` exists (or is empty or "/"), else ENOENT; governed by the
+    /// read rules like a stat.
+    func locate(_ path: String, location: String, client: ClientIdentity) -> Execution {
+        let plainPath = Self.plain(path)
+        let probe = XRootDRequest.stat(StatRequest(path: plainPath.isEmpty ? "/" : plainPath))
+        switch execute(probe, client: client) {
+        case .responses(let bodies):
+            if case .ok? = bodies.last { return .ok(Array(location.utf8) + [0]) }
+            if case .error(let e)? = bodies.last {
+                return .error(e.code, e.message.replacingAll("Unable to stat", with: "Unable to locate"))
+            }
+            return .responses(bodies)
+        case .opened:
+            return .error(.serverError, "locate: unexpected open")
+        }
+    }
+
+    /// Namespace requests are; admin opens, session requests and handle operations are not (an admin
+    /// must be able to remove a `*` stall).
+    static func isGovernedByAccessRules(_ request: XRootDRequest) -> Bool {
+        switch request {
+        case .stat(let r): return !r.path.isEmpty
+        case .dirlist, .mkdir, .rmdir, .rm, .mv, .chmod, .query: return true
+        case .open(let r): return !AdminRequest.isAdminPath(r.path)
+        default: return false
+        }
+    }
+
+    private func perform(_ request: XRootDRequest, client: ClientIdentity) -> Execution {
+        do throws(NamespaceError) {
+            switch request {
+            case .stat(let r):
+                if r.options.contains(.fileSystem) { return .ok(SpaceReport(directory: state.configuration.dataDirectory).vfsStatBody()) }
+                return try .ok(StatMapping.stat(namespace.stat(Self.plain(r.path))).encode())
+            case .dirlist(let r):
+                return try dirlist(r)
+            case .mkdir(let r):
+                let ids = UserDirectory.shared.ids(of: client.user)
+                let attributes = CreationAttributes(uid: ids.uid, gid: ids.gid, mode: 0o040000 | UInt32(r.mode.rawValue & 0o7777) | 0o700)
+                try namespace.createContainer(Self.plain(r.path), attributes: attributes,
+                                              missingParents: r.options.contains(.makePath) ? .create : .fail)
+                return .ok()
+            case .rmdir(let path):
+                try namespace.removeContainer(Self.plain(path))
+                return .ok()
+            case .rm(let path):
+                try namespace.removeFile(Self.plain(path))
+                return .ok()
+            case .mv(let r):
+                try namespace.rename(Self.plain(r.source), to: Self.plain(r.destination))
+                return .ok()
+            case .chmod(let r):
+                try chmod(Self.plain(r.path), permissions: UInt32(r.mode.rawValue & 0o7777))
+                return .ok()
+            case .query(let r):
+                return query(r)
+            case .open(let r):
+                if AdminRequest.isAdminPath(r.path) { return admin(r, client: client) }
+                return try FileOpening(namespace: namespace).open(r, client: client)
+            default:
+                return .error(.unsupported, "\(request.requestID.name) is not supported by this server")
+            }
+        } catch {
+            return .responses([.error(Self.serverError(error, request: request))])
+        }
+    }
+
+    // MARK: Operations
+
+    private func dirlist(_ r: DirlistRequest) throws(NamespaceError) -> Execution {
+        let path = Self.plain(r.path)
+        let withStat = r.options.contains(.withStat) || r.options.contains(.withChecksum)
+        guard withStat else { return try plainListing(path) }
+        let children = try namespace.list(path)
+        var entries: [XRootD.DirectoryEntry] = []
+        entries.reserveCapacity(children.count)
+        for child in children {
+            var stat: StatInfo?
+            if withStat {
+                if child.kind == .container, let c = namespace.container(ContainerID(child.id)) {
+                    stat = StatMapping.stat(container: c)
+                } else if child.kind != .container, let f = namespace.file(FileID(child.id)) {
+                    stat = StatMapping.stat(file: f)
+                } else {
+                    continue  // removed between the listing and its stat
+                }
+            }
+            entries.append(XRootD.DirectoryEntry(name: child.name, stat: stat))
+        }
+        let bodies = DirectoryListing(entries: entries).encodeBodies(options: r.options,
+                                                                     maximumBodyLength: withStat ? 8192 : 4096)
+        return .responses(bodies.enumerated().map { index, body in index == bodies.count - 1 ? .ok(body) : .okSoFar(body) })
+    }
+
+    /// A plain listing straight from the namespace into wire bodies: names separated by "\n", at most
+    /// 4 KiB per `kXR_oksofar` part (ending at an entry boundary), the last part ending with a NUL.
+    private func plainListing(_ path: String) throws(NamespaceError) -> Execution {
+        let limit = 4096
+        var bodies: [ResponseBody] = []
+        var current: [UInt8] = []
+        current.reserveCapacity(limit + 256)
+        try namespace.forEachEntryName(in: path) { name, _ in
+            if !current.isEmpty, current.count + name.count + 1 > limit {
+                bodies.append(.okSoFar(current))
+                current.removeAll(keepingCapacity: true)
+            }
+            current.append(contentsOf: name)
+            current.append(0x0A)
+        }
+        if !current.isEmpty { current[current.count - 1] = 0 }
+        bodies.append(.ok(current))
+        return .responses(bodies)
+    }
+
+    private func chmod(_ path: String, permissions: UInt32) throws(NamespaceError) {
+        switch try namespace.stat(path) {
+        case .file(let f):
+            try namespace.setMode(f.id, (f.mode & ~0o7777) | permissions)
+        case .container(let c):
+            try namespace.updateContainer(c.id) { $0.mode = ($0.mode & ~0o7777) | permissions }
+        }
+    }
+
+    private func query(_ r: QueryRequest) -> Execution {
+        switch r.kind {
+        case .config:
+            // One line per key; unknown keys are echoed back, as the stock server does.
+            let keys = r.arguments.split(whereSeparator: { $0 == " " || $0 == "\n" })
+            let lines = keys.map { key -> String in
+                switch key {
+                case "version": return MGMVersion.string
+                case "role": return state.role.rawValue
+                default: return String(key)
+                }
+            }
+            return .ok(Array(lines.map { $0 + "\n" }.joined().utf8))
+        case .space:
+            return .ok(SpaceReport(directory: state.configuration.dataDirectory).querySpaceBody())
+        default:
+            return .error(.unsupported, "kXR_query type \(r.kind.rawValue) is not supported by this server")
+        }
+    }
+
+    private func admin(_ r: OpenRequest, client: ClientIdentity) -> Execution {
+        guard client.mayAdminister(allowing: state.configuration.adminAllow) else {
+            return .error(.notAuthorized, "admin commands need user root from loopback or an --admin-allow address"
+                          + " (you are '\(client.user)' from \(client.address))")
+        }
+        guard !r.options.isWrite else { return .error(.notAuthorized, "admin paths are read-only") }
+        guard let command = AdminRequest(path: r.path) else {
+            return .error(.argMissing, "no admin command: open /proc/admin/?mgm.cmd=<command>&...")
+        }
+        let output = Array(AdminCommands(state: state).run(command).encoded().utf8)
+        let stat = r.options.contains(.returnStat)
+            ? StatInfo(id: 0, size: Int64(output.count), flags: [.readable], modificationTime: Int64(time(nil))) : nil
+        return .opened(.admin(output), stat: stat)
+    }
+
+    // MARK: Helpers
+
+    /// The path without its opaque (`?key=value...`) part.
+    static func plain(_ path: String) -> String {
+        guard let question = path.firstIndex(of: "?") else { return path }
+        return String(path[..<question])
+    }
+
+    /// The stock server's error text: "Unable to <action> <path>; <strerror in lower case>", so that
+    /// clients recognise ENOTEMPTY and ENOTDIR behind `kXR_FSError`.
+    static func serverError(_ error: NamespaceError, request: XRootDRequest) -> ServerError {
+        let action: String
+        switch request {
+        case .stat(let r): action = "stat \(plain(r.path))"
+        case .dirlist(let r): action = "open directory \(plain(r.path))"
+        case .mkdir(let r): action = "create directory \(plain(r.path))"
+        case .rmdir(let path): action = "remove \(plain(path))"
+        case .rm(let path): action = "remove \(plain(path))"
+        case .mv(let r): action = "rename \(plain(r.source)) to \(plain(r.destination))"
+        case .chmod(let r): action = "change mode on \(plain(r.path))"
+        case .open(let r): action = "open \(plain(r.path))"
+        default: action = request.requestID.name
+        }
+        let code = error.errno
+        let text = String(cString: strerror(code)).lowercased()
+        return ServerError(code: XRootDErrorCode(errno: code), message: "Unable to \(action); \(text)")
+    }
+}

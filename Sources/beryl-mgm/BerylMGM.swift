@@ -1,0 +1,98 @@
+import ArgumentParser
+import Changelog
+import Dispatch
+import Glibc
+import Logging
+import MGM
+
+/// `beryl-mgm`: the MGM server, and the role tag of its data directory.
+@main
+struct BerylMGM: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "beryl-mgm",
+        abstract: "The Beryl MGM: the namespace of a data directory served over the XRootD protocol.",
+        subcommands: [Serve.self, Tag.self])
+}
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Boot the namespace of --data and serve it until SIGTERM or SIGINT.",
+        discussion: "A master serves read-write, a slave read-only (see `beryl-mgm tag`). Admin commands "
+            + "(/proc/admin/?mgm.cmd=...) are accepted from user root on loopback or an --admin-allow address.")
+
+    @Option(help: "Data directory (files.mdlog, directories.mdlog, beryl.role).") var data: String
+    @Option(help: "Address and port to listen on (IP:PORT).") var listen = "127.0.0.1:1094"
+    @Option(help: "When a mutation is answered: none, batch (group commit) or always.") var durability = "batch"
+    @Option(name: .customLong("admin-allow"), parsing: .upToNextOption,
+            help: "Client addresses, besides loopback, allowed to run admin commands as root.")
+    var adminAllow: [String] = []
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    func run() throws {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level must be one of: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let mode = Durability(rawValue: durability) else {
+            throw ValidationError("--durability must be none, batch or always")
+        }
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+              (0...65535).contains(port) else {
+            throw ValidationError("--listen must be IP:PORT, e.g. 127.0.0.1:1094")
+        }
+        let host = String(listen[..<colon]).trimmingCharacters(in: "[]")
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "beryl.mgm")
+        let configuration = MGMConfiguration(dataDirectory: data, host: host, port: port, durability: mode,
+                                             adminAllow: Set(adminAllow))
+        let server: MGMServer
+        do {
+            server = try MGMServer.start(configuration, logger: logger)
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(1)
+        }
+        Self.waitForTermination()
+        server.shutdown()
+    }
+
+    /// Blocks until SIGTERM or SIGINT.
+    static func waitForTermination() {
+        let done = DispatchSemaphore(value: 0)
+        var sources: [any DispatchSourceSignal] = []
+        for signal in [SIGTERM, SIGINT] {
+            Glibc.signal(signal, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
+            source.setEventHandler { done.signal() }
+            source.resume()
+            sources.append(source)
+        }
+        done.wait()
+        for source in sources { source.cancel() }
+    }
+}
+
+struct Tag: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Mark the role of a data directory: master (read-write) or slave (read-only). A fresh directory is a slave.")
+
+    @Argument(help: "master or slave.") var role: String
+    @Option(help: "Data directory.") var data: String
+
+    func run() throws {
+        guard let value = MGMRole(rawValue: role) else { throw ValidationError("the role must be master or slave") }
+        let before = RoleFile.read(in: data)
+        try RoleFile.write(value, in: data)
+        print("\(data): \(before.rawValue) -> \(value.rawValue)")
+    }
+}
+
+extension String {
+    func trimmingCharacters(in set: String) -> String {
+        String(drop { set.contains($0) }.reversed().drop { set.contains($0) }.reversed())
+    }
+}

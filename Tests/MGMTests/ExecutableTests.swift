@@ -1,0 +1,117 @@
+import Foundation
+import Glibc
+import MGM
+import Testing
+import XRootD
+
+/// The built executables: the `beryl` console against a server, and `beryl-mgm serve` as a process
+/// (SIGTERM, the data-directory lock, tagging).
+@Suite struct ExecutableTests {
+    /// An executable next to the test binary (SwiftPM puts all products in one folder).
+    static func sibling(_ name: String) -> String? {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count)
+        guard count > 0 else { return nil }
+        var directory = String(decoding: buffer[0..<count], as: UTF8.self)
+        while let last = directory.last, last != "/" { directory.removeLast() }
+        let path = directory + name
+        return access(path, X_OK) == 0 ? path : nil
+    }
+
+    static var haveExecutables: Bool { sibling("beryl") != nil && sibling("beryl-mgm") != nil }
+
+    @Test(.enabled(if: haveExecutables, "build the executables first (swift build)"))
+    func consoleCommands() throws {
+        let server = try TestServer()
+        defer { server.stop() }
+        let beryl = try #require(Self.sibling("beryl"))
+        func console(_ arguments: String...) throws -> ProgramRun {
+            try ProgramRun.run(beryl, ["--mgm", server.url] + arguments, timeout: .seconds(30))
+        }
+        #expect(try console("mkdir", "-p", "/c/d").status == 0)
+        #expect(try console("touch", "/c/f").status == 0)
+        #expect(try console("touch", "/c/f").status == 0)
+        #expect(try console("chmod", "700", "/c/d").status == 0)
+        #expect(try console("mv", "/c/f", "/c/g").status == 0)
+        let long = try console("ls", "-l", "/c")
+        let lines = long.stdout.split(separator: "\n")
+        #expect(lines.count == 2 && lines[0].hasPrefix("drwx------") && lines[0].hasSuffix(" d"), "\(long.stdout)")
+        #expect(lines.count == 2 && lines[1].hasPrefix("-rw-r--r--") && lines[1].contains(" 0 ") && lines[1].hasSuffix(" g"), "\(long.stdout)")
+        #expect(try console("ls", "/c").stdout == "d\ng\n")
+        #expect(try console("stat", "/c/g").stdout.contains("Size: 0  regular file"))
+
+        let notEmpty = try console("rmdir", "/c")
+        #expect(notEmpty.status == ENOTEMPTY && notEmpty.stderr.contains("directory not empty"), "\(notEmpty.stderr)")
+        let missing = try console("rm", "/nope")
+        #expect(missing.status == ENOENT && missing.stderr.contains("no such file or directory"))
+        let exists = try console("mkdir", "/c/d")
+        #expect(exists.status == EEXIST && exists.stderr.contains("file exists"))
+        #expect(try console("rm", "/c/g").status == 0)
+
+        // Admin commands (the test runs as its own user: as root they succeed, otherwise they are refused).
+        let ns = try console("ns", "stat")
+        if Console.isRoot {
+            #expect(ns.status == 0 && ns.stdout.contains("Replication                      mode=master-rw"), "\(ns.stderr)")
+            #expect(try console("access", "set", "stall", "30", "w").status == 0)
+            #expect(try console("access", "ls").stdout.contains("w:* => 30"))
+            #expect(try console("access", "rm", "stall", "w").status == 0)
+            #expect(try console("ns", "master", "other:1094").status == ENOTSUP)
+        } else {
+            #expect(ns.status == EACCES)
+        }
+    }
+
+    @Test(.enabled(if: haveExecutables, "build the executables first (swift build)"))
+    func serveTagAndSignals() throws {
+        let mgm = try #require(Self.sibling("beryl-mgm"))
+        let directory = TestServer.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(try ProgramRun.run(mgm, ["tag", "master", "--data", directory]).status == 0)
+        #expect(RoleFile.read(in: directory) == .master)
+
+        let port = try Self.freePort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: mgm)
+        process.arguments = ["serve", "--data", directory, "--listen", "127.0.0.1:\(port)", "--durability", "none",
+                             "--log-level", "warning"]
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        var client: XRootDClient?
+        for _ in 0..<100 where client == nil {
+            client = try? XRootDClient(host: "127.0.0.1", port: port)
+            if client == nil { usleep(50_000) }
+        }
+        try #require(client).mkdir("/from-process")
+
+        let second = try ProgramRun.run(mgm, ["serve", "--data", directory, "--listen", "127.0.0.1:0"], timeout: .seconds(30))
+        #expect(second.status == 1 && second.stderr.contains("locked by another process"), "\(second.stderr)")
+
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = ContinuousClock.now + .seconds(15)
+        while process.isRunning, ContinuousClock.now < deadline { usleep(20_000) }
+        #expect(!process.isRunning)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let restarted = try TestServer(role: nil, directory: directory)
+        defer { restarted.stop(removing: false) }
+        #expect(try restarted.client().stat("/from-process").isDirectory)
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw XRootDError.connectionFailed("bind", errno: errno) }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+enum Console {
+    static var isRoot: Bool { getuid() == 0 }
+}
