@@ -29,7 +29,7 @@ struct AdminCommands {
         case "master":
             return master(Array(rest.dropFirst()))
         case "compact":
-            return .failure(ENOTSUP, "ns compact: online compaction is not configured in this server yet")
+            return compact(Array(rest.dropFirst()))
         case let other:
             return .failure(EINVAL, "unknown ns subcommand '\(other!)' (known: stat, master, compact)")
         }
@@ -47,6 +47,27 @@ struct AdminCommands {
         let at = (lines.firstIndex { $0.contains("Total boot time") }).map { $0 + 1 } ?? lines.count
         lines.insert(replication, at: at)
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `ns compact off` / `ns compact on <delay> [<interval>] [<type>]`, the legacy interface.
+    private func compact(_ words: [String]) -> AdminResult {
+        guard let scheduler = state.compactionScheduler else {
+            return .failure(EIO, "ns compact: the compaction scheduler could not be started (see the server log)")
+        }
+        do throws(NamespaceError) {
+            let schedule = try scheduler.execute(words.joined(separator: " "))
+            guard let schedule else {
+                state.masterLog.append("compaction schedule: off")
+                return AdminResult(stdout: "success: disabled online compacting\n")
+            }
+            let delay = max(0, schedule.start - Timestamp.now().seconds)
+            state.masterLog.append("compaction schedule: \(schedule)")
+            var text = "success: configured online compacting to run in \(delay) seconds from now (might be delayed up to 60 seconds)"
+            if schedule.interval > 0 { text += " (re-compact every \(schedule.interval) seconds)" }
+            return AdminResult(stdout: text + "\n")
+        } catch {
+            return .failure(error.errno, "usage: ns compact off | on <delay> [<interval>] [files|directories|all|files-repair|directories-repair|all-repair]: \(error)")
+        }
     }
 
     private func master(_ words: [String]) -> AdminResult {

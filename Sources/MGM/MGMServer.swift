@@ -59,8 +59,12 @@ public final class MGMServer: Sendable {
         } catch {
             throw MGMError.boot(error, directory: configuration.dataDirectory)
         }
+        namespace.role = role == .master ? .master : .replica
+        // The persisted `ns compact` schedule resumes; it stays `blocked` unless this is a master.
+        let scheduler = try? CompactionScheduler(namespace: namespace)
+        scheduler?.start()
         let state = ServerState(configuration: configuration, namespace: namespace, role: role,
-                                access: AccessControl(), masterLog: MasterLog())
+                                access: AccessControl(), masterLog: namespace.masterLog, compactionScheduler: scheduler)
         let report = namespace.bootReport
         logger.info("namespace booted", metadata: [
             "directory": "\(configuration.dataDirectory)", "files": "\(report.files)",
@@ -125,6 +129,7 @@ public final class MGMServer: Sendable {
         for channel in open { try? channel.close().wait() }
         try? group.syncShutdownGracefully()
         try? pool.syncShutdownGracefully()
+        state.compactionScheduler?.stop()
         namespace.close()
         logger.info("stopped: namespace closed")
     }

@@ -9,12 +9,15 @@ public final class ServerState: Sendable {
     public let role: MGMRole
     public let access: AccessControl
     public let masterLog: MasterLog
+    /// The `ns compact` schedule (persisted in the data directory; runs only on a master).
+    public let compactionScheduler: CompactionScheduler?
     /// Set by `ns master --enable|--disable` (the remote-master supervisor of the replication issue).
     let remoteCheck = Atomic<Bool>(false)
     let listenAddress = Mutex<String>("")
 
     init(configuration: MGMConfiguration, namespace: Namespace, role: MGMRole, access: AccessControl,
-         masterLog: MasterLog) {
+         masterLog: MasterLog, compactionScheduler: CompactionScheduler? = nil) {
+        self.compactionScheduler = compactionScheduler
         self.configuration = configuration
         self.namespace = namespace
         self.role = role

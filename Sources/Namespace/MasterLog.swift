@@ -31,6 +31,15 @@ public final class MasterLog: Sendable {
     /// The kept lines, oldest first.
     public var lines: [Line] { storage.withLock { $0 } }
 
+    /// Appends an informational line (operator actions, role changes).
+    public func append(_ message: String) { log(.info, message) }
+
+    /// The whole log as text, one line each, oldest first (what `ns master` prints).
+    public var text: String { storage.withLock { $0.map { $0.description + "\n" }.joined() } }
+
+    /// Empties the log (`ns master --log-clear`).
+    public func clear() { storage.withLock { $0.removeAll() } }
+
     /// Lines whose message contains `text`.
     public func lines(containing text: String) -> [Line] {
         storage.withLock { $0.filter { $0.message.contains(text) } }

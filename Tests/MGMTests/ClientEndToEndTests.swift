@@ -135,6 +135,19 @@ import XRootD
         let change = try admin(["ns", "master", "otherhost:1094"])
         #expect(change.returnCode == ENOTSUP && change.stderr.contains("not configured"))
 
+        // ns compact: the legacy interface to the persisted schedule, and a run that happens.
+        let on = try admin(["ns", "compact", "on", "0", "0", "all"])
+        #expect(on.returnCode == 0 && on.stdout.contains("configured online compacting to run in 0 seconds"), "\(on.stdout)\(on.stderr)")
+        var ran = false
+        for _ in 0..<100 where !ran {
+            usleep(50_000)
+            let log = server.server.namespace.masterLog.text
+            ran = log.contains("compaction all of the files log:") && log.contains("compaction all of the directories log:")
+        }
+        #expect(ran, "scheduled compaction did not run")
+        #expect(try admin(["ns", "compact", "off"]).stdout.contains("disabled"))
+        #expect(try admin(["ns", "compact", "sideways"]).returnCode != 0)
+
         #expect(try admin(["access", "set", "redirect", "elsewhere:2094", "w"]).returnCode == 0)
         #expect(try admin(["access", "set", "stall", "60", "r"]).returnCode == 0)
         let listing = try admin(["access", "ls"]).stdout
