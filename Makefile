@@ -67,7 +67,7 @@ clean:
 
 # Fuzz each target for FUZZ_SECONDS (default 60) with libFuzzer + ASan, from the seed corpus.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := FuzzScanner FuzzLegacyScanner FuzzRepair FuzzNamespaceDecoders
+FUZZ_TARGETS := FuzzScanner FuzzLegacyScanner FuzzRepair FuzzNamespaceDecoders FuzzXRootD
 fuzz: deps
 	@for t in $(FUZZ_TARGETS); do \
 	  $(SWIFT) build -c debug --scratch-path .build-fuzz --product $$t --sanitize fuzzer --sanitize address -Xswiftc -use-ld=lld || exit 1; \

@@ -71,11 +71,12 @@ let package = Package(
         ),
 
         // MARK: Fuzzing (`make fuzz` builds these with --sanitize fuzzer,address)
-        .target(name: "FuzzHarness", dependencies: ["Changelog", "Namespace"], path: "Fuzz/FuzzHarness"),
+        .target(name: "FuzzHarness", dependencies: ["Changelog", "Namespace", "XRootD"], path: "Fuzz/FuzzHarness"),
         .executableTarget(name: "FuzzScanner", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzScanner"),
         .executableTarget(name: "FuzzLegacyScanner", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzLegacyScanner"),
         .executableTarget(name: "FuzzRepair", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzRepair"),
         .executableTarget(name: "FuzzNamespaceDecoders", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzNamespaceDecoders"),
+        .executableTarget(name: "FuzzXRootD", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzXRootD"),
 
         // MARK: Tests
         .testTarget(name: "ChangelogTests", dependencies: ["Changelog", "FuzzHarness"]),

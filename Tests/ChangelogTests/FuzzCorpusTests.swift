@@ -65,10 +65,11 @@ import Testing
 
     static var bodies: [(corpus: String, body: (UnsafeRawBufferPointer) -> Void, step: Int)] {
         [("scanner", FuzzBodies.scanner, 7), ("legacyscanner", FuzzBodies.legacyScanner, 13),
-         ("repair", FuzzBodies.repair, 509), ("namespacedecoders", FuzzBodies.namespaceDecoders, 1)]
+         ("repair", FuzzBodies.repair, 509), ("namespacedecoders", FuzzBodies.namespaceDecoders, 1),
+         ("xrootd", FuzzBodies.xrootdRequests, 1)]
     }
 
-    @Test(arguments: 0..<4)
+    @Test(arguments: 0..<5)
     func corpusReplaysWithoutTrapping(target: Int) {
         let (corpus, body, step) = Self.bodies[target]
         let dir = FileSystem.directory(of: Self.corpusDirectory) + "/" + corpus
