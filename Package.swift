@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "BenchSupport", path: "Benchmarks/BenchSupport"),
         .executableTarget(
             name: "beryl-bench",
-            dependencies: ["Changelog", "Namespace", "XRootD", "BenchSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Changelog", "Namespace", "XRootD", "BenchSupport", "BerylTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/beryl-bench"
         ),
 
@@ -79,12 +79,13 @@ let package = Package(
         .executableTarget(name: "FuzzXRootD", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzXRootD"),
 
         // MARK: Tests
-        .testTarget(name: "ChangelogTests", dependencies: ["Changelog", "FuzzHarness"]),
-        .testTarget(name: "NamespaceTests", dependencies: ["Namespace", "Changelog"]),
+        .target(name: "BerylTestSupport", path: "Tests/Support"),
+        .testTarget(name: "ChangelogTests", dependencies: ["Changelog", "FuzzHarness", "BerylTestSupport"]),
+        .testTarget(name: "NamespaceTests", dependencies: ["BerylTestSupport", "Namespace", "Changelog"]),
         .testTarget(name: "XRootDTests", dependencies: ["XRootD"]),
         .testTarget(
             name: "MGMTests",
-            dependencies: ["MGM", "XRootD", "Namespace", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["BerylTestSupport", "MGM", "XRootD", "Namespace", .product(name: "Logging", package: "swift-log")]
         ),
     ]
 )

@@ -1,4 +1,5 @@
 import BenchSupport
+import BerylTestSupport
 import Foundation
 import Glibc
 import XRootD
@@ -97,13 +98,7 @@ struct BenchServer {
         throw BenchError("\(server.name) is not answering on port \(server.port)")
     }
 
-    static func sibling(_ name: String) -> String? {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count)
-        guard count > 0 else { return nil }
-        let path = (String(decoding: buffer[0..<count], as: UTF8.self) as NSString).deletingLastPathComponent + "/" + name
-        return access(path, X_OK) == 0 ? path : nil
-    }
+    static func sibling(_ name: String) -> String? { ChildProcess.sibling(name) }
 
     static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -1,4 +1,5 @@
 import BenchSupport
+import BerylTestSupport
 import Changelog
 import Foundation
 import Glibc
@@ -181,20 +182,6 @@ struct ToolsSuite {
             fsync(out)
         }
     }
-}
-
-/// Deterministic random numbers (SplitMix64), so a run's damage is reproducible.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8.random(in: 0...255, using: &self) } }
 }
 
 struct ValidationErrorText: Error, CustomStringConvertible {

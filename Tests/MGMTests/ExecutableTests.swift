@@ -1,4 +1,5 @@
 import Foundation
+import BerylTestSupport
 import Glibc
 import MGM
 import Testing
@@ -8,15 +9,7 @@ import XRootD
 /// (SIGTERM, the data-directory lock, tagging).
 @Suite struct ExecutableTests {
     /// An executable next to the test binary (SwiftPM puts all products in one folder).
-    static func sibling(_ name: String) -> String? {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count)
-        guard count > 0 else { return nil }
-        var directory = String(decoding: buffer[0..<count], as: UTF8.self)
-        while let last = directory.last, last != "/" { directory.removeLast() }
-        let path = directory + name
-        return access(path, X_OK) == 0 ? path : nil
-    }
+    static func sibling(_ name: String) -> String? { ChildProcess.sibling(name) }
 
     static var haveExecutables: Bool { sibling("beryl") != nil && sibling("beryl-mgm") != nil }
 
