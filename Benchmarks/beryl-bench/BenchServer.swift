@@ -101,17 +101,8 @@ struct BenchServer {
     static func sibling(_ name: String) -> String? { ChildProcess.sibling(name) }
 
     static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard ok else { throw BenchError("no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard let port = freeLoopbackPort() else { throw BenchError("no free port") }
+        return port
     }
 }
 
