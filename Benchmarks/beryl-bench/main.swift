@@ -1,5 +1,6 @@
 import BenchSupport
 import ArgumentParser
+import Foundation
 
 /// `beryl-bench <suite> [--quick]`: prints a table and writes Benchmarks/results/<suite>.json.
 struct BerylBench: ParsableCommand {
@@ -7,7 +8,7 @@ struct BerylBench: ParsableCommand {
         commandName: "beryl-bench",
         abstract: "Beryl benchmarks (build with -c release).",
         discussion: "Each suite prints a table and writes Benchmarks/results/<suite>.json. Set BERYL_BENCH_SCRATCH to choose where scratch logs go (default /tmp).",
-        subcommands: [Core.self, Compaction.self, Ratio.self, Scale.self, ScalePoint.self, Tools.self,
+        subcommands: [Core.self, Compaction.self, Ratio.self, Scale.self, ScalePoint.self, ScaleGenerate.self, Tools.self,
                       NamespaceBench.self, NamespaceBoot.self, XRootD.self])
 
     struct Options: ParsableArguments {
@@ -38,6 +39,17 @@ struct BerylBench: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "scale-point", abstract: "One scale point (internal).", shouldDisplay: false)
         @Option var data: String
         func run() throws { try scalePoint(data) }
+    }
+
+    struct ScaleGenerate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "scale-generate", abstract: "Write one scale point's data directory (for profiling a boot).", shouldDisplay: false)
+        @Option var data: String
+        @Option var files: Int
+        func run() throws {
+            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+            try ScaleSuite.generate(data, files: files)
+        }
     }
 
     struct Ratio: ParsableCommand {
