@@ -6,7 +6,7 @@ DATA         ?= ./var
 DEBIAN_DEPS  := liblz4-dev libxxhash-dev zlib1g-dev pkg-config xrootd-server xrootd-client python3-xrootd libxrootd-dev
 SUDO         := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: all deps build release test run demo bench bench-quick bench-compare plots clean fuzz
+.PHONY: all deps build release test run demo bench bench-quick bench-compare plots clean fuzz soak
 
 all: build
 
@@ -64,6 +64,14 @@ bench-quick: deps
 
 clean:
 	rm -rf .build $(DATA)
+
+# Longer reliability runs: 10x the crash-test kill points (2,100 for appends, 120 random kills in
+# compaction) and every fuzz target for 10 minutes.
+SOAK_FACTOR ?= 10
+soak: deps
+	$(SWIFT) build --build-tests
+	BERYL_SOAK_FACTOR=$(SOAK_FACTOR) $(SWIFT) test --filter 'KillTests|CompactionCrashTests|TornWriteTests'
+	$(MAKE) fuzz FUZZ_SECONDS=600
 
 # Fuzz each target for FUZZ_SECONDS (default 60) with libFuzzer + ASan, from the seed corpus.
 FUZZ_SECONDS ?= 60

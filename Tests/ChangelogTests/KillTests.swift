@@ -14,7 +14,7 @@ import Testing
         let path = dir.file("kill.log")
         var rng = SeededRandom(seed: UInt64(durability.utf8.count))
         var acknowledged: UInt64 = 0
-        for _ in 0..<70 {
+        for _ in 0..<crashRounds(70) {
             let child = try ChildProcess(beryl, ["log", "workload", path, "--durability", durability])
             let stopAfter = Int.random(in: 1...150, using: &rng)
             var lines = 0

@@ -24,7 +24,7 @@ import Testing
 
     @Test func killAtRandomMoments() throws {
         var g = SeededGenerator(seed: 2026)
-        for round in 0..<12 {
+        for round in 0..<crashRounds(12) {
             let phaseLines = Int.random(in: 1...40, using: &g)
             let delay = UInt32.random(in: 0...3_000, using: &g)
             var seen = 0

@@ -105,3 +105,10 @@ public func freeLoopbackPort() -> Int? {
     }
     return bound ? Int(UInt16(bigEndian: address.sin_port)) : nil
 }
+
+/// How many rounds a crash test runs: `normal` in `make test`, multiplied by the environment
+/// variable `BERYL_SOAK_FACTOR` under `make soak`.
+public func crashRounds(_ normal: Int) -> Int {
+    guard let raw = getenv("BERYL_SOAK_FACTOR"), let factor = Int(String(cString: raw)), factor > 1 else { return normal }
+    return normal * factor
+}
