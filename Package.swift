@@ -82,7 +82,7 @@ let package = Package(
         .target(name: "BerylTestSupport", path: "Tests/Support"),
         .testTarget(name: "ChangelogTests", dependencies: ["Changelog", "FuzzHarness", "BerylTestSupport"]),
         .testTarget(name: "NamespaceTests", dependencies: ["BerylTestSupport", "Namespace", "Changelog"]),
-        .testTarget(name: "XRootDTests", dependencies: ["XRootD"]),
+        .testTarget(name: "XRootDTests", dependencies: ["BerylTestSupport", "XRootD"]),
         .testTarget(
             name: "MGMTests",
             dependencies: ["BerylTestSupport", "MGM", "XRootD", "Namespace", .product(name: "Logging", package: "swift-log")]

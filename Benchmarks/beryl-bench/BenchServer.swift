@@ -63,16 +63,7 @@ struct BenchServer {
         let port = try freePort()
         let asRoot = getuid() == 0
         for sub in ["data", "admin"] { try FileManager.default.createDirectory(atPath: "\(directory)/\(sub)", withIntermediateDirectories: true) }
-        let config = """
-            all.export /
-            oss.localroot \(directory)/data
-            xrd.port \(port)
-            all.adminpath \(directory)/admin
-            all.pidpath \(directory)/admin
-            xrd.network nodnr
-            xrd.allow host 127.0.0.1
-
-            """
+        let config = stockXRootDConfiguration(directory: directory, port: port)
         try config.write(toFile: "\(directory)/xrootd.cfg", atomically: true, encoding: .utf8)
         if asRoot { _ = shell("chown -R nobody \(directory)") }
         let command = "\(binary) -b -c \(directory)/xrootd.cfg -l \(directory)/xrootd.log"

@@ -112,3 +112,18 @@ public func crashRounds(_ normal: Int) -> Int {
     guard let raw = getenv("BERYL_SOAK_FACTOR"), let factor = Int(String(cString: raw)), factor > 1 else { return normal }
     return normal * factor
 }
+
+/// The configuration that serves `directory/data` with the stock XRootD server on 127.0.0.1:`port`
+/// (used by the stock-server tests and the `xrootd` benchmark; admin and pid files in `directory/admin`).
+public func stockXRootDConfiguration(directory: String, port: Int) -> String {
+    """
+    all.export /
+    oss.localroot \(directory)/data
+    xrd.port \(port)
+    all.adminpath \(directory)/admin
+    all.pidpath \(directory)/admin
+    xrd.network nodnr
+    xrd.allow host 127.0.0.1
+
+    """
+}

@@ -1,3 +1,4 @@
+import BerylTestSupport
 import Glibc
 
 /// The stock XRootD server (Debian `xrootd-server`) serving a fresh temporary directory on a free port.
@@ -31,16 +32,7 @@ struct StockServer {
             chown(path, owner.0, owner.1)
         }
         let port = try freePort()
-        let config = """
-            all.export /
-            oss.localroot \(directory)/data
-            xrd.port \(port)
-            all.adminpath \(directory)/admin
-            all.pidpath \(directory)/admin
-            xrd.network nodnr
-            xrd.allow host 127.0.0.1
-
-            """
+        let config = stockXRootDConfiguration(directory: directory, port: port)
         try write(config, to: directory + "/xrootd.cfg")
         let command = "\(binary) -b -c \(directory)/xrootd.cfg -l \(directory)/xrootd.log"
         let launch = asRoot ? "su nobody -s /bin/sh -c '\(command)'" : command
