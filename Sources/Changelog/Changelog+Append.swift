@@ -226,7 +226,7 @@ extension Changelog {
 
     /// Allocates more file space (fallocate, so later stores cannot hit ENOSPC) and maps it.
     /// Steps double from 1 MiB up to 256 MiB. Readers keep their lease on the old mapping.
-    private func grow(toFit end: UInt64) throws(ChangelogError) {
+    func grow(toFit end: UInt64) throws(ChangelogError) {
         let step = min(max(capacity, 1 << 20), 256 << 20)
         let newCapacity = (end + step + 4095) & ~4095
         try file.allocate(newCapacity - capacity, at: capacity)

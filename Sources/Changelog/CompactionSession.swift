@@ -156,26 +156,14 @@ public final class CompactionSession {
             abort()
             throw error
         }
-        // The swap. From here on the copy is complete and durable; a crash between the two
-        // renames is resolved at boot by `Compactor.recoverInterruptedSwap`.
-        // Two compactions within one second must not overwrite an archive: take the next free second.
-        var stamp = FileSystem.unixTime()
-        while FileSystem.exists("\(livePath).\(stamp)") { stamp += 1 }
-        let archive = "\(livePath).\(stamp)"
-        try FileSystem.rename(livePath, to: archive)
+        // The swap. From here on the copy is complete and durable.
+        let archive: String
         do throws(ChangelogError) {
-            try FileSystem.rename(outputPath, to: livePath)
+            archive = try Compactor.swapIntoPlace(output, at: outputPath, replacing: source, livePath: livePath)
         } catch {
-            try? FileSystem.rename(archive, to: livePath)
             abort()
             throw error
         }
-        output.renamed(to: livePath)
-        output.setDurability(source.configuration.durability)
-        // The directory fsync that makes the swap durable runs outside the lock: the new log
-        // acknowledges no append as durable before it has completed (see `requireDirectorySync`).
-        output.requireDirectorySync(FileSystem.directory(of: livePath))
-        source.renamed(to: archive)
         finished = true
         figures.recordsWritten = copier?.written ?? 0
         figures.newBytes = output.end.rawValue
@@ -204,6 +192,31 @@ public final class CompactionSession {
 }
 
 extension Compactor {
+    /// Swaps a complete, synced copy into place: renames the live log to `<live>.<unix time>` (an
+    /// archive; the next free second if two swaps fall in one) and `outputPath` to the live name.
+    /// A crash between the two renames is resolved at boot by `recoverInterruptedSwap`. The
+    /// directory fsync that makes the swap durable is left to the output's first acknowledgement
+    /// (see `requireDirectorySync`), so callers holding a lock do not wait for it. Returns the
+    /// archive's path. Used by compaction's commit and by a replica adopting a compacted log.
+    public static func swapIntoPlace(_ output: Changelog, at outputPath: String, replacing source: Changelog,
+                                     livePath: String) throws(ChangelogError) -> String {
+        var stamp = FileSystem.unixTime()
+        while FileSystem.exists("\(livePath).\(stamp)") { stamp += 1 }
+        let archive = "\(livePath).\(stamp)"
+        try FileSystem.rename(livePath, to: archive)
+        do throws(ChangelogError) {
+            try FileSystem.rename(outputPath, to: livePath)
+        } catch {
+            try? FileSystem.rename(archive, to: livePath)
+            throw error
+        }
+        output.renamed(to: livePath)
+        output.setDurability(source.configuration.durability)
+        output.requireDirectorySync(FileSystem.directory(of: livePath))
+        source.renamed(to: archive)
+        return archive
+    }
+
     /// Deletes the oldest `<log>.<unix time>` archives beyond `keep`.
     public static func pruneArchives(of livePath: String, keep: Int) {
         let dir = FileSystem.directory(of: livePath)

@@ -10,6 +10,9 @@ struct AttachOutcome {
     /// Rows whose records must be (re)written for the repair to persist.
     var touchedContainers: Set<Int> = []
     var touchedFiles: Set<Int> = []
+    /// Without relocation (a replica): entries left unattached, to wait for the records that
+    /// attach them (a parent that has not arrived yet, a name another entry still holds).
+    var unattached: [NodeRef] = []
 }
 
 extension NamespaceTree {
@@ -18,11 +21,15 @@ extension NamespaceTree {
         var reason: RepairedEntry.Reason
     }
 
-    mutating func attachAll(now: Timestamp) -> AttachOutcome {
+    /// With `relocating` false (a replica, which must not invent records of its own) nothing is
+    /// created or moved: what cannot be attached is returned in `unattached`.
+    mutating func attachAll(now: Timestamp, relocating: Bool = true) -> AttachOutcome {
         var out = AttachOutcome()
         let rootID = ContainerID.root.rawValue
         let rootRow: Int
-        if let r = containers.row(of: rootID) {
+        if !relocating {
+            return attachWithoutRelocation()
+        } else if let r = containers.row(of: rootID) {
             rootRow = r
             if containers.rows[r].parent != rootID {
                 containers.rows[r].parent = rootID
@@ -57,6 +64,29 @@ extension NamespaceTree {
             place(ref, id: r.id, parent: r.container, moves: &moves)
         }
         for m in moves { relocate(m, now: now, out: &out) }
+        return out
+    }
+
+    /// The replica form of `attachAll`: link what can be linked, leave the rest unattached.
+    private mutating func attachWithoutRelocation() -> AttachOutcome {
+        var out = AttachOutcome()
+        var moves: [Move] = []
+        ensureChildTables()
+        let (orphanFiles, clashingFiles) = attachFilesInParallel()
+        let rootRow = containers.row(of: ContainerID.root.rawValue)
+        for i in 0..<containers.rows.count where containers.rows[i].id != 0 && i != rootRow {
+            let r = containers.rows[i]
+            guard r.parent != r.id, containers.row(of: r.parent) != nil else {
+                moves.append(Move(ref: .container(i), reason: .orphan))
+                continue
+            }
+            place(.container(i), id: r.id, parent: r.parent, moves: &moves)
+        }
+        for ref in clashingFiles {
+            let r = files.rows[ref.row]
+            place(ref, id: r.id, parent: r.container, moves: &moves)
+        }
+        out.unattached = moves.map(\.ref) + orphanFiles
         return out
     }
 

@@ -63,7 +63,7 @@ extension Namespace {
     private func loadAndAttach() throws(NamespaceError) -> Loaded {
         let config = configuration
         var recovery: [String] = []
-        if config.access == .readWrite {
+        if config.access != .readOnly {
             do { try FileSystem.createDirectory(config.directory) } catch { throw .log(error) }
             // A compaction killed mid-way: remove an unfinished `.oc`, or finish a swap that fell
             // between its two renames, before anything opens the live logs.
@@ -90,7 +90,7 @@ extension Namespace {
         files.table = RowTable()
         containers.table = RowTable()
         let attachStart = MonotonicClock.seconds()
-        let attach = tree.attachAll(now: Timestamp.now())
+        let attach = tree.attachAll(now: Timestamp.now(), relocating: config.access != .replica)
         return Loaded(tree: tree, files: files, containers: containers, attach: attach,
                       attachSeconds: MonotonicClock.seconds() - attachStart, recovery: recovery)
     }
@@ -110,6 +110,10 @@ extension Namespace {
         r.logWarnings = loaded.files.warnings + loaded.containers.warnings
         r.compactionRecovery = loaded.recovery
         for line in loaded.recovery { masterLog.log(.warning, "boot: \(line)") }
+        pendingEntries = PendingEntries()
+        for ref in loaded.attach.unattached {
+            if ref.isContainer { pendingEntries.containers.insert(tree.id(ref)) } else { pendingEntries.files.insert(tree.id(ref)) }
+        }
         if configuration.access == .readWrite {
             // Parents before children, so a crash mid-repair never leaves a record naming a
             // container that has no record yet.

@@ -30,7 +30,7 @@ extension Namespace {
     /// namespace is a read-write master.
     @discardableResult
     public func compact(_ type: CompactionType, options: CompactionOptions = CompactionOptions()) throws(NamespaceError) -> CompactionReport {
-        guard configuration.access == .readWrite, role == .master else { throw .readOnly }
+        guard accessMode == .readWrite, role == .master else { throw .readOnly }
         try compaction.begin()
         compaction.update { $0.lastFailure = nil }
         var report = CompactionReport(type: type)

@@ -16,6 +16,7 @@ extension Namespace {
             return (r, pending)
         }
         // Wait even when `body` failed part-way: earlier records of it are in the log.
+        defer { changes.bump() }
         try acknowledgements.wait()
         return try result.get()
     }

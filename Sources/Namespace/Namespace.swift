@@ -46,15 +46,27 @@ public final class Namespace: @unchecked Sendable {
     let compaction: CompactionTracker
     /// The operator log of background work (compaction runs, skipped spans, failures, boot recovery).
     public let masterLog = MasterLog()
+    /// Who may write: starts as configured; `promote()` and `demote()` change it (guarded by `lock`).
+    var access: NamespaceConfiguration.Access
+    /// A replica's entries waiting for a parent or a free name (guarded by `lock`).
+    var pendingEntries = PendingEntries()
+    /// Records a replica applied since boot (guarded by `lock`).
+    var replicatedRecords = 0
+    /// Signalled after every mutation is acknowledged and every replicated batch applied.
+    let changes = ChangeNotifier()
 
     init(configuration: NamespaceConfiguration) {
         self.configuration = configuration
+        access = configuration.access
         compaction = CompactionTracker(role: configuration.access == .readWrite ? .master : .replica)
     }
 
     public var bootState: BootState { lock.withReadLock { state } }
     public var bootReport: BootReport { lock.withReadLock { report } }
-    public var isReadOnly: Bool { configuration.access == .readOnly }
+    /// True unless the namespace accepts mutations (a replica is read-only for its clients).
+    public var isReadOnly: Bool { lock.withReadLock { access != .readWrite } }
+    /// Who may write now (see `promote()` and `demote()`).
+    public var accessMode: NamespaceConfiguration.Access { lock.withReadLock { access } }
 
     /// Number of files, detached ones included.
     public var fileCount: Int { lock.withReadLock { tree.files.count } }
@@ -150,7 +162,7 @@ public final class Namespace: @unchecked Sendable {
 
     func checkWritable() throws(NamespaceError) {
         try checkReadable()
-        guard configuration.access == .readWrite else { throw .readOnly }
+        guard access == .readWrite else { throw .readOnly }
     }
 
     func entry(_ ref: NodeRef) -> NamespaceEntry {

@@ -2,7 +2,15 @@ import Changelog
 
 /// Where a namespace lives and how it persists mutations.
 public struct NamespaceConfiguration: Sendable {
-    public enum Access: Sendable { case readWrite, readOnly }
+    public enum Access: Sendable {
+        case readWrite
+        /// Reads only; the logs are opened read-only (another process may own them).
+        case readOnly
+        /// A replica (a slave): read-only for clients, while replication appends verbatim copies of a
+        /// master's records to the logs (opened for append) and applies them; `promote()` makes it
+        /// read-write.
+        case replica
+    }
 
     /// Directory holding `files.mdlog` and `directories.mdlog` (created if missing when read-write).
     public var directory: String
@@ -27,8 +35,8 @@ public struct NamespaceConfiguration: Sendable {
     public var directoriesLogPath: String { directory + "/" + Self.directoriesLogName }
 
     func changelogConfiguration(_ kind: ContentKind) -> ChangelogConfiguration {
-        ChangelogConfiguration(access: access == .readWrite ? .append : .readOnly,
-                               creation: access == .readWrite ? .createIfMissing : .openExisting,
+        ChangelogConfiguration(access: access == .readOnly ? .readOnly : .append,
+                               creation: access == .readOnly ? .openExisting : .createIfMissing,
                                contentKind: kind, durability: durability, damagePolicy: damagePolicy)
     }
 }

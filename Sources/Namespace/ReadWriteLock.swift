@@ -34,4 +34,9 @@ final class ReadWriteLock: @unchecked Sendable {
         defer { pthread_rwlock_unlock(lock) }
         return try body()
     }
+
+    /// Takes the write lock; pair with `unlock()`. For loops that release it between slices of
+    /// work (a replica applying records), where a closure scope does not fit.
+    func lockForWriting() { pthread_rwlock_wrlock(lock) }
+    func unlock() { pthread_rwlock_unlock(lock) }
 }

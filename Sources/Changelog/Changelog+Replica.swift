@@ -1,0 +1,107 @@
+/// What changelog shipping needs from a log: on the master, the bytes a replica may copy and a
+/// fingerprint of a prefix; on the slave, appending frames copied verbatim from the master's log
+/// after verifying every one of them, and creating a replica with the master's exact header.
+extension Changelog {
+    /// The end a replica may copy: bytes up to here are acknowledged under the log's durability
+    /// (durable under `batch` and `always`; merely written under `none`). A slave therefore never
+    /// holds a record that its master could lose in a crash, unless the master runs without durability.
+    public var shippableEnd: LogOffset {
+        lock.withLock { LogOffset(configurationState.durability == .none ? endOffset : syncedEnd) }
+    }
+
+    /// The 64 bytes of the file header, exactly as on disk.
+    public var headerBytes: [UInt8] { lock.withLock { headerState.encoded() } }
+
+    /// Calls `body` with the log's bytes `[from, to)`, which must lie below the current end. The
+    /// bytes are valid only inside `body` (they are read from the log's mapping under a lease).
+    public func withLogBytes<R>(from: LogOffset, to: LogOffset, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        let (region, end) = try lease()
+        guard from <= to, to.rawValue <= UInt64(end), let region else {
+            throw ChangelogError(.noRecord, path: path, offset: from, detail: "bytes [\(from), \(to)) are past the end \(end)")
+        }
+        return try withExtendedLifetime(region) {
+            try body(UnsafeRawBufferPointer(rebasing: region.bytes(count: end)[Int(from.rawValue)..<Int(to.rawValue)]))
+        }
+    }
+
+    /// A fingerprint of the log's bytes just before `end` (XXH3 of the last 4 KiB of records, or
+    /// fewer): a master compares it with a replica's to tell whether the replica's bytes up to
+    /// `end` are a prefix of its own log or a diverged history (a rejoining old master's tail).
+    public func tailFingerprint(at end: LogOffset) throws -> UInt64 {
+        let from = LogOffset(max(UInt64(RecordFormat.firstRecordOffset), end.rawValue >= 4096 ? end.rawValue - 4096 : 0))
+        guard end.rawValue > from.rawValue else { return 0 }
+        return try withLogBytes(from: from, to: end) { RecordFormat.xxh3($0) }
+    }
+
+    /// Appends frames copied verbatim from another copy of this log (a master's), at `offset`,
+    /// which must be this log's end. Every frame is verified first (checksum seeded with this
+    /// log's identity, increasing sequence numbers, whole records ending exactly at the last byte);
+    /// on any failure nothing is published and the error names the offset and the reason.
+    /// Returns the number of records and the acknowledgement to await under the log's durability.
+    public func appendVerbatim(_ bytes: UnsafeRawBufferPointer, at offset: LogOffset) throws(ChangelogError) -> (records: Int, acknowledgement: PendingAcknowledgement) {
+        try lock.withLock { () throws(ChangelogError) -> (Int, PendingAcknowledgement) in
+            if isClosed { throw ChangelogError(.closed, path: pathState) }
+            if configurationState.access == .readOnly { throw ChangelogError(.readOnly, path: pathState) }
+            if let poison { throw ChangelogError(.poisoned, path: pathState, errno: poison.errno, detail: poison.description) }
+            guard offset.rawValue == endOffset else {
+                throw ChangelogError(.noRecord, path: pathState, offset: offset,
+                                     detail: "replica bytes start at \(offset) but the log ends at \(LogOffset(endOffset))")
+            }
+            guard !bytes.isEmpty else { return (0, PendingAcknowledgement(end: endOffset)) }
+            let newEnd = endOffset + UInt64(bytes.count)
+            guard newEnd <= LogPosition.maximumOffset else {
+                throw ChangelogError(.io, path: pathState, offset: offset, errno: 27, detail: "log exceeds 256 TiB")
+            }
+            if newEnd > capacity { try grow(toFit: newEnd) }
+            let start = Int(endOffset)
+            region!.store(bytes, at: start)
+            var scan = LogScan(path: pathState, bytes: region!.bytes(count: Int(newEnd)), identity: headerState.identity,
+                               policy: .strict)
+            let summary: ScanSummary
+            do throws(ChangelogError) {
+                summary = try scan.run(from: start, after: lastSequenceState) { _ in true }
+                if summary.end.rawValue != newEnd || summary.tornTail != nil {
+                    throw ChangelogError(.corruption(summary.tornTail?.reason ?? .truncatedRecord), path: pathState,
+                                         offset: summary.end, detail: "replicated bytes do not verify as whole records")
+                }
+            } catch {
+                zeroFill(from: start, count: bytes.count)
+                throw error
+            }
+            endOffset = newEnd
+            lastSequenceState = summary.lastSequence
+            appendsSinceOpen += summary.records
+            lock.broadcast()
+            return (summary.records, PendingAcknowledgement(end: newEnd))
+        }
+    }
+
+    /// Creates a log at `path` whose header is exactly `header` (a master's header bytes: same
+    /// identity, base sequence, flags and predecessor) and opens it for append with `configuration`.
+    public static func createReplica(at path: String, header: [UInt8], configuration: ChangelogConfiguration) throws(ChangelogError) -> Changelog {
+        let decoded = try withBytes(header) { (b) throws(ChangelogError) in
+            try FileHeader.decode(b, path: path, expected: configuration.contentKind)
+        }
+        guard decoded.encoded() == header else {
+            throw ChangelogError(.notAChangelog, path: path, offset: LogOffset(0), detail: "replica header does not re-encode identically")
+        }
+        try FileSystem.remove(path)
+        try create(at: path, header: decoded)
+        var c = configuration
+        c.creation = .openExisting
+        return try open(at: path, configuration: c)
+    }
+
+    /// Under the lock: overwrites `count` bytes at `start` of the writable mapping with zeros.
+    private func zeroFill(from start: Int, count: Int) {
+        let zeros = [UInt8](repeating: 0, count: min(count, 1 << 16))
+        var at = start
+        zeros.withUnsafeBytes { z in
+            while at < start + count {
+                let n = min(z.count, start + count - at)
+                region!.store(UnsafeRawBufferPointer(rebasing: z[0..<n]), at: at)
+                at += n
+            }
+        }
+    }
+}

@@ -1,0 +1,183 @@
+import Changelog
+import Glibc
+import Testing
+@testable import Namespace
+
+/// A replica fed with a master's log bytes (in order, out of order across the two logs, in
+/// chunks, corrupted, across a compaction) must show exactly the master's namespace.
+@Suite struct ReplicaTests {
+    /// A master namespace and a replica whose logs start as copies of the master's headers.
+    final class Pair {
+        let masterDirectory = TemporaryDirectory()
+        let replicaDirectory = TemporaryDirectory()
+        let master: Namespace
+        var replica: Namespace
+
+        init() throws {
+            master = try Namespace.boot(masterDirectory.configuration())
+            try Self.seedReplica(from: master, in: replicaDirectory)
+            replica = try Namespace.boot(replicaDirectory.configuration(access: .replica))
+        }
+
+        static func seedReplica(from master: Namespace, in directory: TemporaryDirectory) throws {
+            let config = directory.configuration(access: .replica)
+            for kind in [ContentKind.files, .directories] {
+                let path = kind == .files ? config.filesLogPath : config.directoriesLogPath
+                let log = try Changelog.createReplica(at: path, header: master.changelog(kind)!.headerBytes,
+                                                      configuration: config.changelogConfiguration(kind))
+                log.close()
+            }
+        }
+
+        /// Ships what the master has and the replica lacks, for one log.
+        func ship(_ kind: ContentKind, chunkRecords: Int? = nil) throws {
+            let source = master.changelog(kind)!
+            let target = replica.changelog(kind)!
+            let bytes = try source.withLogBytes(from: target.end, to: source.end) { Array($0) }
+            guard !bytes.isEmpty else { return }
+            _ = try bytes.withUnsafeBytes { try replica.receive(kind, bytes: $0, at: target.end) }
+        }
+
+        func shipAll() throws {
+            try ship(.directories)
+            try ship(.files)
+        }
+
+        func close() {
+            master.close()
+            replica.close()
+            masterDirectory.remove()
+            replicaDirectory.remove()
+        }
+    }
+
+    static func randomWorkload(_ ns: Namespace, steps: Int, seed: UInt64) {
+        var g = SeededGenerator(seed: seed)
+        var model = ReferenceModel()
+        if let snapshot = try? ns.snapshot() { model.entries = snapshot }
+        var moved = 0
+        for _ in 0..<steps { _ = RandomOperationTests.step(&g, ns, &model, &moved) }
+    }
+
+    @Test func replicaConvergesInOrderAndIncrementally() throws {
+        let pair = try Pair()
+        defer { pair.close() }
+        for round in 0..<5 {
+            Self.randomWorkload(pair.master, steps: 300, seed: UInt64(round + 1))
+            try pair.shipAll()
+            #expect(try pair.replica.snapshot() == pair.master.snapshot(), "round \(round)")
+            #expect(pair.replica.replicaStatus.pendingFiles == 0)
+        }
+        #expect(pair.replica.isReadOnly)
+        #expect(errnoOf { try pair.replica.createFile("/nope") } == EROFS)
+    }
+
+    @Test func filesBeforeTheirDirectoriesWaitAsPending() throws {
+        let pair = try Pair()
+        defer { pair.close() }
+        try pair.shipAll() // the root
+        try pair.master.createContainer("/a/b", missingParents: .create)
+        for i in 0..<10 { _ = try pair.master.createFile("/a/b/f\(i)") }
+        try pair.ship(.files)
+        #expect(pair.replica.replicaStatus.pendingFiles == 10)
+        #expect(errnoOf { _ = try pair.replica.stat("/a/b/f0") } == ENOENT)
+        try pair.ship(.directories)
+        #expect(pair.replica.replicaStatus.pendingFiles == 0)
+        #expect(try pair.replica.snapshot() == pair.master.snapshot())
+
+        // A directory deleted before its files' deletes arrive: the files wait, then go.
+        for i in 0..<10 { try pair.master.removeFile("/a/b/f\(i)") }
+        try pair.master.removeContainer("/a/b")
+        try pair.ship(.directories)
+        #expect(pair.replica.replicaStatus.pendingFiles == 10)
+        try pair.ship(.files)
+        #expect(pair.replica.replicaStatus.pendingFiles == 0)
+        #expect(try pair.replica.snapshot() == pair.master.snapshot())
+    }
+
+    @Test func aReplicaRebootsFromItsLogs() throws {
+        let pair = try Pair()
+        defer { pair.close() }
+        Self.randomWorkload(pair.master, steps: 400, seed: 7)
+        try pair.shipAll()
+        pair.replica.close()
+        pair.replica = try Namespace.boot(pair.replicaDirectory.configuration(access: .replica))
+        #expect(try pair.replica.snapshot() == pair.master.snapshot())
+        Self.randomWorkload(pair.master, steps: 100, seed: 8)
+        try pair.shipAll()
+        #expect(try pair.replica.snapshot() == pair.master.snapshot())
+    }
+
+    @Test func corruptedBytesAreRefusedAndTheLogStaysAsItWas() throws {
+        let pair = try Pair()
+        defer { pair.close() }
+        try pair.shipAll()
+        _ = try pair.master.createContainer("/x/y", missingParents: .create)
+        let source = pair.master.changelog(.directories)!
+        let target = pair.replica.changelog(.directories)!
+        let start = target.end
+        var bytes = try source.withLogBytes(from: start, to: source.end) { Array($0) }
+        for flip in [0, bytes.count / 2, bytes.count - 1] {
+            var bad = bytes
+            bad[flip] ^= 0x40
+            #expect(throws: NamespaceError.self) {
+                _ = try bad.withUnsafeBytes { try pair.replica.receive(ContentKind.directories, bytes: $0, at: start) }
+            }
+            #expect(target.end == start)
+        }
+        // Half a record is refused too: only whole records are written.
+        bytes.removeLast(8)
+        #expect(throws: NamespaceError.self) {
+            _ = try bytes.withUnsafeBytes { try pair.replica.receive(ContentKind.directories, bytes: $0, at: start) }
+        }
+        try pair.ship(.directories)
+        #expect(try pair.replica.snapshot() == pair.master.snapshot())
+    }
+
+    @Test(arguments: [true, false])
+    func aCompactedMasterLogIsAdoptedWithoutAReboot(knownPrefix: Bool) throws {
+        let pair = try Pair()
+        defer { pair.close() }
+        Self.randomWorkload(pair.master, steps: 600, seed: 11)
+        try pair.shipAll()
+        Self.randomWorkload(pair.master, steps: 200, seed: 12) // not shipped before the compaction
+        if knownPrefix { try pair.shipAll() }
+        try pair.master.compact(.all)
+        Self.randomWorkload(pair.master, steps: 50, seed: 13)
+        for kind in [ContentKind.directories, .files] {
+            let live = pair.replica.changelog(kind)!
+            let source = pair.master.changelog(kind)!
+            #expect(source.identity != live.identity)
+            let replacement = try Changelog.createReplica(at: live.path + ".oc", header: source.headerBytes,
+                                                          configuration: pair.replicaDirectory.configuration(access: .replica).changelogConfiguration(kind))
+            let bytes = try source.withLogBytes(from: replacement.end, to: source.end) { Array($0) }
+            _ = try bytes.withUnsafeBytes { try replacement.appendVerbatim($0, at: replacement.end) }
+            let report = try pair.replica.adopt(kind, replacement: replacement,
+                                                appliedThrough: knownPrefix ? live.lastSequence : nil)
+            if knownPrefix { #expect(report.removedIDs == 0 && report.missingIDs == 0) }
+            #expect(pair.replica.changelog(kind)!.identity == source.identity)
+        }
+        #expect(try pair.replica.snapshot() == pair.master.snapshot())
+        // It keeps following the new logs, and boots from them.
+        Self.randomWorkload(pair.master, steps: 100, seed: 14)
+        try pair.shipAll()
+        #expect(try pair.replica.snapshot() == pair.master.snapshot())
+        pair.replica.close()
+        pair.replica = try Namespace.boot(pair.replicaDirectory.configuration(access: .replica))
+        #expect(try pair.replica.snapshot() == pair.master.snapshot())
+    }
+
+    @Test func aPromotedReplicaWritesAndADemotedMasterRefuses() throws {
+        let pair = try Pair()
+        defer { pair.close() }
+        Self.randomWorkload(pair.master, steps: 200, seed: 21)
+        try pair.shipAll()
+        try pair.master.demote()
+        #expect(errnoOf { _ = try pair.master.createFile("/after-demotion") } == EROFS)
+        try pair.replica.promote()
+        _ = try pair.replica.createContainer("/promoted/dir", missingParents: .create)
+        pair.replica.close()
+        pair.replica = try Namespace.boot(pair.replicaDirectory.configuration())
+        _ = try pair.replica.stat("/promoted/dir")
+    }
+}
