@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "log-repair", targets: ["log-repair"]),
         .executable(name: "beryl", targets: ["beryl"]),
         .executable(name: "beryl-bench", targets: ["beryl-bench"]),
+        .library(name: "Replication", targets: ["Replication"]),
         .library(name: "MGM", targets: ["MGM"]),
         .executable(name: "beryl-mgm", targets: ["beryl-mgm"]),
     ],
@@ -36,6 +37,8 @@ let package = Package(
         .target(name: "Namespace", dependencies: ["Changelog"]),
         // The XRootD protocol codec and a blocking client: pure protocol, imports neither Changelog nor Namespace.
         .target(name: "XRootD", dependencies: []),
+        // Changelog shipping, master -> slave: the sync protocol's messages, authentication and sockets.
+        .target(name: "Replication", dependencies: ["Changelog", "Namespace", "XRootD"]),
         // The MGM server: the namespace over XRootD (SwiftNIO), admin commands, access rules.
         .target(
             name: "MGM",
@@ -83,6 +86,7 @@ let package = Package(
         .testTarget(name: "ChangelogTests", dependencies: ["Changelog", "FuzzHarness", "BerylTestSupport"]),
         .testTarget(name: "NamespaceTests", dependencies: ["BerylTestSupport", "Namespace", "Changelog"]),
         .testTarget(name: "XRootDTests", dependencies: ["BerylTestSupport", "XRootD"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "BerylTestSupport"]),
         .testTarget(
             name: "MGMTests",
             dependencies: ["BerylTestSupport", "MGM", "XRootD", "Namespace", .product(name: "Logging", package: "swift-log")]
