@@ -43,7 +43,7 @@ let package = Package(
         .target(
             name: "MGM",
             dependencies: [
-                "Namespace", "XRootD",
+                "Namespace", "XRootD", "Replication",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -63,7 +63,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "beryl-mgm",
-            dependencies: ["MGM", "Changelog", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["MGM", "Changelog", "Replication", "XRootD", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "BenchSupport", path: "Benchmarks/BenchSupport"),
@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "BerylTestSupport"]),
         .testTarget(
             name: "MGMTests",
-            dependencies: ["BerylTestSupport", "MGM", "XRootD", "Namespace", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["BerylTestSupport", "MGM", "Replication", "XRootD", "Namespace", .product(name: "Logging", package: "swift-log")]
         ),
     ]
 )

@@ -28,9 +28,52 @@ extension Changelog {
     /// fewer): a master compares it with a replica's to tell whether the replica's bytes up to
     /// `end` are a prefix of its own log or a diverged history (a rejoining old master's tail).
     public func tailFingerprint(at end: LogOffset) throws -> UInt64 {
-        let from = LogOffset(max(UInt64(RecordFormat.firstRecordOffset), end.rawValue >= 4096 ? end.rawValue - 4096 : 0))
-        guard end.rawValue > from.rawValue else { return 0 }
+        let from = Self.fingerprintStart(end)
+        guard end > from else { return 0 }
         return try withLogBytes(from: from, to: end) { RecordFormat.xxh3($0) }
+    }
+
+    /// The tail fingerprint at `end` of an archived predecessor of the log at `livePath` (a
+    /// `<live>.<unix time>` file kept by compaction) whose identity is `identity`; nil when no such
+    /// archive is kept or it is shorter than `end`. Reads the headers and 4 KiB only.
+    public static func archivedPrefix(of livePath: String, identity: LogIdentity, end: LogOffset) -> UInt64? {
+        let dir = FileSystem.directory(of: livePath)
+        let base = String(livePath.split(separator: "/").last ?? "")
+        for name in FileSystem.list(dir) where name.hasPrefix(base + ".") && Int(name.dropFirst(base.count + 1)) != nil {
+            let path = dir + "/" + name
+            guard let file = try? SystemFile.open(path, access: .readOnly, creation: .openExisting),
+                  let head = try? file.read(count: RecordFormat.fileHeaderSize, at: 0),
+                  let header = try? withBytes(head, { (b) throws(ChangelogError) in try FileHeader.decode(b, path: path) }),
+                  header.identity == identity, let size = try? file.size(), size >= end.rawValue else { continue }
+            let from = fingerprintStart(end)
+            guard end > from else { return 0 }
+            guard let tail = try? file.read(count: Int(end.rawValue - from.rawValue), at: from.rawValue) else { return nil }
+            return tail.withUnsafeBytes { RecordFormat.xxh3($0) }
+        }
+        return nil
+    }
+
+    private static func fingerprintStart(_ end: LogOffset) -> LogOffset {
+        LogOffset(max(UInt64(RecordFormat.firstRecordOffset), end.rawValue >= 4096 ? end.rawValue - 4096 : 0))
+    }
+
+    /// Where a chunk of whole frames that starts at `from` (a frame boundary) should end: `limit`
+    /// (a frame boundary, such as `shippableEnd`) when that is at most `maximumBytes` away, else
+    /// the end of the last frame that fits (or of the first frame, if even that one is larger).
+    public func chunkEnd(from: LogOffset, limit: LogOffset, maximumBytes: Int) throws(ChangelogError) -> LogOffset {
+        guard limit > from, limit.rawValue - from.rawValue > UInt64(maximumBytes) else { return max(from, limit) }
+        let (region, end) = try lease()
+        guard let region, limit.rawValue <= UInt64(end) else { return from }
+        return withExtendedLifetime(region) {
+            let scanner = FrameScanner(bytes: region.bytes(count: Int(limit.rawValue)), identity: identity)
+            let start = Int(from.rawValue)
+            var last = start
+            while true {
+                guard case .valid(_, _, let frameEnd) = scanner.check(at: last) else { return LogOffset(UInt64(last)) }
+                if frameEnd - start > maximumBytes && last > start { return LogOffset(UInt64(last)) }
+                last = frameEnd
+            }
+        }
     }
 
     /// Appends frames copied verbatim from another copy of this log (a master's), at `offset`,

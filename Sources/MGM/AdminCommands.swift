@@ -1,5 +1,6 @@
 import Glibc
 import Namespace
+import Replication
 import XRootD
 
 /// Runs admin commands (`ns`, `ns stat [-m]`, `ns master ...`, `access ls|set|rm ...`) against the server
@@ -38,14 +39,16 @@ struct AdminCommands {
     func statistics(monitoring: Bool) -> String {
         let stats = state.namespace.statistics()
         if monitoring {
-            return stats.monitoringFormatted() + "ns.master.mode=\(state.role.mode)\n"
+            let pairs = state.replication?.monitoringPairs ?? []
+            return stats.monitoringFormatted() + pairs.map { "\($0.0)=\($0.1)\n" }.joined()
         }
         // The Replication line goes after "Total boot time", where the legacy MGM printed it.
         var lines = stats.formatted().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }
         let replication = NamespaceStatisticsLayout.line("Replication", state.replicationStatus)
         let at = (lines.firstIndex { $0.contains("Total boot time") }).map { $0 + 1 } ?? lines.count
-        lines.insert(replication, at: at)
+        let slave = (state.replication?.slaveLines ?? []).map { NamespaceStatisticsLayout.line($0.label, $0.value) }
+        lines.insert(contentsOf: [replication] + slave, at: at)
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -79,14 +82,17 @@ struct AdminCommands {
             return AdminResult(stdout: "success: cleared the master log\n")
         case "--enable", "--disable":
             let enable = words[0] == "--enable"
-            state.remoteCheck.store(enable, ordering: .relaxed)
-            state.masterLog.append("remotecheck=\(enable ? "enabled" : "disabled")")
+            guard let node = state.replication else { return .failure(EIO, "ns master: replication is not running") }
+            node.supervisorIsEnabled = enable
             return AdminResult(stdout: "success: remote master check \(enable ? "enabled" : "disabled")"
-                               + " (no remote master is configured)\n")
+                               + (node.remote == nil ? " (no remote master is configured)" : "") + "\n")
         case let target?:
-            state.masterLog.append("refused role change to \(target): replication is not configured")
-            return .failure(ENOTSUP, "ns master \(target): not configured (replication is not implemented yet;"
-                            + " this server stays \(state.role.mode))")
+            guard let endpoint = Endpoint(parsing: target) else { return .failure(EINVAL, "usage: ns master <host:port>") }
+            guard let node = state.replication else { return .failure(EIO, "ns master: replication is not running") }
+            switch node.changeMaster(to: endpoint) {
+            case .success(let text): return AdminResult(stdout: text)
+            case .failure(let code, let message): return .failure(code, message)
+            }
         }
     }
 

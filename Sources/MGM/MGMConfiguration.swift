@@ -1,14 +1,6 @@
 import Changelog
+import Replication
 import XRootD
-
-/// The role of a data directory (the legacy `service eos master mgm`): a master serves the namespace
-/// read-write, a slave read-only. A fresh directory is a slave until tagged (`RoleFile`).
-public enum MGMRole: String, Sendable, CaseIterable {
-    case master, slave
-
-    /// The `mode=` value of the `Replication` line of `ns`.
-    public var mode: String { self == .master ? "master-rw" : "slave-ro" }
-}
 
 /// Everything `beryl-mgm serve` is configured with.
 public struct MGMConfiguration: Sendable {
@@ -33,12 +25,15 @@ public struct MGMConfiguration: Sendable {
     public var shutdownGrace: Duration
     /// Where namespace requests run (see `RequestPlacement`).
     public var placement: RequestPlacement
+    /// The master/slave pair (`--master1`, `--master2`, `--sync-listen`, `--secret-file`); its data
+    /// directory and listen address are filled in from this configuration at start.
+    public var replication: ReplicationConfiguration
 
     public init(dataDirectory: String, host: String = "127.0.0.1", port: Int = 1094, durability: Durability = .batch,
                 role: MGMRole? = nil, adminAllow: Set<String> = [],
                 maximumPayload: Int = XRootDProtocol.defaultMaximumPayload, eventLoopThreads: Int = 2,
                 poolThreads: Int = 8, maximumQueuedRequests: Int = 16, shutdownGrace: Duration = .seconds(10),
-                placement: RequestPlacement = .automatic) {
+                placement: RequestPlacement = .automatic, replication: ReplicationConfiguration? = nil) {
         self.dataDirectory = dataDirectory
         self.host = host
         self.port = port
@@ -51,6 +46,8 @@ public struct MGMConfiguration: Sendable {
         self.maximumQueuedRequests = maximumQueuedRequests
         self.shutdownGrace = shutdownGrace
         self.placement = placement
+        self.replication = replication ?? ReplicationConfiguration(dataDirectory: dataDirectory,
+                                                                   listen: Endpoint(host: host, port: port))
     }
 
     /// True when namespace requests run on the event loop rather than the thread pool.

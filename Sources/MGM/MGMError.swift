@@ -5,8 +5,8 @@ import Namespace
 public enum MGMError: Error, Sendable, CustomStringConvertible {
     /// Another process (a second server, or a writer tool) holds the data directory's changelogs.
     case dataDirectoryLocked(String)
-    /// A slave directory without a namespace: there is nothing to serve read-only yet.
-    case noNamespace(String)
+    /// Replication could not start (configuration, secret file, sync listener).
+    case replication(String)
     case namespace(NamespaceError)
     case bind(String)
     case io(String)
@@ -16,10 +16,8 @@ public enum MGMError: Error, Sendable, CustomStringConvertible {
         case .dataDirectoryLocked(let directory):
             return "data directory \(directory) is in use: its changelogs are locked by another process "
                 + "(a second beryl-mgm on the same directory is refused)"
-        case .noNamespace(let directory):
-            return "data directory \(directory) is a slave without a namespace (no files.mdlog): a slave is served "
-                + "read-only and replication is not implemented yet; tag it master with "
-                + "`beryl-mgm tag master --data \(directory)`"
+        case .replication(let what):
+            return "replication: \(what)"
         case .namespace(let error): return "namespace: \(error)"
         case .bind(let what): return "cannot listen: \(what)"
         case .io(let what): return what

@@ -3,6 +3,7 @@ import Logging
 import Namespace
 import NIOCore
 import NIOPosix
+import Replication
 import Synchronization
 import XRootD
 
@@ -47,12 +48,10 @@ public final class MGMServer: Sendable {
     public static func start(_ configuration: MGMConfiguration,
                              logger: Logger = Logger(label: "beryl.mgm")) throws(MGMError) -> MGMServer {
         let role = configuration.role ?? RoleFile.read(in: configuration.dataDirectory)
+        // A slave is a replica: its logs are byte copies of its master's, written only by the follower.
         let namespaceConfiguration = NamespaceConfiguration(directory: configuration.dataDirectory,
                                                             durability: configuration.durability,
-                                                            access: role == .master ? .readWrite : .readOnly)
-        if role == .slave, Glibc.access(namespaceConfiguration.filesLogPath, F_OK) != 0 {
-            throw .noNamespace(configuration.dataDirectory)
-        }
+                                                            access: role == .master ? .readWrite : .replica)
         let namespace: Namespace
         do throws(NamespaceError) {
             namespace = try Namespace.boot(namespaceConfiguration)
@@ -63,7 +62,7 @@ public final class MGMServer: Sendable {
         // The persisted `ns compact` schedule resumes; it stays `blocked` unless this is a master.
         let scheduler = try? CompactionScheduler(namespace: namespace)
         scheduler?.start()
-        let state = ServerState(configuration: configuration, namespace: namespace, role: role,
+        let state = ServerState(configuration: configuration, namespace: namespace,
                                 access: AccessControl(), masterLog: namespace.masterLog, compactionScheduler: scheduler)
         let report = namespace.bootReport
         logger.info("namespace booted", metadata: [
@@ -106,9 +105,25 @@ public final class MGMServer: Sendable {
             throw .bind("\(configuration.host):\(configuration.port): \(error)")
         }
         let port = channel.localAddress?.port ?? configuration.port
-        state.listenAddress.withLock { $0 = Endpoint(host: configuration.host, port: port).description }
+        let listen = Endpoint(host: configuration.host, port: port)
+        state.listenAddress.withLock { $0 = listen.description }
+        do throws(ReplicationError) {
+            var replication = configuration.replication
+            replication.dataDirectory = configuration.dataDirectory
+            replication.listen = listen
+            let node = try ReplicationNode.start(replication, namespace: namespace, access: state.access,
+                                                 masterLog: namespace.masterLog, role: role)
+            state.replicationNode.withLock { $0 = node }
+        } catch {
+            try? channel.close().wait()
+            try? group.syncShutdownGracefully()
+            try? pool.syncShutdownGracefully()
+            scheduler?.stop()
+            namespace.close()
+            throw .replication("\(error)")
+        }
         state.masterLog.append("booted namespace in \(configuration.dataDirectory): \(report.files) files, "
-                               + "\(report.containers) directories; serving \(role.mode) on "
+                               + "\(report.containers) directories; serving \(state.roleState.rawValue) on "
                                + Endpoint(host: configuration.host, port: port).description)
         logger.info("listening", metadata: ["address": "\(configuration.host):\(port)",
                                             "durability": "\(configuration.durability.rawValue)"])
@@ -129,6 +144,7 @@ public final class MGMServer: Sendable {
         for channel in open { try? channel.close().wait() }
         try? group.syncShutdownGracefully()
         try? pool.syncShutdownGracefully()
+        state.replication?.stop()
         state.compactionScheduler?.stop()
         namespace.close()
         logger.info("stopped: namespace closed")

@@ -1,5 +1,6 @@
 import Glibc
 import Namespace
+import Replication
 import XRootD
 
 /// What executing one request produced, handed back to its connection.
@@ -50,6 +51,10 @@ struct RequestExecutor: Sendable {
             }
         }
         let result = perform(request, client: client)
+        if request.isMutation, state.configuration.durability == .always {
+            // Durability `always` in a pair: answered once a connected slave holds the change too.
+            state.replication?.waitForReplica()
+        }
         if governed, result.isNotFound, let target = state.access.rules.redirects[.notFound] {
             return .responses([.redirect(Redirect(host: target.host, port: Int32(target.port)))])
         }
@@ -187,7 +192,10 @@ struct RequestExecutor: Sendable {
             let lines = keys.map { key -> String in
                 switch key {
                 case "version": return MGMVersion.string
-                case "role": return state.role.rawValue
+                case "role": return state.roleState == .masterReadWrite ? "master" : "slave"
+                case "state": return state.roleState.rawValue
+                case "epoch": return "\(state.replication?.currentEpoch ?? 0)"
+                case "sync": return state.replication?.syncEndpoint.description ?? ""
                 default: return String(key)
                 }
             }

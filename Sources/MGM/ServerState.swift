@@ -1,35 +1,37 @@
 import Namespace
+import Replication
 import Synchronization
 import XRootD
 
-/// What every connection shares: the namespace, the role, the access rules and the master log.
+/// What every connection shares: the namespace, the replication node (role, epoch, sync, supervisor),
+/// the access rules and the master log.
 public final class ServerState: Sendable {
     public let configuration: MGMConfiguration
     public let namespace: Namespace
-    public let role: MGMRole
     public let access: AccessControl
     public let masterLog: MasterLog
     /// The `ns compact` schedule (persisted in the data directory; runs only on a master).
     public let compactionScheduler: CompactionScheduler?
-    /// Set by `ns master --enable|--disable` (the remote-master supervisor of the replication issue).
-    let remoteCheck = Atomic<Bool>(false)
+    /// Role, fencing epoch, changelog shipping and the supervisor (set once at start).
+    let replicationNode = Mutex<ReplicationNode?>(nil)
     let listenAddress = Mutex<String>("")
 
-    init(configuration: MGMConfiguration, namespace: Namespace, role: MGMRole, access: AccessControl,
+    init(configuration: MGMConfiguration, namespace: Namespace, access: AccessControl,
          masterLog: MasterLog, compactionScheduler: CompactionScheduler? = nil) {
         self.compactionScheduler = compactionScheduler
         self.configuration = configuration
         self.namespace = namespace
-        self.role = role
         self.access = access
         self.masterLog = masterLog
     }
 
-    /// The `Replication` value of `ns`: `mode=master-rw state=master-rw master=<this server>`.
+    public var replication: ReplicationNode? { replicationNode.withLock { $0 } }
+
+    /// The node's state now (`master-rw` before replication has started).
+    var roleState: RoleState { replication?.currentState ?? .masterReadWrite }
+
+    /// The `Replication` value of `ns`.
     var replicationStatus: String {
-        let address = listenAddress.withLock { $0 }
-        let master = role == .master ? address : "<none>"
-        return "mode=\(role.mode) state=\(role.mode) master=\(master) configdir=\(configuration.dataDirectory)"
-            + " remotecheck=\(remoteCheck.load(ordering: .relaxed) ? "enabled" : "disabled")"
+        replication?.replicationLine ?? "mode=\(roleState == .masterReadWrite ? "master-rw" : "slave-ro") state=\(roleState.rawValue)"
     }
 }

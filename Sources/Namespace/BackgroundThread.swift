@@ -1,8 +1,9 @@
 import Glibc
 
 /// Runs one closure on a new pthread; `join()` waits for it and returns its result (so the two
-/// boot scans use both cores without an executor). Join exactly once.
-final class BackgroundThread<Result>: @unchecked Sendable {
+/// boot scans use both cores without an executor; replication runs its sender, receiver and
+/// supervisor loops on them). Join exactly once.
+public final class BackgroundThread<Result>: @unchecked Sendable {
     // @unchecked: `result` is written by the worker before it exits and read only after
     // pthread_join, which orders the two.
     private var result: Result?
@@ -13,7 +14,7 @@ final class BackgroundThread<Result>: @unchecked Sendable {
 
     private func store(_ value: Result) { result = value }
 
-    static func start(_ work: @escaping @Sendable () -> Result) -> BackgroundThread<Result> {
+    public static func start(_ work: @escaping @Sendable () -> Result) -> BackgroundThread<Result> {
         let task = BackgroundThread()
         let body: @Sendable () -> Void = { task.store(work()) }
         let context = Unmanaged.passRetained(ThreadStart(body)).toOpaque()
@@ -28,7 +29,7 @@ final class BackgroundThread<Result>: @unchecked Sendable {
         return task
     }
 
-    func join() -> Result {
+    public func join() -> Result {
         if started {
             pthread_join(thread, nil)
             started = false

@@ -230,3 +230,18 @@ extension Namespace {
         return absent.count
     }
 }
+
+extension Namespace {
+    /// Creates `<live log>.oc`, an empty log with the master's `header`, into which a new master log
+    /// (a compacted one, or one this replica does not share a history with) is fetched alongside the
+    /// live one before `adopt` switches to it. A leftover one is removed at boot.
+    public func createReplacement(_ kind: ContentKind, header: [UInt8]) throws(NamespaceError) -> Changelog {
+        let live = kind == .files ? configuration.filesLogPath : configuration.directoriesLogPath
+        do {
+            return try Changelog.createReplica(at: live + ".oc", header: header,
+                                               configuration: configuration.changelogConfiguration(kind))
+        } catch {
+            throw .log(error)
+        }
+    }
+}

@@ -15,6 +15,10 @@ public enum ReplicationError: Error, Sendable, CustomStringConvertible, Equatabl
     case refused(String)
     /// The peer's epoch shows that this side (or the peer) is stale: a newer master exists.
     case epochFenced(String)
+    /// A local file operation failed (role tag, replica logs).
+    case io(String)
+    /// The pair's configuration is inconsistent (`--listen` is neither master).
+    case configuration(String)
 
     public var description: String {
         switch self {
@@ -25,6 +29,8 @@ public enum ReplicationError: Error, Sendable, CustomStringConvertible, Equatabl
         case .timedOut(let what): return "sync timed out: \(what)"
         case .refused(let reason): return "sync refused by peer: \(reason)"
         case .epochFenced(let reason): return "sync epoch fenced: \(reason)"
+        case .io(let what): return what
+        case .configuration(let what): return "replication configuration: \(what)"
         }
     }
 }

@@ -4,6 +4,8 @@ import Dispatch
 import Glibc
 import Logging
 import MGM
+import Replication
+import XRootD
 
 /// `beryl-mgm`: the MGM server, and the role tag of its data directory.
 @main
@@ -28,6 +30,14 @@ struct Serve: ParsableCommand {
     var adminAllow: [String] = []
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
+    @Option(help: "The first MGM of a master/slave pair (HOST:PORT). This node is whichever of --master1/--master2 equals --listen.")
+    var master1: String?
+    @Option(help: "The second MGM of the pair. Equal to --master1 (or absent): a single master with no supervisor.")
+    var master2: String?
+    @Option(name: .customLong("sync-listen"), help: "Address of the changelog sync listener (default: the listen port + 2).")
+    var syncListen: String?
+    @Option(name: .customLong("secret-file"), help: "Shared secret of the pair (a file of mode 0600) for the sync handshake.")
+    var secretFile: String?
 
     func run() throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
@@ -47,8 +57,17 @@ struct Serve: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "beryl.mgm")
+        func endpoint(_ text: String?, _ option: String) throws -> Endpoint? {
+            guard let text else { return nil }
+            guard let e = Endpoint(parsing: text) else { throw ValidationError("\(option) must be HOST:PORT") }
+            return e
+        }
+        let replication = ReplicationConfiguration(dataDirectory: data, listen: Endpoint(host: host, port: port),
+                                                   master1: try endpoint(master1, "--master1"),
+                                                   master2: try endpoint(master2, "--master2"),
+                                                   syncListen: try endpoint(syncListen, "--sync-listen"), secretFile: secretFile)
         let configuration = MGMConfiguration(dataDirectory: data, host: host, port: port, durability: mode,
-                                             adminAllow: Set(adminAllow))
+                                             adminAllow: Set(adminAllow), replication: replication)
         let server: MGMServer
         do {
             server = try MGMServer.start(configuration, logger: logger)

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import MGM
+import Replication
 import Synchronization
 import Testing
 import XRootD

@@ -2,6 +2,7 @@ import Foundation
 import BerylTestSupport
 import Glibc
 import MGM
+import Replication
 import Testing
 import XRootD
 

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import MGM
+import Replication
 import Testing
 import XRootD
 
@@ -37,7 +38,10 @@ import XRootD
         let directory = TestServer.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         #expect(RoleFile.read(in: directory) == .slave)
-        #expect(throws: MGMError.self) { try TestServer(role: .slave, directory: directory) }
+        // A fresh slave starts empty (it would fetch everything from a configured master).
+        let fresh = try TestServer(role: .slave, directory: directory)
+        #expect(throws: XRootDError.self) { try fresh.client().stat("/") }
+        fresh.stop(removing: false)
 
         try RoleFile.write(.master, in: directory)
         #expect(RoleFile.read(in: directory) == .master)

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Logging
 import MGM
+import Replication
 import XRootD
 
 /// An MGM server on 127.0.0.1 (a free port) over a fresh temporary data directory; `stop()` shuts it

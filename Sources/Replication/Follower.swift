@@ -1,0 +1,287 @@
+import Changelog
+import Glibc
+import Namespace
+import XRootD
+
+/// The slave side of changelog shipping: connects to the master's sync listener (found with the
+/// XRootD query `sync`), authenticates, subscribes with each log's identity, length, last sequence
+/// and tail fingerprint, then appends every verified chunk to the local replica, applies it to
+/// the namespace in lock slices (`Namespace.receive`) and acknowledges it. A new log announced with
+/// `logHeader` (the master compacted, or our history is not a prefix of its) is fetched alongside
+/// and adopted without a reboot. Any failure (corrupt bytes, a lost connection) reconnects and
+/// resumes at the local length. Records from a master of a lower epoch than ours are refused.
+public final class Follower: @unchecked Sendable {
+    // @unchecked: mutable state is guarded by `lock`.
+    public struct LogProgress: Sendable, Equatable {
+        /// The master's end of the log (from its heartbeats) and ours.
+        public var masterEnd: UInt64 = 0
+        public var localEnd: UInt64 = 0
+        public var sameIdentity = true
+        /// Estimated records not applied yet (bytes behind over the log's mean record size).
+        public var recordsBehind: UInt64 = 0
+        public var bytesBehind: UInt64 { masterEnd > localEnd ? masterEnd - localEnd : 0 }
+    }
+
+    public struct Status: Sendable, Equatable {
+        public var connected = false
+        public var master: Endpoint?
+        public var masterState: RoleState?
+        public var masterEpoch: UInt64 = 0
+        public var files = LogProgress()
+        public var directories = LogProgress()
+        /// Age in milliseconds of the newest applied record relative to the master's clock (0 when caught up).
+        public var ageMilliseconds: Double = 0
+        public var reconnects = 0
+        public var corruptChunks = 0
+    }
+
+    private let namespace: Namespace
+    private let remote: Endpoint
+    private let secret: SyncSecret
+    private let epoch: @Sendable () -> UInt64
+    private let observedEpoch: @Sendable (UInt64) -> Void
+    private let masterLog: MasterLog
+    private let lock = ConditionLock()
+    private var status = Status()
+    private var stopped = false
+    private var socket: SyncSocket?
+    private var thread: BackgroundThread<Void>?
+    private var lastAppliedMasterTime: UInt64 = 0
+    private var lastHeartbeatMasterTime: UInt64 = 0
+    /// Logs being fetched alongside: the replacement, the master's end when announced, and the
+    /// sequence after which to apply (nil: all).
+    private var alongside: [LogKind: (log: Changelog, target: UInt64, appliedThrough: SequenceNumber?)] = [:]
+
+    /// Follows `remote` (an MGM's XRootD address) until `stop()`. `epoch` is this node's epoch.
+    /// `observedEpoch` is told a master's epoch when it is newer than ours.
+    public init(namespace: Namespace, remote: Endpoint, secret: SyncSecret, masterLog: MasterLog,
+                epoch: @escaping @Sendable () -> UInt64, observedEpoch: @escaping @Sendable (UInt64) -> Void = { _ in }) {
+        self.observedEpoch = observedEpoch
+        self.namespace = namespace
+        self.remote = remote
+        self.secret = secret
+        self.masterLog = masterLog
+        self.epoch = epoch
+    }
+
+    public func start() {
+        lock.withLock { thread = BackgroundThread.start { self.loop() } }
+    }
+
+    public func stop() {
+        let (t, s) = lock.withLock { () -> (BackgroundThread<Void>?, SyncSocket?) in
+            stopped = true
+            lock.broadcast()
+            return (thread, socket)
+        }
+        s?.shutdown()
+        t?.join()
+        lock.withLock { for (_, a) in alongside { a.log.close() }; alongside = [:] }
+    }
+
+    public var currentStatus: Status {
+        lock.withLock {
+            var s = status
+            for kind in LogKind.allCases {
+                let log = namespace.changelog(kind.contentKind)
+                var p = kind == .files ? s.files : s.directories
+                p.localEnd = log?.end.rawValue ?? 0
+                if let log {
+                    let records = log.lastSequence.rawValue &- log.header.baseSequence.rawValue
+                    let bytes = max(1, log.end.rawValue - UInt64(RecordFormat.firstRecordOffset))
+                    p.recordsBehind = records > 0 ? p.bytesBehind * records / bytes : 0
+                }
+                if kind == .files { s.files = p } else { s.directories = p }
+            }
+            let behind = s.files.bytesBehind > 0 || s.directories.bytesBehind > 0 || !alongside.isEmpty
+            s.ageMilliseconds = behind && lastHeartbeatMasterTime > lastAppliedMasterTime
+                ? Double(lastHeartbeatMasterTime - lastAppliedMasterTime) / 1e6 : 0
+            return s
+        }
+    }
+
+    /// Waits until both local logs have the identities and reach the ends in `ends` (what the
+    /// master reported), or `timeout` passes.
+    public func waitUntilApplied(_ ends: [LogEnd], timeout: Double) -> Bool {
+        let deadline = MonotonicTime.now + timeout
+        return lock.withLock {
+            while true {
+                let done = ends.allSatisfy { e in
+                    guard let log = namespace.changelog(e.kind.contentKind) else { return false }
+                    return log.identity.rawValue == e.identity && log.end.rawValue >= e.end
+                }
+                if done { return true }
+                let left = deadline - MonotonicTime.now
+                if left <= 0 || stopped { return false }
+                _ = lock.wait(seconds: min(left, 0.05))
+            }
+        }
+    }
+
+    /// The master's log ends from its latest heartbeat.
+    public var masterEnds: [LogEnd] { lock.withLock { lastEnds } }
+    private var lastEnds: [LogEnd] = []
+
+    private var isStopped: Bool { lock.withLock { stopped } }
+
+    // MARK: The loop
+
+    private func loop() {
+        var backoff = 0.05
+        while !isStopped {
+            do throws(ReplicationError) {
+                try session()
+                backoff = 0.05
+            } catch {
+                if isStopped { break }
+                masterLog.log(.warning, "sync: following \(remote): \(error)")
+            }
+            lock.withLock {
+                status.connected = false
+                socket = nil
+                for (_, a) in alongside { a.log.close() }
+                alongside = [:]
+                if !stopped {
+                    status.reconnects += 1
+                    _ = lock.wait(seconds: backoff)
+                }
+            }
+            backoff = min(backoff * 2, 1.0)
+        }
+    }
+
+    private func session() throws(ReplicationError) {
+        guard let remoteStatus = RemoteProbe.status(of: remote), let syncEndpoint = remoteStatus.sync else {
+            throw .connection("\(remote) does not answer the sync query")
+        }
+        let socket = try SyncSocket.connect(host: syncEndpoint.host, port: syncEndpoint.port, timeout: 2)
+        let registered = lock.withLock { () -> Bool in
+            if stopped { return false }
+            self.socket = socket
+            return true
+        }
+        defer { socket.close() }
+        guard registered else { return }
+        let ours = epoch()
+        let (masterEpoch, state) = try SyncHandshake.runSlave(on: socket, secret: secret, epoch: ours, timeout: 5)
+        guard masterEpoch >= ours else {
+            throw .epochFenced("\(remote) is at epoch \(masterEpoch), older than ours (\(ours)): its records are refused")
+        }
+        guard state == .masterReadWrite || state == .masterReadOnly else {
+            throw .refused("\(remote) is \(state.rawValue), not a master")
+        }
+        if masterEpoch > ours { observedEpoch(masterEpoch) }
+        var subscriptions: [LogSubscription] = []
+        for kind in LogKind.allCases {
+            guard let log = namespace.changelog(kind.contentKind) else { throw .refused("the namespace is not booted") }
+            let end = log.end
+            subscriptions.append(LogSubscription(kind: kind, identity: log.identity.rawValue, length: end.rawValue,
+                                                 lastSequence: log.lastSequence.rawValue,
+                                                 tailFingerprint: (try? log.tailFingerprint(at: end)) ?? 0))
+        }
+        try socket.send(.subscribe(subscriptions))
+        lock.withLock {
+            status.connected = true
+            status.master = remote
+            status.masterEpoch = masterEpoch
+            status.masterState = state
+        }
+        masterLog.log(.info, "sync: following \(remote) (sync \(syncEndpoint), epoch \(masterEpoch), \(state.rawValue))")
+        while !isStopped {
+            guard let message = try socket.receive(timeout: 2.0) else {
+                throw .timedOut("no heartbeat from \(syncEndpoint) for 2 s")
+            }
+            try handle(message, socket: socket, ourEpoch: ours)
+        }
+    }
+
+    private func handle(_ message: SyncMessage, socket: SyncSocket, ourEpoch: UInt64) throws(ReplicationError) {
+        switch message {
+        case .heartbeat(let masterEpoch, let state, let time, let ends):
+            guard masterEpoch >= ourEpoch else { throw .epochFenced("master epoch fell to \(masterEpoch)") }
+            lock.withLock {
+                status.masterEpoch = masterEpoch
+                status.masterState = state
+                lastHeartbeatMasterTime = time
+                lastEnds = ends
+                for e in ends {
+                    let local = namespace.changelog(e.kind.contentKind)
+                    var p = e.kind == .files ? status.files : status.directories
+                    p.masterEnd = e.end
+                    p.sameIdentity = local?.identity.rawValue == e.identity
+                    if e.kind == .files { status.files = p } else { status.directories = p }
+                }
+                if lastAppliedMasterTime == 0 { lastAppliedMasterTime = time }
+                lock.broadcast()
+            }
+        case .data(let kind, let identity, let offset, let time, let bytes):
+            try receive(kind, identity: identity, offset: offset, bytes: bytes, socket: socket)
+            lock.withLock {
+                lastAppliedMasterTime = time
+                lock.broadcast()
+            }
+        case .logHeader(let kind, let header, let end, let appliedThrough):
+            let replacement: Changelog
+            do { replacement = try namespace.createReplacement(kind.contentKind, header: header) } catch {
+                throw .io("cannot create the replacement \(kind) log: \(error)")
+            }
+            let through: SequenceNumber? = appliedThrough == 0 ? nil
+                : min(SequenceNumber(appliedThrough), namespace.changelog(kind.contentKind)?.lastSequence ?? .zero)
+            lock.withLock {
+                alongside[kind]?.log.close()
+                alongside[kind] = (replacement, end, through)
+            }
+            masterLog.log(.info, "sync: fetching the master's \(kind) log \(replacement.identity) alongside (\(end) bytes)")
+            try adoptIfComplete(kind)
+        case .error(let text):
+            throw .refused(text)
+        case .refused(let reason):
+            throw .refused(reason)
+        default:
+            throw .protocolViolation("unexpected \(message.name) from the master")
+        }
+    }
+
+    private func receive(_ kind: LogKind, identity: UInt64, offset: UInt64, bytes: [UInt8], socket: SyncSocket) throws(ReplicationError) {
+        if let a = lock.withLock({ alongside[kind] }), a.log.identity.rawValue == identity {
+            do {
+                _ = try bytes.withUnsafeBytes { try a.log.appendVerbatim($0, at: LogOffset(offset)) }
+            } catch {
+                lock.withLock { status.corruptChunks += 1 }
+                throw .protocolViolation("\(kind) bytes at \(offset) do not verify: \(error)")
+            }
+            try adoptIfComplete(kind)
+            return
+        }
+        guard let log = namespace.changelog(kind.contentKind), log.identity.rawValue == identity else {
+            throw .protocolViolation("data for an unknown \(kind) log \(String(identity, radix: 16))")
+        }
+        do {
+            try bytes.withUnsafeBytes { b in _ = try namespace.receive(kind.contentKind, bytes: b, at: LogOffset(offset)) }
+        } catch {
+            if let e = error as? NamespaceError, case .log(let l) = e, case .corruption = l.code {
+                lock.withLock { status.corruptChunks += 1 }
+            }
+            throw .protocolViolation("\(kind) bytes at \(offset) refused: \(error)")
+        }
+        try socket.send(.acknowledge([LogEnd(kind: kind, identity: identity, end: log.end.rawValue)]))
+    }
+
+    /// Switches to a log fetched alongside once it holds what the master had when it announced it.
+    private func adoptIfComplete(_ kind: LogKind) throws(ReplicationError) {
+        guard let a = lock.withLock({ alongside[kind] }), a.log.end.rawValue >= a.target else { return }
+        do {
+            try a.log.sync()
+            _ = try namespace.adopt(kind.contentKind, replacement: a.log, appliedThrough: a.appliedThrough)
+        } catch {
+            throw .io("adopting the master's \(kind) log failed: \(error)")
+        }
+        lock.withLock { alongside[kind] = nil }
+        try socket(send: .acknowledge([LogEnd(kind: kind, identity: a.log.identity.rawValue, end: a.log.end.rawValue)]))
+    }
+
+    private func socket(send message: SyncMessage) throws(ReplicationError) {
+        guard let s = lock.withLock({ socket }) else { return }
+        try s.send(message)
+    }
+}

@@ -1,0 +1,63 @@
+import XRootD
+
+/// How a node takes part in a master/slave pair (`beryl-mgm serve --master1 --master2 ...`).
+public struct ReplicationConfiguration: Sendable {
+    /// The data directory (role tag, logs).
+    public var dataDirectory: String
+    /// This node's XRootD address: whichever of `master1`/`master2` equals it is this node.
+    public var listen: Endpoint
+    public var master1: Endpoint?
+    public var master2: Endpoint?
+    /// The sync listener (default: the listen host, port + 2, as 1096 beside 1094 in the legacy layout).
+    public var syncListen: Endpoint?
+    /// The shared secret (mode 0600). Without one, an empty secret is used and a warning logged.
+    public var secretFile: String?
+    /// Seconds between supervisor probes (the legacy 1 Hz).
+    public var supervisorInterval: Double
+    /// How long a promotion waits for the follower to apply everything the old master wrote.
+    public var catchUpTimeout: Double
+    /// How long a mutation under durability `always` waits for a connected slave's acknowledgement
+    /// before it is answered anyway (and the master log says the replica lags).
+    public var replicaAcknowledgementTimeout: Double
+    /// Below this many free bytes on the data disk, writes are stalled.
+    public var minimumFreeBytes: UInt64
+    /// Seconds between heartbeats of an idle sync stream.
+    public var heartbeatInterval: Double
+    /// The seconds a stalled write is told to wait.
+    public var stallSeconds: Int
+
+    public init(dataDirectory: String, listen: Endpoint, master1: Endpoint? = nil, master2: Endpoint? = nil,
+                syncListen: Endpoint? = nil, secretFile: String? = nil, supervisorInterval: Double = 1.0,
+                catchUpTimeout: Double = 60, replicaAcknowledgementTimeout: Double = 5,
+                minimumFreeBytes: UInt64 = 100 << 20, heartbeatInterval: Double = 0.1, stallSeconds: Int = 60) {
+        self.dataDirectory = dataDirectory
+        self.listen = listen
+        self.master1 = master1
+        self.master2 = master2
+        self.syncListen = syncListen
+        self.secretFile = secretFile
+        self.supervisorInterval = supervisorInterval
+        self.catchUpTimeout = catchUpTimeout
+        self.replicaAcknowledgementTimeout = replicaAcknowledgementTimeout
+        self.minimumFreeBytes = minimumFreeBytes
+        self.heartbeatInterval = heartbeatInterval
+        self.stallSeconds = stallSeconds
+    }
+
+    /// Where the sync listener listens.
+    public var syncEndpoint: Endpoint { syncListen ?? Endpoint(host: listen.host, port: listen.port + 2) }
+
+    /// The other node of the pair; nil for a single master (no `--master1/--master2`, or both equal).
+    public func remote() throws(ReplicationError) -> Endpoint? {
+        guard let m1 = master1, let m2 = master2, !Self.same(m1, m2) else { return nil }
+        if Self.same(m1, listen) { return m2 }
+        if Self.same(m2, listen) { return m1 }
+        throw .configuration("--listen \(listen) is neither --master1 \(m1) nor --master2 \(m2)")
+    }
+
+    /// Whether two endpoints name the same node (`localhost` and `127.0.0.1` count as one).
+    public static func same(_ a: Endpoint, _ b: Endpoint) -> Bool {
+        func normal(_ h: String) -> String { h == "localhost" ? "127.0.0.1" : h }
+        return a.port == b.port && normal(a.host) == normal(b.host)
+    }
+}

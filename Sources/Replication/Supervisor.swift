@@ -1,0 +1,131 @@
+import Glibc
+import Namespace
+import XRootD
+
+/// The rules the supervisor owns (it never touches other scopes an operator set).
+struct SupervisorRules: Equatable {
+    var redirectWrites: Endpoint?
+    var redirectMissing: Endpoint?
+    var stallWrites: Int?
+}
+
+/// The supervisor (1 Hz, `ns master --enable|--disable`): probes the remote and installs the
+/// access rules a pair needs.
+/// - slave, remote is a reachable read-write master: redirect `w:*` and `ENOENT:*` to it;
+/// - slave, master down: no redirects, stall `w:*` (clients retry until a master is back);
+/// - master that sees a second read-write master: stall `w:*` and log it (fence if its epoch is newer);
+/// - any node with less than `minimumFreeBytes` free on the data disk: stall `w:*`.
+extension ReplicationNode {
+    func superviseLoop() {
+        while true {
+            let enabled = lock.withLock { () -> Bool? in stopped ? nil : supervisorEnabled }
+            guard let enabled else { return }
+            if enabled { supervise() } else { checkDiskOnly() }
+            lock.withLock { if !stopped { _ = lock.wait(seconds: configuration.supervisorInterval) } }
+        }
+    }
+
+    /// One supervisor round.
+    func supervise() {
+        let probe = remote.flatMap { RemoteProbe.status(of: $0) }
+        let (state, ourEpoch, previous) = lock.withLock { () -> (RoleState, UInt64, RemoteStatus?) in
+            let before = remoteStatus
+            remoteStatus = probe
+            return (self.state, epoch, before)
+        }
+        if let remote, (probe == nil) != (previous == nil) {
+            masterLog.log(probe == nil ? .warning : .info, "supervisor: \(remote) is \(probe.map { "up (\($0.state.rawValue) epoch \($0.epoch))" } ?? "down")")
+        }
+        var rules = SupervisorRules()
+        switch state {
+        case .slaveReadOnly:
+            if let remote, let probe, probe.state == .masterReadWrite {
+                rules.redirectWrites = remote
+                rules.redirectMissing = remote
+            } else if remote != nil {
+                rules.stallWrites = configuration.stallSeconds
+            }
+        case .masterReadWrite:
+            if let probe, probe.state == .masterReadWrite {
+                if probe.epoch > ourEpoch {
+                    fence(byEpoch: probe.epoch, reason: "supervisor: \(remote!) is master-rw at epoch \(probe.epoch)")
+                } else {
+                    masterLog.log(.error, "supervisor: dual read-write master detected (\(remote!) at epoch \(probe.epoch)); stalling writes")
+                }
+                rules.stallWrites = configuration.stallSeconds
+            }
+        case .masterReadOnly:
+            if let probe, probe.state == .masterReadWrite, probe.epoch > ourEpoch {
+                fence(byEpoch: probe.epoch, reason: "supervisor: \(remote!) is master-rw at epoch \(probe.epoch)")
+            }
+            rules.stallWrites = configuration.stallSeconds
+        case .transition, .invalid:
+            return
+        }
+        if diskIsLow() { rules.stallWrites = configuration.stallSeconds }
+        install(rules)
+    }
+
+    /// With the remote checks disabled, only the disk check runs (as in the legacy MGM): it adds
+    /// the write stall while space is low and takes it back when space returns.
+    func checkDiskOnly() {
+        let low = diskIsLow()
+        var rules = lock.withLock { supervisorRules }
+        if low {
+            rules.stallWrites = configuration.stallSeconds
+        } else if lock.withLock({ diskStall }) {
+            rules.stallWrites = nil
+        }
+        install(rules)
+    }
+
+    /// Removes the supervisor's redirects (after a promotion).
+    func clearSupervisorRules() {
+        install(SupervisorRules())
+    }
+
+    private func install(_ rules: SupervisorRules) {
+        let old = lock.withLock { () -> SupervisorRules in
+            let old = supervisorRules
+            supervisorRules = rules
+            return old
+        }
+        guard old != rules else { return }
+        access.update { r in
+            r.redirects[.write] = rules.redirectWrites
+            r.redirects[.notFound] = rules.redirectMissing
+            // A master-ro node keeps its stall whatever the supervisor decides.
+            if rules.stallWrites == nil && currentState != .masterReadOnly {
+                r.stalls[.write] = nil
+            } else if let seconds = rules.stallWrites {
+                r.stalls[.write] = seconds
+            }
+        }
+        masterLog.log(.info, "supervisor: rules " + describe(rules))
+    }
+
+    private func describe(_ r: SupervisorRules) -> String {
+        var parts: [String] = []
+        if let e = r.redirectWrites { parts.append("redirect w:* => \(e)") }
+        if let e = r.redirectMissing { parts.append("redirect ENOENT:* => \(e)") }
+        if let s = r.stallWrites { parts.append("stall w:* \(s) s") }
+        return parts.isEmpty ? "cleared" : parts.joined(separator: ", ")
+    }
+
+    /// Less than `minimumFreeBytes` free on the data directory's file system.
+    func diskIsLow() -> Bool {
+        var s = statvfs()
+        guard statvfs(configuration.dataDirectory, &s) == 0 else { return false }
+        let free = UInt64(s.f_bavail) * UInt64(s.f_frsize)
+        let low = free < configuration.minimumFreeBytes
+        let changed = lock.withLock { () -> Bool in
+            defer { diskStall = low }
+            return diskStall != low
+        }
+        if changed {
+            masterLog.log(low ? .warning : .info, low ? "supervisor: disk space warning - stalling writes (\(free) bytes free)"
+                          : "supervisor: disk space is back (\(free) bytes free)")
+        }
+        return low
+    }
+}

@@ -1,0 +1,146 @@
+import Changelog
+import Glibc
+import Namespace
+import Synchronization
+
+/// What the sync server asks of the node that owns it: its epoch and role now, and what to do
+/// when a peer shows a higher epoch (fencing).
+public protocol SyncRoleSource: Sendable {
+    var currentEpoch: UInt64 { get }
+    var currentState: RoleState { get }
+    /// A peer presented `epoch`, higher than ours: this node must stop accepting writes.
+    func fence(byEpoch epoch: UInt64, reason: String)
+}
+
+/// The master side of changelog shipping: listens on the sync address, authenticates each slave
+/// (challenge-response over the shared secret), and runs one `SyncSender` per slave, which
+/// streams both logs from where the slave stands and keeps pushing as records are acknowledged.
+/// A slave's acknowledgements are kept so that durability `always` can wait for the replica.
+public final class SyncServer: @unchecked Sendable {
+    // @unchecked: mutable state is guarded by `lock`.
+    public let port: Int
+    let listener: SyncListener
+    let namespace: Namespace
+    let secret: SyncSecret
+    let role: any SyncRoleSource
+    let masterLog: MasterLog
+    let heartbeatInterval: Double
+    private let lock = ConditionLock()
+    private var senders: [Int: SyncSender] = [:]
+    private var threads: [Int: BackgroundThread<Void>] = [:]
+    private var nextID = 0
+    private var stopped = false
+    private var acceptThread: BackgroundThread<Void>?
+
+    private init(listener: SyncListener, namespace: Namespace, secret: SyncSecret, role: any SyncRoleSource,
+                 masterLog: MasterLog, heartbeatInterval: Double) {
+        self.listener = listener
+        self.port = listener.port
+        self.namespace = namespace
+        self.secret = secret
+        self.role = role
+        self.masterLog = masterLog
+        self.heartbeatInterval = heartbeatInterval
+    }
+
+    /// Listens on `host:port` and serves slaves until `stop()`.
+    public static func start(host: String, port: Int, namespace: Namespace, secret: SyncSecret, role: any SyncRoleSource,
+                             masterLog: MasterLog, heartbeatInterval: Double = 0.1) throws(ReplicationError) -> SyncServer {
+        let listener = try SyncListener.listen(host: host, port: port)
+        let server = SyncServer(listener: listener, namespace: namespace, secret: secret, role: role,
+                                masterLog: masterLog, heartbeatInterval: heartbeatInterval)
+        server.acceptThread = BackgroundThread.start { server.acceptLoop() }
+        return server
+    }
+
+    /// Slaves connected and past the handshake.
+    public var connectedSlaves: Int { lock.withLock { senders.values.filter(\.isStreaming).count } }
+
+    /// One line per connected slave: address, epoch, acknowledged ends (for `ns`).
+    public var slaveSummaries: [String] { lock.withLock { senders.values.map(\.summary).sorted() } }
+
+    /// Stops accepting, closes every slave connection and joins the threads.
+    public func stop() {
+        let (accept, running, all) = lock.withLock { () -> (BackgroundThread<Void>?, [SyncSender], [BackgroundThread<Void>]) in
+            stopped = true
+            lock.broadcast()
+            return (acceptThread, Array(senders.values), Array(threads.values))
+        }
+        listener.close()
+        for sender in running { sender.close() }
+        accept?.join()
+        for thread in all { thread.join() }
+    }
+
+    /// Waits until every streaming slave has acknowledged (durably written) both logs up to the
+    /// ends `ends`, or `timeout` seconds pass. True when covered, or when no slave is connected.
+    public func waitForReplicas(covering ends: [LogEnd], timeout: Double) -> Bool {
+        let deadline = MonotonicTime.now + timeout
+        return lock.withLock {
+            while true {
+                let streaming = senders.values.filter(\.isStreaming)
+                if streaming.isEmpty || streaming.allSatisfy({ $0.hasAcknowledged(ends) }) { return true }
+                let left = deadline - MonotonicTime.now
+                if left <= 0 || stopped { return false }
+                _ = lock.wait(seconds: min(left, 0.05))
+            }
+        }
+    }
+
+    /// Called by a sender when its slave acknowledged more.
+    func acknowledgementArrived() { lock.withLock { lock.broadcast() } }
+
+    private func acceptLoop() {
+        while !lock.withLock({ stopped }) {
+            let accepted: (SyncSocket, peer: String)?
+            do throws(ReplicationError) {
+                accepted = try listener.accept(timeout: 0.5)
+            } catch {
+                if lock.withLock({ stopped }) { return }
+                masterLog.log(.warning, "sync: accept failed: \(error)")
+                usleep(100_000)
+                continue
+            }
+            guard let (socket, peer) = accepted else { continue }
+            let sender = SyncSender(server: self, socket: socket, peer: peer)
+            lock.withLock {
+                if stopped {
+                    socket.close()
+                    return
+                }
+                let id = nextID
+                nextID += 1
+                senders[id] = sender
+                threads[id] = BackgroundThread.start {
+                    sender.run()
+                    self.finished(id)
+                }
+            }
+        }
+    }
+
+    private func finished(_ id: Int) {
+        lock.withLock {
+            senders[id] = nil
+            // The thread object stays until `stop` joins it; finished ones are dropped here.
+            if !stopped { threads[id] = nil }
+            lock.broadcast()
+        }
+    }
+}
+
+/// Monotonic seconds.
+enum MonotonicTime {
+    static var now: Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// Wall-clock nanoseconds since 1970 (what messages carry as the master's clock).
+    static var wallNanoseconds: UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}
