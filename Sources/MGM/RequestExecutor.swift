@@ -64,9 +64,6 @@ struct RequestExecutor: Sendable {
         switch execute(probe, client: client) {
         case .responses(let bodies):
             if case .ok? = bodies.last { return .ok(Array(location.utf8) + [0]) }
-            if case .error(let e)? = bodies.last {
-                return .error(e.code, e.message.replacingAll("Unable to stat", with: "Unable to locate"))
-            }
             return .responses(bodies)
         case .opened:
             return .error(.serverError, "locate: unexpected open")
@@ -222,19 +219,23 @@ struct RequestExecutor: Sendable {
         return String(path[..<question])
     }
 
-    /// The stock server's error text: "Unable to <action> <path>; <strerror in lower case>", so that
-    /// clients recognise ENOTEMPTY and ENOTDIR behind `kXR_FSError`.
+    /// The stock server's error text (`XrdOfs`): "Unable to <action> <path>; <strerror in lower case>",
+    /// so that stock clients print the same and recognise ENOTEMPTY and ENOTDIR behind `kXR_FSError`.
+    /// The actions are the stock server's words: a stat is "locate", a mv names only its source, an
+    /// open that may create is "create" (checked by Tests/Differential).
     static func serverError(_ error: NamespaceError, request: XRootDRequest) -> ServerError {
         let action: String
         switch request {
-        case .stat(let r): action = "stat \(plain(r.path))"
+        case .stat(let r): action = "locate \(plain(r.path))"
         case .dirlist(let r): action = "open directory \(plain(r.path))"
-        case .mkdir(let r): action = "create directory \(plain(r.path))"
+        case .mkdir(let r): action = "mkdir \(plain(r.path))"
         case .rmdir(let path): action = "remove \(plain(path))"
         case .rm(let path): action = "remove \(plain(path))"
-        case .mv(let r): action = "rename \(plain(r.source)) to \(plain(r.destination))"
-        case .chmod(let r): action = "change mode on \(plain(r.path))"
-        case .open(let r): action = "open \(plain(r.path))"
+        case .mv(let r): action = "rename \(plain(r.source))"
+        case .chmod(let r): action = "change \(plain(r.path))"
+        case .open(let r):
+            let creates = r.options.contains(.new) || r.options.contains(.delete)
+            action = (creates ? "create " : "open ") + plain(r.path)
         default: action = request.requestID.name
         }
         let code = error.errno
