@@ -36,6 +36,7 @@ struct RequestExecutor: Sendable {
     var namespace: Namespace { state.namespace }
 
     func execute(_ request: XRootDRequest, client: ClientIdentity) -> Execution {
+        if let refusal = Self.relativePathRefusal(request) { return refusal }
         let governed = Self.isGovernedByAccessRules(request)
         if governed {
             let rules = state.access.rules
@@ -59,6 +60,7 @@ struct RequestExecutor: Sendable {
     /// `kXR_locate`: the location when `path` exists (or is empty or "/"), else ENOENT; governed by the
     /// read rules like a stat.
     func locate(_ path: String, location: String, client: ClientIdentity) -> Execution {
+        if !path.isEmpty, let refusal = Self.relativePathRefusal(path, verb: "Locating") { return refusal }
         let plainPath = Self.plain(path)
         let probe = XRootDRequest.stat(StatRequest(path: plainPath.isEmpty ? "/" : plainPath))
         switch execute(probe, client: client) {
@@ -68,6 +70,31 @@ struct RequestExecutor: Sendable {
         case .opened:
             return .error(.serverError, "locate: unexpected open")
         }
+    }
+
+    /// The stock server's `rpCheck`: a path that is relative or has a `..` component is refused with
+    /// `kXR_NotAuthorized`, "<verb> relative path '<path>' is disallowed.", before anything else
+    /// (access rules included). A handle stat (empty path) has no path to check.
+    static func relativePathRefusal(_ request: XRootDRequest) -> Execution? {
+        switch request {
+        case .stat(let r): return r.path.isEmpty ? nil : relativePathRefusal(r.path, verb: "Stating")
+        case .dirlist(let r): return relativePathRefusal(r.path, verb: "Listing")
+        case .mkdir(let r): return relativePathRefusal(r.path, verb: "Creating")
+        case .rmdir(let path), .rm(let path): return relativePathRefusal(path, verb: "Removing")
+        case .mv(let r):
+            return relativePathRefusal(r.source, verb: "Renaming") ?? relativePathRefusal(r.destination, verb: "Renaming to")
+        case .chmod(let r): return relativePathRefusal(r.path, verb: "Modifying")
+        case .open(let r): return relativePathRefusal(r.path, verb: "Opening")
+        default: return nil
+        }
+    }
+
+    static func relativePathRefusal(_ path: String, verb: String) -> Execution? {
+        // As rpCheck: a relative path is quoted whole; a `..` is looked for (and quoted) without the opaque.
+        guard path.hasPrefix("/") else { return .error(.notAuthorized, "\(verb) relative path '\(path)' is disallowed.") }
+        let plainPath = plain(path)
+        guard plainPath.split(separator: "/").contains("..") else { return nil }
+        return .error(.notAuthorized, "\(verb) relative path '\(plainPath)' is disallowed.")
     }
 
     /// Namespace requests are; admin opens, session requests and handle operations are not (an admin

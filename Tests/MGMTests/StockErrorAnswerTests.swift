@@ -39,4 +39,40 @@ import XRootD
             #expect(error.map { "[\($0.code.rawValue)] \($0.message)" } == expected)
         }
     }
+
+    /// As the stock server's rpCheck: a relative path or a `..` component is kXR_NotAuthorized, before
+    /// anything else, in the stock server's words.
+    @Test func relativePathsAreRefusedAsTheStockServerDoes() throws {
+        let server = try TestServer()
+        defer { server.stop() }
+        let client = try server.client()
+        try client.mkdir("/d", options: .makePath)
+        let cases: [(XRootDRequest, String)] = [
+            (.stat(StatRequest(path: "d")), "Stating relative path 'd' is disallowed."),
+            (.stat(StatRequest(path: "/d/../d?x=1")), "Stating relative path '/d/../d' is disallowed."),
+            (.dirlist(DirlistRequest(path: "d")), "Listing relative path 'd' is disallowed."),
+            (.mkdir(MkdirRequest(path: "d2")), "Creating relative path 'd2' is disallowed."),
+            (.rmdir(path: "d"), "Removing relative path 'd' is disallowed."),
+            (.rm(path: "/d/.."), "Removing relative path '/d/..' is disallowed."),
+            (.mv(MoveRequest(source: "d", destination: "/q")), "Renaming relative path 'd' is disallowed."),
+            (.mv(MoveRequest(source: "/d", destination: "q")), "Renaming to relative path 'q' is disallowed."),
+            (.chmod(ChmodRequest(path: "d", mode: 0o700)), "Modifying relative path 'd' is disallowed."),
+            (.open(OpenRequest(path: "d/f", options: [.new, .update])), "Opening relative path 'd/f' is disallowed."),
+        ]
+        for (request, message) in cases {
+            let error = serverError { () throws(XRootDError) in _ = try client.send(request) }
+            #expect(error?.code == .notAuthorized, "\(request)")
+            #expect(error?.message == message, "\(request)")
+        }
+        // kXR_locate (outside the typed subset) over a raw connection.
+        let raw = try RawConnection(port: server.port)
+        #expect(raw.logIn())
+        let path = Array("d".utf8)
+        raw.send(RequestHeader(streamID: StreamID(9), requestCode: RequestID.locate.rawValue,
+                               parameters: [UInt8](repeating: 0, count: 16), payloadLength: Int32(path.count)).encode() + path)
+        guard case .error(let e)? = raw.readResponse()?.body else { Issue.record("locate of a relative path answered"); return }
+        #expect(e.code == .notAuthorized && e.message == "Locating relative path 'd' is disallowed.", "\(e)")
+        // Nothing was created or changed.
+        #expect(try client.dirlist("/").names == ["d"])
+    }
 }
