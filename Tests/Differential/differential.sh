@@ -30,7 +30,6 @@ all.adminpath $1/admin
 all.pidpath $1/admin
 xrd.network nodnr
 xrd.allow host 127.0.0.1
-
 EOF
 }
 
