@@ -31,7 +31,7 @@ INTENDED = {
     ("*", "ctime"): "times are when each server executed the step (the two runs are a moment apart)",
     ("*", "atime"): "times are when each server executed the step; Beryl keeps no access time (atime = mtime)",
     ("*", "owner"): "the stock server runs as `nobody` and its entries belong to it; Beryl records the "
-                    "logged-in user (here root) as the owner, as the EOS MGM does",
+                    "logged-in user's uid and gid (here root), docs/MGM.md",
     ("*", "group"): "as owner: the stock server's group (nogroup) against the logged-in user's group",
     ("*", "dirsize"): "a directory's size is the local file system's st_size on the stock server "
                       "(4096 on ext4, other values on tmpfs, btrfs, overlayfs); Beryl always reports 4096",
@@ -46,17 +46,17 @@ INTENDED = {
         "the EOS MGM); the stock server answers kXR_ok",
     ("create missing parent", "result"):
         "the stock server creates missing parents for an open with kXR_new|kXR_async (what libXrdCl "
-        "sends; kXR_new alone is ENOENT there too); Beryl, like open(2) and the EOS MGM, needs kXR_mkpath",
+        "sends; kXR_new alone is ENOENT there too); Beryl, like open(2) with O_CREAT, needs kXR_mkpath",
     ("mv onto missing parent", "result"):
         "the stock server's oss creates the target's missing parents; Beryl answers ENOENT, as "
-        "rename(2) and the EOS MGM do",
+        "rename(2) does",
     ("mv file onto existing file", "result"):
-        "Beryl refuses to replace an existing target (kXR_ItExists, as the EOS MGM without its "
-        "overwrite flag); the stock server uses rename(2), which replaces it",
+        "Beryl's namespace never replaces an existing target (Namespace.rename: EEXIST, "
+        "kXR_ItExists); the stock server uses rename(2), which replaces it",
     ("write data", "result"): "Beryl is a metadata server and stores no file data: writes are kXR_Unsupported",
     ("stat after write", "size"): "the stock server stored the 4 bytes written; Beryl refused them (size 0)",
     ("rm a directory", "result"):
-        "Beryl's rm refuses a directory (kXR_isDirectory: unlink(2) and the EOS MGM); the stock server's "
+        "Beryl's rm refuses a directory (kXR_isDirectory, as unlink(2): EISDIR); the stock server's "
         "oss rmdir()s a directory given to rm, so a non-empty one is ENOTEMPTY (kXR_FSError)",
     ("rm an empty directory", "result"):
         "as above: the stock server removes an empty directory given to rm; Beryl answers kXR_isDirectory",
@@ -65,7 +65,7 @@ INTENDED = {
         "lets the kernel resolve it (libXrdCl and xrdfs send the paths they are given)",
     ("rmdir missing", "result"):
         "the stock server answers kXR_ok for rmdir of a missing path; Beryl answers ENOENT "
-        "(kXR_NotFound), as rmdir(2) and the EOS MGM do",
+        "(kXR_NotFound), as rmdir(2) does",
 }
 RESULT_FIELDS = ("status", "code", "shellcode", "message")
 
