@@ -37,6 +37,7 @@ struct RequestExecutor: Sendable {
     var namespace: Namespace { state.namespace }
 
     func execute(_ request: XRootDRequest, client: ClientIdentity) -> Execution {
+        if let refusal = Self.relativePathRefusal(request) { return refusal }
         let governed = Self.isGovernedByAccessRules(request)
         if governed {
             let rules = state.access.rules
@@ -64,18 +65,41 @@ struct RequestExecutor: Sendable {
     /// `kXR_locate`: the location when `path` exists (or is empty or "/"), else ENOENT; governed by the
     /// read rules like a stat.
     func locate(_ path: String, location: String, client: ClientIdentity) -> Execution {
+        if !path.isEmpty, let refusal = Self.relativePathRefusal(path, verb: "Locating") { return refusal }
         let plainPath = Self.plain(path)
         let probe = XRootDRequest.stat(StatRequest(path: plainPath.isEmpty ? "/" : plainPath))
         switch execute(probe, client: client) {
         case .responses(let bodies):
             if case .ok? = bodies.last { return .ok(Array(location.utf8) + [0]) }
-            if case .error(let e)? = bodies.last {
-                return .error(e.code, e.message.replacingAll("Unable to stat", with: "Unable to locate"))
-            }
             return .responses(bodies)
         case .opened:
             return .error(.serverError, "locate: unexpected open")
         }
+    }
+
+    /// The stock server's `rpCheck`: a path that is relative or has a `..` component is refused with
+    /// `kXR_NotAuthorized`, "<verb> relative path '<path>' is disallowed.", before anything else
+    /// (access rules included). A handle stat (empty path) has no path to check.
+    static func relativePathRefusal(_ request: XRootDRequest) -> Execution? {
+        switch request {
+        case .stat(let r): return r.path.isEmpty ? nil : relativePathRefusal(r.path, verb: "Stating")
+        case .dirlist(let r): return relativePathRefusal(r.path, verb: "Listing")
+        case .mkdir(let r): return relativePathRefusal(r.path, verb: "Creating")
+        case .rmdir(let path), .rm(let path): return relativePathRefusal(path, verb: "Removing")
+        case .mv(let r):
+            return relativePathRefusal(r.source, verb: "Renaming") ?? relativePathRefusal(r.destination, verb: "Renaming to")
+        case .chmod(let r): return relativePathRefusal(r.path, verb: "Modifying")
+        case .open(let r): return relativePathRefusal(r.path, verb: "Opening")
+        default: return nil
+        }
+    }
+
+    static func relativePathRefusal(_ path: String, verb: String) -> Execution? {
+        // As rpCheck: a relative path is quoted whole; a `..` is looked for (and quoted) without the opaque.
+        guard path.hasPrefix("/") else { return .error(.notAuthorized, "\(verb) relative path '\(path)' is disallowed.") }
+        let plainPath = plain(path)
+        guard plainPath.split(separator: "/").contains("..") else { return nil }
+        return .error(.notAuthorized, "\(verb) relative path '\(plainPath)' is disallowed.")
     }
 
     /// Namespace requests are; admin opens, session requests and handle operations are not (an admin
@@ -230,19 +254,23 @@ struct RequestExecutor: Sendable {
         return String(path[..<question])
     }
 
-    /// The stock server's error text: "Unable to <action> <path>; <strerror in lower case>", so that
-    /// clients recognise ENOTEMPTY and ENOTDIR behind `kXR_FSError`.
+    /// The stock server's error text (`XrdOfs`): "Unable to <action> <path>; <strerror in lower case>",
+    /// so that stock clients print the same and recognise ENOTEMPTY and ENOTDIR behind `kXR_FSError`.
+    /// The actions are the stock server's words: a stat is "locate", a mv names only its source, an
+    /// open that may create is "create" (checked by Tests/Differential).
     static func serverError(_ error: NamespaceError, request: XRootDRequest) -> ServerError {
         let action: String
         switch request {
-        case .stat(let r): action = "stat \(plain(r.path))"
+        case .stat(let r): action = "locate \(plain(r.path))"
         case .dirlist(let r): action = "open directory \(plain(r.path))"
-        case .mkdir(let r): action = "create directory \(plain(r.path))"
+        case .mkdir(let r): action = "mkdir \(plain(r.path))"
         case .rmdir(let path): action = "remove \(plain(path))"
         case .rm(let path): action = "remove \(plain(path))"
-        case .mv(let r): action = "rename \(plain(r.source)) to \(plain(r.destination))"
-        case .chmod(let r): action = "change mode on \(plain(r.path))"
-        case .open(let r): action = "open \(plain(r.path))"
+        case .mv(let r): action = "rename \(plain(r.source))"
+        case .chmod(let r): action = "change \(plain(r.path))"
+        case .open(let r):
+            let creates = r.options.contains(.new) || r.options.contains(.delete)
+            action = (creates ? "create " : "open ") + plain(r.path)
         default: action = request.requestID.name
         }
         let code = error.errno

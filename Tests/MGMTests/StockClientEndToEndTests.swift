@@ -41,8 +41,8 @@ struct StockClientEndToEndTests {
         #expect(out.contains("Mode:   0700"), "\(out)")
         #expect(out.contains(MGMVersion.string), "\(out)")
         #expect(err.contains("[3005] Unable to remove /e2e; directory not empty"), "\(err)")
-        #expect(err.contains("[3011] Unable to stat /nope; no such file or directory"), "\(err)")
-        #expect(err.contains("[3018] Unable to create directory /e2e/m; file exists"), "\(err)")
+        #expect(err.contains("[3011] Unable to locate /nope; no such file or directory"), "\(err)")
+        #expect(err.contains("[3018] Unable to mkdir /e2e/m; file exists"), "\(err)")
         #expect(try server.server.namespace.list("/e2e/m").isEmpty)
         #expect(try server.server.namespace.list("/e2e").map(\.name) == ["m"])
     }
