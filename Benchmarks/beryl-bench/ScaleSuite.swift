@@ -13,7 +13,7 @@ struct ScaleSuite {
     /// Writes a data directory of `files` files in `files / 1000` directories, each file created
     /// then updated once (two records per file).
     static func generate(_ dir: String, files: Int) throws {
-        let dirs = max(1, files / 1000)
+        let dirs = directories(files)
         let containers = try Changelog.open(at: dir + "/directories.mdlog", configuration: .init(contentKind: .directories, durability: .none))
         var batch: [PendingRecord] = []
         for d in 0..<dirs {
@@ -22,9 +22,21 @@ struct ScaleSuite {
         }
         try containers.append(batch: batch)
         containers.close()
+        try appendFileVersions(dir, files: files, versions: 0...1)
+    }
+
+    /// The directories `generate` makes for `files` files (`/run0` has id 2, `/run<d>` id d + 2).
+    static func directories(_ files: Int) -> Int { max(1, files / 1000) }
+
+    /// Appends one record per file and version (the `ratio` suite's EOS-like file records, file n
+    /// in `/run<n % directories>`) to the files log of `dir`, creating the log if needed.
+    static func appendFileVersions(_ dir: String, files: Int, versions: ClosedRange<Int>) throws {
+        let dirs = directories(files)
         let log = try Changelog.open(at: dir + "/files.mdlog", configuration: .init(contentKind: .files, durability: .none))
-        batch.removeAll(keepingCapacity: true)
-        for version in 0...1 {
+        defer { log.close() }
+        var batch: [PendingRecord] = []
+        batch.reserveCapacity(8192)
+        for version in versions {
             for n in 0..<files {
                 var f = RatioSuite.file(n, version: version)
                 f.container = ContainerID(UInt64(n % dirs + 2))
@@ -33,7 +45,6 @@ struct ScaleSuite {
             }
         }
         if !batch.isEmpty { try log.append(batch: batch) }
-        log.close()
     }
 
     func run() throws -> [Figure] {
