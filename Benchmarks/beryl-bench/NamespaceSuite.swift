@@ -13,6 +13,8 @@ import Synchronization
 /// per file, beyond the name bytes).
 struct NamespaceSuite {
     let quick: Bool
+    /// False: no compaction under a writer (`beryl-bench boot` needs only generation, boot and memory).
+    var compactionUnderWriter = true
 
     static let directories = 1_000
 
@@ -38,8 +40,6 @@ struct NamespaceSuite {
         let perFile = (memory.anonymousAfter - memory.anonymousBefore - Double(memory.nameBytes)) / Double(memory.files)
         let notes = ["files log \(SystemInfo.fileSize(dir + "/files.mdlog") ?? 0) bytes, directories log "
                      + "\(SystemInfo.fileSize(dir + "/directories.mdlog") ?? 0) bytes before compaction"]
-        let steady = try CompactionUnderWriter(directory: dir, files: files, rate: 50_000).run()
-        let saturating = try CompactionUnderWriter(directory: dir, files: files, rate: nil).run()
 
         let figures: [Figure] = [
             Figure(name: "boot_records_per_s", value: median(bootRates), unit: "records/s", goal: .atLeast(5_000_000)),
@@ -60,6 +60,9 @@ struct NamespaceSuite {
             Figure(name: "mutations_vs_raw_append_ratio", value: generated.mutationsPerSecond / generated.rawAppendsPerSecond,
                    unit: "x", goal: .report),
         ]
+        guard compactionUnderWriter else { return (figures, notes) }
+        let steady = try CompactionUnderWriter(directory: dir, files: files, rate: 50_000).run()
+        let saturating = try CompactionUnderWriter(directory: dir, files: files, rate: nil).run()
         return (figures + steady.figures(suffix: "") + saturating.figures(suffix: "_saturating_writer"), notes)
     }
 

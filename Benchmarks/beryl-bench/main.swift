@@ -7,9 +7,10 @@ struct BerylBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "beryl-bench",
         abstract: "Beryl benchmarks (build with -c release).",
-        discussion: "Each suite prints a table and writes Benchmarks/results/<suite>.json. Set BERYL_BENCH_SCRATCH to choose where scratch logs go (default /tmp).",
+        discussion: "Each suite prints a table and writes Benchmarks/results/<suite>.json. append, boot, compact, repair and follow gather the figures of one topic from the suites (see docs/BENCHMARKS.md). Set BERYL_BENCH_SCRATCH to choose where scratch logs go (default /tmp).",
         subcommands: [Core.self, Compaction.self, Ratio.self, Scale.self, ScalePoint.self, ScaleGenerate.self, Tools.self,
-                      NamespaceBench.self, NamespaceBoot.self, XRootD.self])
+                      NamespaceBench.self, NamespaceBoot.self, XRootD.self, Replication.self,
+                      Append.self, Boot.self, Compact.self, Repair.self, Follow.self])
 
     struct Options: ParsableArguments {
         @Flag(help: "A smaller run that finishes in under 60 s.")
@@ -91,6 +92,16 @@ struct BerylBench: ParsableCommand {
 }
 
 extension BerylBench {
+    struct Replication: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A beryl-mgm master and slave on loopback: replication lag under a 20,000 mutations/s load, slave catch-up after a 1 M-record backlog with reads meanwhile, role change time idle and loaded.")
+        @OptionGroup var options: Options
+        func run() throws {
+            let (figures, notes) = try ReplicationSuite(quick: options.quick).run()
+            try report(suite: "replication", figures: figures, notes: notes)
+        }
+    }
+
     struct NamespaceBench: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "namespace",
