@@ -137,6 +137,9 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
         }
         lock.withLock { state = writable ? .masterReadWrite : .masterReadOnly }
         if !writable { access.setStall(.write, seconds: configuration.stallSeconds) } else { access.removeStall(.write) }
+        // Wake the sync senders: an idle one would otherwise tell its slave the new state only
+        // at its next heartbeat, and a promotion on the slave waits for `master-ro`.
+        namespace.changeNotifier.bump()
     }
 
     func startFollowing() {

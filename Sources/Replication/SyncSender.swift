@@ -48,6 +48,8 @@ final class SyncSender: @unchecked Sendable {
     func close() {
         lock.withLock { closed = true }
         socket.shutdown()
+        // The stream loop may be waiting for a change (up to a heartbeat interval): wake it.
+        server.namespace.changeNotifier.bump()
     }
 
     private var isClosed: Bool { lock.withLock { closed } }
