@@ -44,10 +44,12 @@ demo: deps
 	.build/release/beryl demo --data $(DATA)/demo
 
 # Benchmarks (release build); results land in Benchmarks/results/<suite>.json.
-BENCH_SUITES := core namespace compaction ratio scale tools
+# (replication starts beryl-mgm processes: both products are built.)
+BENCH_SUITES := core namespace compaction ratio scale tools replication
 
 bench: deps
 	$(SWIFT) build -c release --product beryl-bench
+	$(SWIFT) build -c release --product beryl-mgm
 	@for s in $(BENCH_SUITES); do .build/release/beryl-bench $$s || exit 1; done
 	$(MAKE) plots
 
@@ -60,6 +62,7 @@ plots:
 
 bench-quick: deps
 	$(SWIFT) build -c release --product beryl-bench
+	$(SWIFT) build -c release --product beryl-mgm
 	@for s in $(BENCH_SUITES); do .build/release/beryl-bench $$s --quick || exit 1; done
 
 clean:

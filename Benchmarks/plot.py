@@ -79,11 +79,34 @@ def lock_holds():
     fig.savefig(os.path.join(OUT, "lock-holds.png"), dpi=110)
 
 
+def replication_lag_cdf():
+    path = os.path.join(RESULTS, "replication.lag_ms.samples.json")
+    if not os.path.exists(path):
+        return
+    with open(path) as f:
+        lags = sorted(x for x in json.load(f) if x is not None)
+    if not lags:
+        return
+    n = len(lags)
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ax.step(lags, [(i + 1) / n for i in range(n)], where="post")
+    ax.axvline(10.0, color="red", linestyle="--", label="p99 target 10 ms")
+    ax.axvline(500.0, color="gray", linestyle=":", label="legacy follower poll (500 ms)")
+    ax.set_xscale("log")
+    ax.set_xlabel("ack on the master to visible on the slave (ms)")
+    ax.set_ylabel("fraction of probes")
+    ax.set_title(f"Replication lag under load ({n} probes)")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(os.path.join(OUT, "replication_lag_cdf.png"), dpi=110)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     boot_vs_entries()
     ratio_heatmap()
     lock_holds()
+    replication_lag_cdf()
     print("charts written to", OUT, file=sys.stderr)
 
 
