@@ -71,9 +71,11 @@ struct ReplicationSuite {
         load.start()
         let probe: (samples: [Double], timeouts: Int)
         do {
-            defer { _ = load.stop() }
             usleep(1_000_000)
             probe = try probeLag(masterClient, slaveClient, seconds: lagSeconds)
+        } catch {
+            _ = load.stop()
+            throw error
         }
         let result = load.stop()
         let samples = probe.samples.sorted()
