@@ -33,6 +33,8 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
     var supervisorThread: BackgroundThread<Void>?
     var stopped = false
     var remoteStatus: RemoteStatus?
+    /// The supervisor's probe of the remote (one kept connection).
+    let probe: RemoteProbe?
     /// A role change is in progress (refuses a second one).
     var changing = false
     /// What the supervisor last installed (so it changes only its own rules, and logs changes).
@@ -59,6 +61,7 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
         self.epoch = tag.epoch
         self.state = tag.role == .master ? .masterReadOnly : .slaveReadOnly
         self.supervisorEnabled = remote != nil
+        self.probe = remote.map { RemoteProbe($0) }
     }
 
     /// Starts the node on a booted namespace (read-write for a master tag, `.replica` for a slave):
