@@ -86,6 +86,8 @@ struct ReplicationPairTests {
     @Test func afterTheMasterIsKilledThePromotedSlaveHasEveryAcknowledgedWrite() throws {
         let pair = try PairFixture(masterDurability: "always")
         defer { pair.stop() }
+        // Durability `always` waits for a slave once it is caught up ("in sync").
+        #expect(PairFixture.eventually { try pair.master.admin(["ns", "master"]).stdout.contains("is in sync") })
         let acknowledged = Shared<[String]>([])
         let writer = Thread {
             guard let client = try? pair.master.directClient() else { return }
