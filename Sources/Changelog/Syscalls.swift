@@ -138,10 +138,21 @@ public final class SystemFile: Sendable {
     public func unlock() { _ = flock(fd, LOCK_UN) }
 
     /// flock(LOCK_EX|LOCK_NB). Released when the file is closed.
+    ///
+    /// A refusal is retried for up to 200 ms: when another thread of this process spawns a child,
+    /// the child holds a copy of every descriptor (and so of a lock just released here) between its
+    /// fork and its exec (descriptors are close-on-exec), so a log closed and reopened at that
+    /// moment would look locked by "another process" for a few microseconds.
     public func lockExclusive() throws(ChangelogError) {
-        let rc = bs_lock_exclusive(fd)
-        if rc == -EWOULDBLOCK { throw ChangelogError(.locked, path: path, errno: EWOULDBLOCK) }
-        if rc < 0 { throw fail(Int64(rc), "flock") }
+        var waited = 0
+        while true {
+            let rc = bs_lock_exclusive(fd)
+            if rc == 0 { return }
+            if rc != -EWOULDBLOCK { throw fail(Int64(rc), "flock") }
+            if waited >= 200 { throw ChangelogError(.locked, path: path, errno: EWOULDBLOCK) }
+            usleep(1_000)
+            waited += 1
+        }
     }
 }
 

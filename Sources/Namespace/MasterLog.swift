@@ -1,3 +1,4 @@
+import Glibc
 import Synchronization
 
 /// The namespace's operator log: short timestamped lines about background work (compaction
@@ -10,7 +11,17 @@ public final class MasterLog: Sendable {
         public var time: Int64
         public var level: Level
         public var message: String
-        public var description: String { "\(time) \(level.rawValue) \(message)" }
+        /// `2026-11-27 21:05:03 INFO message` (UTC).
+        public var description: String { "\(Self.utc(time)) \(level.rawValue) \(message)" }
+
+        static func utc(_ seconds: Int64) -> String {
+            var t = time_t(seconds)
+            var parts = tm()
+            gmtime_r(&t, &parts)
+            func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+            return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) "
+                + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+        }
     }
 
     public let capacity: Int

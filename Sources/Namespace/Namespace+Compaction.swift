@@ -152,4 +152,7 @@ extension Namespace {
         get { compaction.fields.withLock { $0.role } }
         set { compaction.fields.withLock { $0.role = newValue } }
     }
+
+    /// True while a compaction run is in progress.
+    public var isCompacting: Bool { compaction.fields.withLock { $0.running != nil } }
 }

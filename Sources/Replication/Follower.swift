@@ -180,6 +180,8 @@ public final class Follower: @unchecked Sendable {
                                                  tailFingerprint: (try? log.tailFingerprint(at: end)) ?? 0))
         }
         try socket.send(.subscribe(subscriptions))
+        // What we hold already counts: a caught-up slave is "in sync" (waited for under `always`) at once.
+        try socket.send(.acknowledge(subscriptions.map { LogEnd(kind: $0.kind, identity: $0.identity, end: $0.length) }))
         lock.withLock {
             status.connected = true
             status.master = remote

@@ -33,6 +33,8 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
     var supervisorThread: BackgroundThread<Void>?
     var stopped = false
     var remoteStatus: RemoteStatus?
+    /// The supervisor's probe of the remote (one kept connection).
+    let probe: RemoteProbe?
     /// A role change is in progress (refuses a second one).
     var changing = false
     /// What the supervisor last installed (so it changes only its own rules, and logs changes).
@@ -59,6 +61,7 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
         self.epoch = tag.epoch
         self.state = tag.role == .master ? .masterReadOnly : .slaveReadOnly
         self.supervisorEnabled = remote != nil
+        self.probe = remote.map { RemoteProbe($0) }
     }
 
     /// Starts the node on a booted namespace (read-write for a master tag, `.replica` for a slave):
@@ -197,14 +200,12 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
     /// Under durability `always`: waits until a connected slave holds what the namespace has
     /// acknowledged so far (semi-synchronous: without a slave, or after the timeout, it returns).
     public func waitForReplica() {
-        guard currentState == .masterReadWrite, let server = lock.withLock({ syncServer }), server.connectedSlaves > 0 else { return }
+        guard currentState == .masterReadWrite, let server = lock.withLock({ syncServer }), server.slavesInSync > 0 else { return }
         let ends = LogKind.allCases.compactMap { kind -> LogEnd? in
             guard let log = namespace.changelog(kind.contentKind) else { return nil }
             return LogEnd(kind: kind, identity: log.identity.rawValue, end: log.shippableEnd.rawValue)
         }
-        if !server.waitForReplicas(covering: ends, timeout: configuration.replicaAcknowledgementTimeout) {
-            masterLog.log(.warning, "sync: no slave acknowledged within \(configuration.replicaAcknowledgementTimeout) s; answering anyway")
-        }
+        _ = server.waitForReplicas(covering: ends, timeout: configuration.replicaAcknowledgementTimeout)
     }
 
     public var supervisorIsEnabled: Bool {

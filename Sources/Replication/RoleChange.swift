@@ -54,9 +54,18 @@ extension ReplicationNode {
         return result
     }
 
-    /// Step 1: stop accepting writes (a running compaction finishes first: demotion takes the
-    /// namespace's write lock; the scheduler is blocked from then on).
+    /// Step 1: stop accepting writes. Compaction is blocked first (the scheduler starts no new run
+    /// on a non-master) and a run in progress is waited for (up to `catchUpTimeout`), so the slave
+    /// about to take over follows a log that no longer changes under it.
     private func becomeReadOnlyMaster() -> RoleChangeResult {
+        namespace.role = .replica
+        let deadline = MonotonicTime.now + configuration.catchUpTimeout
+        while namespace.isCompacting && MonotonicTime.now < deadline { usleep(20_000) }
+        if namespace.isCompacting {
+            namespace.role = .master
+            return .failure(errno: EBUSY, "ns master: a compaction is still running after \(Int(configuration.catchUpTimeout)) s; "
+                            + "this node stays master-rw")
+        }
         setWritable(false)
         return .success("success: master-rw -> master-ro: writes are stalled; now run `ns master <new master>` on the new master\n")
     }

@@ -62,8 +62,12 @@ public enum RoleFile {
 
     /// Writes the tag (creating the directory if needed), replacing the file atomically and durably.
     public static func write(_ tag: RoleTag, in directory: String) throws(ReplicationError) {
-        if mkdir(directory, 0o755) != 0, errno != EEXIST {
-            throw .io("cannot create \(directory): \(String(cString: strerror(errno)))")
+        var prefix = directory.hasPrefix("/") ? "" : "."
+        for part in directory.split(separator: "/") {
+            prefix += "/" + part
+            if mkdir(prefix, 0o755) != 0, errno != EEXIST {
+                throw .io("cannot create \(prefix): \(String(cString: strerror(errno)))")
+            }
         }
         let target = path(in: directory), temporary = target + ".new"
         guard let file = fopen(temporary, "w") else {

@@ -27,7 +27,7 @@ extension ReplicationNode {
 
     /// One supervisor round.
     func supervise() {
-        let probe = remote.flatMap { RemoteProbe.status(of: $0) }
+        let probe = self.probe?.status()
         let (state, ourEpoch, previous) = lock.withLock { () -> (RoleState, UInt64, RemoteStatus?) in
             let before = remoteStatus
             remoteStatus = probe

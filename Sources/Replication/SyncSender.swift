@@ -17,6 +17,9 @@ final class SyncSender: @unchecked Sendable {
     private var streaming = false
     private var slaveEpoch: UInt64 = 0
     private var closed = false
+    /// Caught up: durability `always` waits for this slave. Cleared when it fails to acknowledge in
+    /// time (it then catches up asynchronously), set again when it acknowledges the master's end.
+    private var inSync = false
     /// Per log: the identity and offset the slave has (or will have once the bytes sent arrive).
     private var cursors: [LogKind: LogEnd] = [:]
     static let chunkBytes = 4 << 20
@@ -28,6 +31,15 @@ final class SyncSender: @unchecked Sendable {
     }
 
     var isStreaming: Bool { lock.withLock { streaming && !closed } }
+    var isInSync: Bool { lock.withLock { streaming && !closed && inSync } }
+
+    /// After a slave failed to acknowledge in time: stop waiting for it until it has caught up.
+    func markBehind() -> Bool {
+        lock.withLock {
+            defer { inSync = false }
+            return inSync
+        }
+    }
 
     var summary: String {
         lock.withLock {
@@ -212,7 +224,17 @@ final class SyncSender: @unchecked Sendable {
                 guard let message = try socket.receive(timeout: 0.5) else { continue }
                 switch message {
                 case .acknowledge(let ends):
-                    lock.withLock { for e in ends { acknowledged[e.kind] = e } }
+                    let caughtUp = LogKind.allCases.allSatisfy { kind in
+                        guard let log = server.namespace.changelog(kind.contentKind) else { return false }
+                        let e = ends.first { $0.kind == kind } ?? lock.withLock { acknowledged[kind] }
+                        return e?.identity == log.identity.rawValue && e!.end >= log.shippableEnd.rawValue
+                    }
+                    let joined = lock.withLock { () -> Bool in
+                        for e in ends { acknowledged[e.kind] = e }
+                        defer { if caughtUp { inSync = true } }
+                        return caughtUp && !inSync
+                    }
+                    if joined { server.masterLog.log(.info, "sync: slave \(peer) is in sync") }
                     server.acknowledgementArrived()
                 case .error(let text):
                     server.masterLog.log(.warning, "sync: slave \(peer) reports: \(text)")

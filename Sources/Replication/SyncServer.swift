@@ -72,19 +72,30 @@ public final class SyncServer: @unchecked Sendable {
         for thread in all { thread.join() }
     }
 
-    /// Waits until every streaming slave has acknowledged (durably written) both logs up to the
-    /// ends `ends`, or `timeout` seconds pass. True when covered, or when no slave is connected.
+    /// Slaves that are caught up (durability `always` waits for them).
+    public var slavesInSync: Int { lock.withLock { senders.values.filter(\.isInSync).count } }
+
+    /// Waits until every caught-up slave has acknowledged (durably written) both logs up to the
+    /// ends `ends`, or `timeout` seconds pass. True when covered, or when no slave is in sync. A
+    /// slave that misses the timeout is no longer waited for until it has caught up again (so a
+    /// slow or stuck slave costs one timeout, not one per write).
     public func waitForReplicas(covering ends: [LogEnd], timeout: Double) -> Bool {
         let deadline = MonotonicTime.now + timeout
-        return lock.withLock {
+        let lagging: [SyncSender] = lock.withLock {
             while true {
-                let streaming = senders.values.filter(\.isStreaming)
-                if streaming.isEmpty || streaming.allSatisfy({ $0.hasAcknowledged(ends) }) { return true }
+                let waited = senders.values.filter(\.isInSync)
+                let behind = waited.filter { !$0.hasAcknowledged(ends) }
+                if behind.isEmpty { return [] }
                 let left = deadline - MonotonicTime.now
-                if left <= 0 || stopped { return false }
+                if left <= 0 || stopped { return behind }
                 _ = lock.wait(seconds: min(left, 0.05))
             }
         }
+        for sender in lagging where sender.markBehind() {
+            masterLog.log(.warning, "sync: slave \(sender.peer) did not acknowledge within \(timeout) s; "
+                          + "no longer waiting for it until it catches up")
+        }
+        return lagging.isEmpty
     }
 
     /// Called by a sender when its slave acknowledged more.
