@@ -1,5 +1,6 @@
 import BenchSupport
 import ArgumentParser
+import Changelog
 import Foundation
 
 /// `beryl-bench <suite> [--quick]`: prints a table and writes Benchmarks/results/<suite>.json.
@@ -10,11 +11,22 @@ struct BerylBench: ParsableCommand {
         discussion: "Each suite prints a table and writes Benchmarks/results/<suite>.json. append, boot, compact, repair and follow gather the figures of one topic from the suites (see docs/BENCHMARKS.md). Set BERYL_BENCH_SCRATCH to choose where scratch logs go (default /tmp).",
         subcommands: [Core.self, Compaction.self, Ratio.self, Scale.self, ScalePoint.self, ScaleGenerate.self, Tools.self,
                       NamespaceBench.self, NamespaceBoot.self, XRootD.self, Replication.self,
-                      Append.self, Boot.self, Compact.self, Repair.self, Follow.self])
+                      Append.self, Boot.self, Compact.self, Repair.self, Follow.self, ReplicaApply.self])
 
     struct Options: ParsableArguments {
         @Flag(help: "A smaller run that finishes in under 60 s.")
         var quick = false
+    }
+
+    struct ReplicaApply: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "replica-apply", abstract: "The replica's apply path alone, in process (no network).", shouldDisplay: false)
+        @Option var files = 500_000
+        @Option var durability = "batch"
+        func run() throws {
+            let (records, seconds) = try ReplicaApplyBench.run(files: files, durability: Durability(rawValue: durability) ?? .batch)
+            print("applied \(records) records in \(seconds) s: \(Int(Double(records) / seconds)) records/s")
+        }
     }
 
     struct Core: ParsableCommand {

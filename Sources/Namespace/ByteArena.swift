@@ -34,4 +34,13 @@ struct ByteArena {
         let start = Int(offset), end = start + Int(length)
         return try withArrayBytes(storage) { (all) throws(E) -> R in try body(UnsafeRawBufferPointer(rebasing: all[start..<end])) }
     }
+
+    /// The bytes at `offset`, as a pointer that stays valid only until the arena next changes
+    /// (append, compaction). For hot mutating paths of the tree, where a closure would have to
+    /// capture (and so copy) the whole tree; use `withBytes` everywhere else.
+    @inline(__always)
+    func unsafeBytes(at offset: UInt64, length: UInt32) -> UnsafeRawBufferPointer {
+        let start = Int(offset), end = start + Int(length)
+        return storage.withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[start..<end]) }
+    }
 }

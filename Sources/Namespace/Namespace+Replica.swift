@@ -54,13 +54,22 @@ extension Namespace {
     /// records applied.
     @discardableResult
     public func receive(_ kind: ContentKind, bytes: UnsafeRawBufferPointer, at offset: LogOffset) throws(NamespaceError) -> Int {
+        let (applied, log, acknowledgement) = try receiveDeferringAcknowledgement(kind, bytes: bytes, at: offset)
+        do { try log.waitUntilAcknowledged(acknowledgement) } catch { throw .log(error) }
+        return applied
+    }
+
+    /// `receive` without the wait for durability: returns the records applied, the log they went
+    /// to and the acknowledgement to await (`Changelog.waitUntilAcknowledged`). A follower awaits
+    /// it on another thread, so the fdatasync of one chunk overlaps the apply of the next.
+    public func receiveDeferringAcknowledgement(_ kind: ContentKind, bytes: UnsafeRawBufferPointer,
+                                                at offset: LogOffset) throws(NamespaceError) -> (Int, Changelog, PendingAcknowledgement) {
         guard accessMode == .replica else { throw .invalidArgument("the namespace is not a replica") }
         guard let log = changelog(kind) else { throw .notBooted(bootState) }
         let appended: (records: Int, acknowledgement: PendingAcknowledgement)
         do { appended = try log.appendVerbatim(bytes, at: offset) } catch { throw .log(error) }
         let applied = try applyRecords(of: log, from: offset, containers: kind == .directories, after: nil)
-        do { try log.waitUntilAcknowledged(appended.acknowledgement) } catch { throw .log(error) }
-        return applied
+        return (applied, log, appended.acknowledgement)
     }
 
     /// Switches the replica's log of `kind` to `replacement` (a complete copy of the master's new,
@@ -75,32 +84,42 @@ extension Namespace {
         guard let old = changelog(kind) else { throw .notBooted(bootState) }
         let isContainer = kind == .directories
         var report = AdoptReport(kind: kind)
-        // The replacement's live set, and which of its ids come from before the replica's position.
-        var live: [UInt64: Bool] = [:] // id -> last record at or before `appliedThrough`
-        do throws(ChangelogError) {
-            try replacement.scan(policy: .strict) { r in
-                guard let id = r.id else { return true }
-                switch r.type {
-                case .update: live[id] = appliedThrough.map { r.sequence <= $0 } ?? false
-                case .delete: live[id] = nil
-                default: break
+        // A replica that holds nothing of this kind yet (a fresh slave) just applies the log: there
+        // is nothing to compare or remove, and the live-set pass would cost as much as the apply.
+        let empty = lock.withReadLock { isContainer ? tree.containers.count == 0 : tree.files.count == 0 }
+        if empty {
+            report.appliedRecords = try applyRecords(of: replacement, from: LogOffset(UInt64(RecordFormat.firstRecordOffset)),
+                                                     containers: isContainer, after: nil)
+            report.liveIDs = lock.withReadLock { isContainer ? tree.containers.count : tree.files.count }
+        } else {
+            // The replacement's live set, and which of its ids come from before the replica's position.
+            var live: [UInt64: Bool] = [:] // id -> last record at or before `appliedThrough`
+            live.reserveCapacity(lock.withReadLock { isContainer ? tree.containers.count : tree.files.count })
+            do throws(ChangelogError) {
+                try replacement.scan(policy: .strict) { r in
+                    guard let id = r.id else { return true }
+                    switch r.type {
+                    case .update: live[id] = appliedThrough.map { r.sequence <= $0 } ?? false
+                    case .delete: live[id] = nil
+                    default: break
+                    }
+                    return true
                 }
-                return true
+            } catch {
+                throw .log(error)
             }
-        } catch {
-            throw .log(error)
-        }
-        report.liveIDs = live.count
-        report.missingIDs = lock.withReadLock {
-            live.reduce(0) { n, entry in
-                guard entry.value else { return n }
-                let present = isContainer ? tree.containers.row(of: entry.key) != nil : tree.files.row(of: entry.key) != nil
-                return present ? n : n + 1
+            report.liveIDs = live.count
+            report.missingIDs = lock.withReadLock {
+                live.reduce(0) { n, entry in
+                    guard entry.value else { return n }
+                    let present = isContainer ? tree.containers.row(of: entry.key) != nil : tree.files.row(of: entry.key) != nil
+                    return present ? n : n + 1
+                }
             }
+            report.appliedRecords = try applyRecords(of: replacement, from: LogOffset(UInt64(RecordFormat.firstRecordOffset)),
+                                                     containers: isContainer, after: appliedThrough)
+            report.removedIDs = try removeAbsent(from: live, containers: isContainer)
         }
-        report.appliedRecords = try applyRecords(of: replacement, from: LogOffset(UInt64(RecordFormat.firstRecordOffset)),
-                                                 containers: isContainer, after: appliedThrough)
-        report.removedIDs = try removeAbsent(from: live, containers: isContainer)
         let path = old.path
         let archive = try lock.withWriteLock { () throws(NamespaceError) -> String in
             let archive: String

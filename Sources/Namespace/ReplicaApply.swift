@@ -38,6 +38,16 @@ extension NamespaceTree {
     private mutating func applyFileUpdate(_ row: FileRow, extras: UnsafeRawBufferPointer, pending: inout PendingEntries) {
         let at: Int
         if let existing = files.row(of: row.id) {
+            let old = files.rows[existing]
+            if old.container == row.container, !pending.files.contains(row.id), old.container != ContainerID.detached.rawValue,
+               Self.sameName(files.nameBytes(existing), extras) {
+                // The common update (size, locations, times): same parent, same name, stays linked.
+                var r = row
+                r.previous = old.previous
+                r.next = old.next
+                files.replace(existing, with: r, extras: extras)
+                return
+            }
             unlink(.file(existing))
             files.replace(existing, with: row, extras: extras)
             at = existing
@@ -104,16 +114,21 @@ extension NamespaceTree {
         if isContainer { applyContainerDelete(id, pending: &pending) } else { applyFileDelete(id, pending: &pending) }
     }
 
+    /// Whether a stored name equals the name at the start of a variable section.
+    static func sameName(_ stored: UnsafeRawBufferPointer, _ extras: UnsafeRawBufferPointer) -> Bool {
+        guard !extras.isEmpty, Int(extras[0]) == stored.count, extras.count >= 1 + stored.count else { return false }
+        return VariableFields.equal(stored, UnsafeRawBufferPointer(rebasing: extras[1..<(1 + stored.count)]))
+    }
+
     /// Links `ref` under its parent when the parent exists and the name is free.
     private mutating func tryLink(_ ref: NodeRef) -> Bool {
         let parent = parentID(ref)
         guard containers.row(of: parent) != nil else { return false }
         if ref.isContainer && parent == id(ref) { return false }
-        let hash = directoryHash(ref)
-        let taken = withName(ref) { name in
-            child(of: parent, named: name, hash: hash)
-        }
-        if let taken { return taken == ref }
+        // No closure captures `self` here: that would copy the tree (a retain per table) per record.
+        let name = ref.isContainer ? containers.nameBytes(ref.row) : files.nameBytes(ref.row)
+        let hash = Hashing.child(parent: parent, name: name)
+        if let taken = child(of: parent, named: name, hash: hash) { return taken == ref }
         link(ref, hash: hash)
         return true
     }

@@ -124,6 +124,16 @@ struct RowTable<Row: TableRow> {
 
     func name(_ at: Int) -> [UInt8] { withName(at) { Array($0) } }
 
+    /// The name's bytes in the arena, valid until the table next changes (no closure: for hot
+    /// mutating paths, where a closure capturing the tree would copy it).
+    @inline(__always)
+    func nameBytes(_ at: Int) -> UnsafeRawBufferPointer {
+        let r = rows[at]
+        let e = arena.unsafeBytes(at: r.extrasOffset, length: r.extrasLength)
+        let n = e.isEmpty ? 0 : Int(e[0])
+        return UnsafeRawBufferPointer(rebasing: e[1..<min(e.count, 1 + n)])
+    }
+
     /// Indices of live rows.
     func forEachLive(_ body: (Int) -> Void) {
         for i in rows.indices where rows[i].id != 0 { body(i) }

@@ -189,15 +189,19 @@ public final class Follower: @unchecked Sendable {
             status.masterState = state
         }
         masterLog.log(.info, "sync: following \(remote) (sync \(syncEndpoint), epoch \(masterEpoch), \(state.rawValue))")
+        let acknowledger = ReplicaAcknowledger(socket: socket)
+        acknowledger.start()
+        defer { acknowledger.stop() }
         while !isStopped {
             guard let message = try socket.receive(timeout: 2.0) else {
                 throw .timedOut("no heartbeat from \(syncEndpoint) for 2 s")
             }
-            try handle(message, socket: socket, ourEpoch: ours)
+            try handle(message, socket: socket, acknowledger: acknowledger, ourEpoch: ours)
         }
     }
 
-    private func handle(_ message: SyncMessage, socket: SyncSocket, ourEpoch: UInt64) throws(ReplicationError) {
+    private func handle(_ message: SyncMessage, socket: SyncSocket, acknowledger: ReplicaAcknowledger,
+                        ourEpoch: UInt64) throws(ReplicationError) {
         switch message {
         case .heartbeat(let masterEpoch, let state, let time, let ends):
             guard masterEpoch >= ourEpoch else { throw .epochFenced("master epoch fell to \(masterEpoch)") }
@@ -217,7 +221,7 @@ public final class Follower: @unchecked Sendable {
                 lock.broadcast()
             }
         case .data(let kind, let identity, let offset, let time, let bytes):
-            try receive(kind, identity: identity, offset: offset, bytes: bytes, socket: socket)
+            try receive(kind, identity: identity, offset: offset, bytes: bytes, acknowledger: acknowledger)
             lock.withLock {
                 lastAppliedMasterTime = time
                 lock.broadcast()
@@ -244,7 +248,8 @@ public final class Follower: @unchecked Sendable {
         }
     }
 
-    private func receive(_ kind: LogKind, identity: UInt64, offset: UInt64, bytes: [UInt8], socket: SyncSocket) throws(ReplicationError) {
+    private func receive(_ kind: LogKind, identity: UInt64, offset: UInt64, bytes: [UInt8],
+                         acknowledger: ReplicaAcknowledger) throws(ReplicationError) {
         if let a = lock.withLock({ alongside[kind] }), a.log.identity.rawValue == identity {
             do {
                 _ = try bytes.withUnsafeBytes { try a.log.appendVerbatim($0, at: LogOffset(offset)) }
@@ -258,15 +263,18 @@ public final class Follower: @unchecked Sendable {
         guard let log = namespace.changelog(kind.contentKind), log.identity.rawValue == identity else {
             throw .protocolViolation("data for an unknown \(kind) log \(String(identity, radix: 16))")
         }
+        let pending: PendingAcknowledgement
         do {
-            try bytes.withUnsafeBytes { b in _ = try namespace.receive(kind.contentKind, bytes: b, at: LogOffset(offset)) }
+            pending = try bytes.withUnsafeBytes { b in
+                try namespace.receiveDeferringAcknowledgement(kind.contentKind, bytes: b, at: LogOffset(offset)).2
+            }
         } catch {
             if let e = error as? NamespaceError, case .log(let l) = e, case .corruption = l.code {
                 lock.withLock { status.corruptChunks += 1 }
             }
             throw .protocolViolation("\(kind) bytes at \(offset) refused: \(error)")
         }
-        try socket.send(.acknowledge([LogEnd(kind: kind, identity: identity, end: log.end.rawValue)]))
+        try acknowledger.enqueue(log, pending, LogEnd(kind: kind, identity: identity, end: offset + UInt64(bytes.count)))
     }
 
     /// Switches to a log fetched alongside once it holds what the master had when it announced it.
