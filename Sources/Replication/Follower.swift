@@ -76,7 +76,7 @@ public final class Follower: @unchecked Sendable {
         }
         s?.shutdown()
         t?.join()
-        lock.withLock { for (_, a) in alongside { a.log.close() }; alongside = [:] }
+        lock.withLock { discardAlongside() }
     }
 
     public var currentStatus: Status {
@@ -139,8 +139,7 @@ public final class Follower: @unchecked Sendable {
             lock.withLock {
                 status.connected = false
                 socket = nil
-                for (_, a) in alongside { a.log.close() }
-                alongside = [:]
+                discardAlongside()
                 if !stopped {
                     status.reconnects += 1
                     _ = lock.wait(seconds: backoff)
@@ -275,6 +274,17 @@ public final class Follower: @unchecked Sendable {
             throw .protocolViolation("\(kind) bytes at \(offset) refused: \(error)")
         }
         try acknowledger.enqueue(log, pending, LogEnd(kind: kind, identity: identity, end: offset + UInt64(bytes.count)))
+    }
+
+    /// Lock held: closes and removes unfinished fetches (a later one starts over; a promoted node's
+    /// compaction needs the `<log>.oc` name free).
+    private func discardAlongside() {
+        for (_, a) in alongside {
+            let path = a.log.path
+            a.log.close()
+            try? FileSystem.remove(path)
+        }
+        alongside = [:]
     }
 
     /// Switches to a log fetched alongside once it holds what the master had when it announced it.
