@@ -152,6 +152,16 @@ extension Changelog {
         try append(.compactionStamp, payload: [])
     }
 
+    /// Appends a compaction stamp whose sequence number is above `source`'s last one, so that
+    /// sequences keep increasing across a compaction even when the source's last records were
+    /// dropped as dead (a replica relies on it to tell what it has already applied).
+    @discardableResult
+    func appendCompactionStamp(after source: SequenceNumber) throws(ChangelogError) -> AppendResult {
+        var stamp = PendingRecord(.compactionStamp, payload: [])
+        stamp.sequence = max(lastSequence.next, source.next)
+        return try append(batch: [stamp])[0]
+    }
+
     /// Returns when the record behind `pending` is acknowledged under the log's durability
     /// (immediately for `none`; after a covering fdatasync for `batch` and `always`).
     public func waitUntilAcknowledged(_ pending: PendingAcknowledgement) throws(ChangelogError) {

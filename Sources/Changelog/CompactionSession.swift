@@ -150,7 +150,7 @@ public final class CompactionSession {
         do throws(ChangelogError) {
             output = try self.output as Changelog
             _ = try catchUp(syncing: false)
-            try output.appendCompactionStamp()
+            try output.appendCompactionStamp(after: source.lastSequence)
             try output.sync()
         } catch {
             abort()

@@ -95,7 +95,7 @@ public enum Compactor {
             var copier = BlockCopier(output: output, packing: packing)
             try copyRecords(at: positions, from: input, policy: policy, into: &copier)
             try copier.flush()
-            try output.appendCompactionStamp()
+            try output.appendCompactionStamp(after: input.lastSequence)
             try output.sync()
             figures.recordsWritten = copier.written
             output.close()

@@ -64,7 +64,20 @@ extension Namespace {
 
     private func compactLog(_ which: CompactedLog, type: CompactionType, options: CompactionOptions,
                             into report: inout CompactionReport) throws(NamespaceError) {
-        let observe = options.observer ?? { _, _ in }
+        let userObserver = options.observer ?? { _, _ in }
+        let started = MonotonicClock.seconds()
+        let name = "compaction \(type) of the \(which.rawValue) log"
+        // Every phase also goes to the master log, as the legacy "compact prepare", "compacting",
+        // "compact commit", "compact done" lines did.
+        let observe: (CompactedLog, CompactionPhase) -> Void = { log, phase in
+            switch phase {
+            case .prepare: self.masterLog.log(.info, "\(name): prepare")
+            case .copy: self.masterLog.log(.info, "\(name): compacting (copy without the lock)")
+            case .commit: self.masterLog.log(.info, "\(name): commit")
+            default: break
+            }
+            userObserver(log, phase)
+        }
         var phase = CompactionPhase.prepare
         observe(which, phase)
         let session = try lock.withWriteLock { () throws(NamespaceError) -> CompactionSession in
@@ -113,7 +126,8 @@ extension Namespace {
         }
         masterLog.log(.info, "compaction \(type) of the \(which.rawValue) log: \(f.oldBytes) -> \(f.newBytes) bytes, "
                       + "ratio \(NamespaceStatistics.ratio(f.ratio)):1, \(f.recordsWritten) records written, "
-                      + "write lock held \(NamespaceStatistics.seconds(report.longestCommitHold * 1000)) ms")
+                      + "write lock held \(NamespaceStatistics.seconds(report.longestCommitHold * 1000)) ms, "
+                      + "done elapsed=\(NamespaceStatistics.seconds(MonotonicClock.seconds() - started)) s")
         compaction.update { fields in
             switch which {
             case .files: fields.filesRatio = f.ratio

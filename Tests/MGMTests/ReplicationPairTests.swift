@@ -177,7 +177,8 @@ struct ReplicationPairTests {
             try pair.slave.admin(["ns", "master"]).stdout.split(separator: "\n").filter { $0.contains("replica switched") }.count >= 2
         }
         try client.mkdir("/c/after-compaction")
-        #expect(PairFixture.eventually { try tree(slave) == tree(master) })
+        let converged = PairFixture.eventually { try tree(slave) == tree(master) }
+        #expect(converged, "slave: \((try? pair.slave.admin(["ns", "master"]).stdout) ?? "?")\nmaster: \((try? pair.master.admin(["ns", "master"]).stdout) ?? "?")")
         done.update { $0 = true }
         #expect(switched, "the slave did not switch to the compacted logs")
         #expect(failures.value == 0, "reads failed on the slave during the master's compaction")

@@ -167,6 +167,30 @@ import Testing
         #expect(try pair.replica.snapshot() == pair.master.snapshot())
     }
 
+    /// The last records before a compaction are deletes, which compaction drops: the new log's
+    /// sequences must still continue above them, or a replica that had applied them would skip
+    /// the records written after the compaction.
+    @Test func sequencesKeepIncreasingWhenCompactionDropsTheTail() throws {
+        let pair = try Pair()
+        defer { pair.close() }
+        for i in 0..<50 { _ = try pair.master.createContainer("/t/d\(i)", missingParents: .create) }
+        for i in 0..<50 { try pair.master.removeContainer("/t/d\(i)") }
+        try pair.shipAll()
+        let before = pair.master.changelog(.directories)!.lastSequence
+        try pair.master.compact(.all)
+        #expect(pair.master.changelog(.directories)!.lastSequence > before)
+        _ = try pair.master.createContainer("/t/after")
+        let live = pair.replica.changelog(.directories)!
+        let source = pair.master.changelog(.directories)!
+        let replacement = try Changelog.createReplica(at: live.path + ".oc", header: source.headerBytes,
+                                                      configuration: pair.replicaDirectory.configuration(access: .replica).changelogConfiguration(.directories))
+        let bytes = try source.withLogBytes(from: replacement.end, to: source.end) { Array($0) }
+        _ = try bytes.withUnsafeBytes { try replacement.appendVerbatim($0, at: replacement.end) }
+        let report = try pair.replica.adopt(.directories, replacement: replacement, appliedThrough: live.lastSequence)
+        #expect(report.missingIDs == 0 && report.removedIDs == 0)
+        _ = try pair.replica.stat("/t/after")
+    }
+
     @Test func aPromotedReplicaWritesAndADemotedMasterRefuses() throws {
         let pair = try Pair()
         defer { pair.close() }
