@@ -8,6 +8,11 @@ import XRootD
 /// files (kXR_read, kXR_close), and the namespace requests, which run one at a time per connection on the
 /// thread pool (so a blocking log append never stalls the event loop). Requests that arrive meanwhile are
 /// queued; past `maximumQueuedRequests` the connection is no longer read until the queue drains.
+///
+/// Backpressure: while the channel is not writable (its unsent answers passed the high watermark,
+/// because the client does not read them), no queued request is executed and the connection is not read;
+/// both resume when the channel becomes writable again. So a client that pipelines requests and never
+/// reads holds at most one request's answer beyond the watermark, not an answer per request.
 final class ConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = RequestFrameDecoder.Message
     typealias OutboundIn = ByteBuffer
@@ -56,11 +61,16 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if queue.count >= maximumQueued {
+        if queue.count >= maximumQueued || !context.channel.isWritable {
             readHeld = true
         } else {
             context.read()
         }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { pump(context) }
+        context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -80,10 +90,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
     // MARK: Requests
 
     private func pump(_ context: ChannelHandlerContext) {
-        while !busy, !closed, let frame = queue.popFirst() {
+        // Not while the client is not taking its answers (see the type's comment).
+        while !busy, !closed, context.channel.isWritable, let frame = queue.popFirst() {
             handle(frame, context)
         }
-        if readHeld, queue.count < maximumQueued, !closed {
+        if readHeld, queue.count < maximumQueued, !closed, context.channel.isWritable {
             readHeld = false
             context.read()
         }
