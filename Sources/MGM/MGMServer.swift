@@ -76,7 +76,7 @@ public final class MGMServer: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
         let tracker = InFlightTracker()
         let connections = ConnectionRegistry()
-        let executor = RequestExecutor(state: state)
+        let executor = RequestExecutor(state: state, logger: logger)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
