@@ -227,10 +227,10 @@ import XRootD
         let answer = try other.dirlist("/big")
         #expect(answer.entries.count == 300)
 
-        // 5,000 listings of about 32 KiB each, each followed by a mkdir that shows it was executed:
-        // unthrottled, the server would queue about 155 MiB of answers for this client.
+        // 4,000 listings of about 31 KiB each, each followed by a mkdir that shows it was executed:
+        // unthrottled, the server would queue about 120 MiB of answers for this client.
         try namespace.createContainer("/seq")
-        let count = 5000
+        let count = 4000
         let listing = XRootDRequest.dirlist(DirlistRequest(path: "/big")).encode(streamID: StreamID(7))
         var pipeline: [UInt8] = []
         pipeline.reserveCapacity((listing.count + 40) * count)
@@ -273,6 +273,15 @@ import XRootD
         #expect(parts % count == 0, "every listing came in the same number of parts")
         while !sender.isFinished { usleep(5_000) }
         #expect(server.server.connectionCount == 2)
+
+        // Clients that go away while the server waits for them to read are released.
+        for index in 0..<4 {
+            let quitter = try RawConnection(port: server.port)
+            #expect(quitter.logIn(user: "quitter"))
+            _ = quitter.sendWithoutBlocking(Array(repeating: listing, count: 500).flatMap { $0 }, stall: .milliseconds(200))
+            if index % 2 == 0 { quitter.closeWithReset() }
+        }
+        #expect(server.waitForConnectionCount(2), "\(server.server.connectionCount) connections left")
     }
 }
 
