@@ -1,3 +1,4 @@
+import Glibc
 import Logging
 import NIOCore
 import NIOPosix
@@ -23,6 +24,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private let tracker: InFlightTracker
     private let logger: Logger
     private let maximumQueued: Int
+    private let maximumOpenFiles: Int
     private let inline: Bool
 
     private var identity: ClientIdentity
@@ -35,11 +37,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var nextHandle: UInt32 = 1
 
     init(executor: RequestExecutor, pool: NIOThreadPool, tracker: InFlightTracker, logger: Logger,
-         address: String, maximumQueued: Int, inline: Bool) {
+         address: String, maximumQueued: Int, maximumOpenFiles: Int, inline: Bool) {
         self.executor = executor
         self.pool = pool
         self.tracker = tracker
         self.maximumQueued = maximumQueued
+        self.maximumOpenFiles = maximumOpenFiles
         self.inline = inline
         identity = ClientIdentity(address: address)
         var logger = logger
@@ -144,6 +147,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 respond(context, stream, [.error(ServerError(code: .notAuthorized, message: "login required"))])
                 return
             }
+            if case .open(let r) = request, files.count >= maximumOpenFiles {
+                // Refused before it runs (a creating open would otherwise make its entry first).
+                let message = "Unable to open \(RequestExecutor.plain(r.path)); too many open files "
+                    + "(\(maximumOpenFiles) on this connection: close some)"
+                respond(context, stream, [.error(ServerError(code: XRootDErrorCode(errno: EMFILE), message: message))])
+                return
+            }
             execute(request, stream, context)
         }
     }
@@ -194,8 +204,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
         case .success(.responses(let bodies)):
             respond(context, stream, bodies)
         case .success(.opened(let file, let stat)):
-            let handle = nextHandle
-            nextHandle = nextHandle == UInt32.max ? 1 : nextHandle + 1
+            // The next handle not in use (after 2^32 - 1 opens the numbers wrap around).
+            var handle = nextHandle
+            while files[handle] != nil { handle = handle == UInt32.max ? 1 : handle + 1 }
+            nextHandle = handle == UInt32.max ? 1 : handle + 1
             files[handle] = file
             respond(context, stream, [.ok(OpenResponse(handle: FileHandle(handle), stat: stat).encode())])
         case .failure(let error):

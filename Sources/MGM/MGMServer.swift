@@ -88,6 +88,7 @@ public final class MGMServer: Sendable {
                     let handler = ConnectionHandler(executor: executor, pool: pool, tracker: tracker, logger: logger,
                                                     address: address,
                                                     maximumQueued: configuration.maximumQueuedRequests,
+                                                    maximumOpenFiles: configuration.maximumOpenFiles,
                                                     inline: configuration.runsRequestsInline)
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(XRootDRequestDecoder(maximumPayload: configuration.maximumPayload)),

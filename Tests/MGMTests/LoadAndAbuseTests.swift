@@ -213,6 +213,32 @@ import XRootD
         #expect(try client.dirlist("/").entries.contains { $0.name == "still-serving" })
     }
 
+    // MARK: A client that never closes its files
+
+    @Test func openFilesPerConnectionAreBounded() throws {
+        let server = try TestServer { $0.maximumOpenFiles = 32 }
+        defer { server.stop() }
+        let client = try server.client()
+        var opened: [RemoteFile] = []
+        for index in 0..<32 { opened.append(try client.open("/f\(index)", options: [.new])) }
+        #expect(Set(opened.map(\.handle.value)).count == 32)
+        // The 33rd open is refused before it runs: a creating open makes no entry.
+        let refused = Result { () throws(XRootDError) in try client.open("/f32", options: [.new]) }
+        guard case .failure(let error) = refused else {
+            Issue.record("the 33rd open was accepted")
+            return
+        }
+        #expect(error.serverError?.code == .fsError, "\(error)")
+        #expect(error.serverError?.message.hasPrefix("Unable to open /f32; too many open files") == true, "\(error)")
+        #expect((try? server.server.namespace.stat("/f32")) == nil)
+        // Other connections have their own allowance, and closing one file makes room for another.
+        _ = try server.client().open("/f0")
+        try client.close(opened.removeFirst())
+        opened.append(try client.open("/f32", options: [.new]))
+        #expect(Set(opened.map(\.handle.value)).count == 32)
+        for file in opened { try client.close(file) }
+    }
+
     // MARK: A client that never reads its answers
 
     @Test(arguments: [RequestPlacement.eventLoop, .threadPool])
