@@ -69,11 +69,14 @@ clean:
 	rm -rf .build $(DATA)
 
 # Longer reliability runs: 10x the crash-test kill points (2,100 for appends, 120 random kills in
-# compaction) and every fuzz target for 10 minutes.
+# compaction), the 200-client load test for LOAD_SECONDS (default 60; 5 in `make test`) with the other
+# abuse tests, and every fuzz target for 10 minutes.
 SOAK_FACTOR ?= 10
+LOAD_SECONDS ?= 60
 soak: deps
 	$(SWIFT) build --build-tests
 	BERYL_SOAK_FACTOR=$(SOAK_FACTOR) $(SWIFT) test --filter 'KillTests|CompactionCrashTests|TornWriteTests'
+	BERYL_LOAD_SECONDS=$(LOAD_SECONDS) $(SWIFT) test --filter 'LoadAndAbuseTests'
 	$(MAKE) fuzz FUZZ_SECONDS=600
 
 # Fuzz each target for FUZZ_SECONDS (default 60) with libFuzzer + ASan, from the seed corpus.

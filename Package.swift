@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "BerylTestSupport"]),
         .testTarget(
             name: "MGMTests",
-            dependencies: ["BerylTestSupport", "MGM", "Replication", "XRootD", "Namespace", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["BerylTestSupport", "Changelog", "MGM", "Replication", "XRootD", "Namespace", .product(name: "Logging", package: "swift-log")]
         ),
     ]
 )

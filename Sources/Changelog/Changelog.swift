@@ -64,6 +64,8 @@ public final class Changelog: @unchecked Sendable {
     /// fdatasync/fsync calls issued on this log's file since open.
     public var syncCount: Int { file.syncCount }
     public var isReadOnly: Bool { lock.withLock { configurationState.access == .readOnly } }
+    /// The failed write or sync that poisoned this log (it refuses appends until reopened), if any.
+    public var writeFailure: ChangelogError? { lock.withLock { poison } }
 
     /// Changes the durability of later appends.
     public func setDurability(_ durability: Durability) {

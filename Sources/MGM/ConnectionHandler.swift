@@ -1,3 +1,4 @@
+import Glibc
 import Logging
 import NIOCore
 import NIOPosix
@@ -8,6 +9,11 @@ import XRootD
 /// files (kXR_read, kXR_close), and the namespace requests, which run one at a time per connection on the
 /// thread pool (so a blocking log append never stalls the event loop). Requests that arrive meanwhile are
 /// queued; past `maximumQueuedRequests` the connection is no longer read until the queue drains.
+///
+/// Backpressure: while the channel is not writable (its unsent answers passed the high watermark,
+/// because the client does not read them), no queued request is executed and the connection is not read;
+/// both resume when the channel becomes writable again. So a client that pipelines requests and never
+/// reads holds at most one request's answer beyond the watermark, not an answer per request.
 final class ConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = RequestFrameDecoder.Message
     typealias OutboundIn = ByteBuffer
@@ -18,6 +24,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private let tracker: InFlightTracker
     private let logger: Logger
     private let maximumQueued: Int
+    private let maximumOpenFiles: Int
     private let inline: Bool
 
     private var identity: ClientIdentity
@@ -30,11 +37,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var nextHandle: UInt32 = 1
 
     init(executor: RequestExecutor, pool: NIOThreadPool, tracker: InFlightTracker, logger: Logger,
-         address: String, maximumQueued: Int, inline: Bool) {
+         address: String, maximumQueued: Int, maximumOpenFiles: Int, inline: Bool) {
         self.executor = executor
         self.pool = pool
         self.tracker = tracker
         self.maximumQueued = maximumQueued
+        self.maximumOpenFiles = maximumOpenFiles
         self.inline = inline
         identity = ClientIdentity(address: address)
         var logger = logger
@@ -56,11 +64,16 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if queue.count >= maximumQueued {
+        if queue.count >= maximumQueued || !context.channel.isWritable {
             readHeld = true
         } else {
             context.read()
         }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { pump(context) }
+        context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -80,10 +93,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
     // MARK: Requests
 
     private func pump(_ context: ChannelHandlerContext) {
-        while !busy, !closed, let frame = queue.popFirst() {
+        // Not while the client is not taking its answers (see the type's comment).
+        while !busy, !closed, context.channel.isWritable, let frame = queue.popFirst() {
             handle(frame, context)
         }
-        if readHeld, queue.count < maximumQueued, !closed {
+        if readHeld, queue.count < maximumQueued, !closed, context.channel.isWritable {
             readHeld = false
             context.read()
         }
@@ -131,6 +145,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
         default:
             guard identity.loggedIn else {
                 respond(context, stream, [.error(ServerError(code: .notAuthorized, message: "login required"))])
+                return
+            }
+            if case .open(let r) = request, files.count >= maximumOpenFiles {
+                // Refused before it runs (a creating open would otherwise make its entry first).
+                let message = "Unable to open \(RequestExecutor.plain(r.path)); too many open files "
+                    + "(\(maximumOpenFiles) on this connection: close some)"
+                respond(context, stream, [.error(ServerError(code: XRootDErrorCode(errno: EMFILE), message: message))])
                 return
             }
             execute(request, stream, context)
@@ -183,8 +204,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
         case .success(.responses(let bodies)):
             respond(context, stream, bodies)
         case .success(.opened(let file, let stat)):
-            let handle = nextHandle
-            nextHandle = nextHandle == UInt32.max ? 1 : nextHandle + 1
+            // The next handle not in use (after 2^32 - 1 opens the numbers wrap around).
+            var handle = nextHandle
+            while files[handle] != nil { handle = handle == UInt32.max ? 1 : handle + 1 }
+            nextHandle = handle == UInt32.max ? 1 : handle + 1
             files[handle] = file
             respond(context, stream, [.ok(OpenResponse(handle: FileHandle(handle), stat: stat).encode())])
         case .failure(let error):

@@ -21,6 +21,10 @@ public struct MGMConfiguration: Sendable {
     public var poolThreads: Int
     /// Requests buffered per connection while one executes; beyond that the connection is not read.
     public var maximumQueuedRequests: Int
+    /// Files (handles) one connection may hold open; a further open is refused with EMFILE
+    /// (`kXR_FSError`, "too many open files") before it runs, so a client that never closes cannot grow
+    /// the server without bound.
+    public var maximumOpenFiles: Int
     /// How long a graceful shutdown waits for requests in flight.
     public var shutdownGrace: Duration
     /// Where namespace requests run (see `RequestPlacement`).
@@ -32,7 +36,8 @@ public struct MGMConfiguration: Sendable {
     public init(dataDirectory: String, host: String = "127.0.0.1", port: Int = 1094, durability: Durability = .batch,
                 role: MGMRole? = nil, adminAllow: Set<String> = [],
                 maximumPayload: Int = XRootDProtocol.defaultMaximumPayload, eventLoopThreads: Int = 2,
-                poolThreads: Int = 8, maximumQueuedRequests: Int = 16, shutdownGrace: Duration = .seconds(10),
+                poolThreads: Int = 8, maximumQueuedRequests: Int = 16, maximumOpenFiles: Int = 16_384,
+                shutdownGrace: Duration = .seconds(10),
                 placement: RequestPlacement = .automatic, replication: ReplicationConfiguration? = nil) {
         self.dataDirectory = dataDirectory
         self.host = host
@@ -44,6 +49,7 @@ public struct MGMConfiguration: Sendable {
         self.eventLoopThreads = eventLoopThreads
         self.poolThreads = poolThreads
         self.maximumQueuedRequests = maximumQueuedRequests
+        self.maximumOpenFiles = maximumOpenFiles
         self.shutdownGrace = shutdownGrace
         self.placement = placement
         self.replication = replication ?? ReplicationConfiguration(dataDirectory: dataDirectory,

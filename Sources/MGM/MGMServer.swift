@@ -76,7 +76,7 @@ public final class MGMServer: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
         let tracker = InFlightTracker()
         let connections = ConnectionRegistry()
-        let executor = RequestExecutor(state: state)
+        let executor = RequestExecutor(state: state, logger: logger)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -88,6 +88,7 @@ public final class MGMServer: Sendable {
                     let handler = ConnectionHandler(executor: executor, pool: pool, tracker: tracker, logger: logger,
                                                     address: address,
                                                     maximumQueued: configuration.maximumQueuedRequests,
+                                                    maximumOpenFiles: configuration.maximumOpenFiles,
                                                     inline: configuration.runsRequestsInline)
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(XRootDRequestDecoder(maximumPayload: configuration.maximumPayload)),

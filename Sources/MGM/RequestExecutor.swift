@@ -1,4 +1,5 @@
 import Glibc
+import Logging
 import Namespace
 import Replication
 import XRootD
@@ -33,6 +34,7 @@ enum OpenedFile: Sendable {
 /// then the operation. Runs on the server's thread pool (namespace calls may block on the logs).
 struct RequestExecutor: Sendable {
     let state: ServerState
+    var logger = Logger(label: "beryl.mgm")
 
     var namespace: Namespace { state.namespace }
 
@@ -148,7 +150,16 @@ struct RequestExecutor: Sendable {
                 return .error(.unsupported, "\(request.requestID.name) is not supported by this server")
             }
         } catch {
-            return .responses([.error(Self.serverError(error, request: request))])
+            guard case .log(let failure) = error else { return .responses([.error(Self.serverError(error, request: request))]) }
+            // A changelog write or sync failed (nothing changed), or an earlier one poisoned the log.
+            let poisoned = namespace.logWriteFailure != nil
+            if failure.code != .poisoned {
+                logger.error("changelog write failed: \(failure)", metadata: [
+                    "request": "\(request.requestID.name)",
+                    "consequence": "\(poisoned ? "the log refuses writes until beryl-mgm is restarted" : "this request only")",
+                ])
+            }
+            return .responses([.error(Self.serverError(error, request: request, logRefusesWrites: poisoned))])
         }
     }
 
@@ -257,8 +268,10 @@ struct RequestExecutor: Sendable {
     /// The stock server's error text (`XrdOfs`): "Unable to <action> <path>; <strerror in lower case>",
     /// so that stock clients print the same and recognise ENOTEMPTY and ENOTDIR behind `kXR_FSError`.
     /// The actions are the stock server's words: a stat is "locate", a mv names only its source, an
-    /// open that may create is "create" (checked by Tests/Differential).
-    static func serverError(_ error: NamespaceError, request: XRootDRequest) -> ServerError {
+    /// open that may create is "create" (checked by Tests/Differential). When the changelog refuses writes
+    /// (`logRefusesWrites`: a write or sync failed, see `Namespace.logWriteFailure`) the text says so and
+    /// what the operator does: restart the server.
+    static func serverError(_ error: NamespaceError, request: XRootDRequest, logRefusesWrites: Bool = false) -> ServerError {
         let action: String
         switch request {
         case .stat(let r): action = "locate \(plain(r.path))"
@@ -274,7 +287,10 @@ struct RequestExecutor: Sendable {
         default: action = request.requestID.name
         }
         let code = error.errno
-        let text = String(cString: strerror(code)).lowercased()
+        var text = String(cString: strerror(code)).lowercased()
+        if logRefusesWrites {
+            text += " (the namespace changelog refuses writes since a write or sync failed; restart the server)"
+        }
         return ServerError(code: XRootDErrorCode(errno: code), message: "Unable to \(action); \(text)")
     }
 }

@@ -65,6 +65,11 @@ public final class Namespace: @unchecked Sendable {
     public var bootReport: BootReport { lock.withReadLock { report } }
     /// True unless the namespace accepts mutations (a replica is read-only for its clients).
     public var isReadOnly: Bool { lock.withReadLock { access != .readWrite } }
+    /// The failed write or sync that poisoned a log, if one did: every later mutation fails until the
+    /// namespace is closed and booted again (a server restart); reads go on.
+    public var logWriteFailure: ChangelogError? {
+        lock.withReadLock { directoriesLog?.writeFailure ?? filesLog?.writeFailure }
+    }
     /// Who may write now (see `promote()` and `demote()`).
     public var accessMode: NamespaceConfiguration.Access { lock.withReadLock { access } }
 

@@ -109,7 +109,8 @@ enum StockTools {
 }
 
 /// A plain TCP connection for sending arbitrary bytes (robustness tests).
-final class RawConnection {
+/// @unchecked Sendable: it holds only the socket; one thread may send while another receives.
+final class RawConnection: @unchecked Sendable {
     let fd: Int32
 
     init(port: Int) throws {
@@ -148,13 +149,13 @@ final class RawConnection {
         return result
     }
 
-    /// True when the server closed the connection (a read returns 0) within the receive timeout.
+    /// True when the server closed the connection (a read returns 0, or a reset) within the receive timeout.
     func isClosedByPeer() -> Bool {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             let n = recv(fd, &buffer, buffer.count, 0)
             if n == 0 { return true }
-            if n < 0 { return false }
+            if n < 0 { return errno == ECONNRESET }
         }
     }
 
