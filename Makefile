@@ -81,7 +81,7 @@ soak: deps
 
 # Fuzz each target for FUZZ_SECONDS (default 60) with libFuzzer + ASan, from the seed corpus.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := FuzzScanner FuzzLegacyScanner FuzzRepair FuzzNamespaceDecoders FuzzXRootD
+FUZZ_TARGETS := FuzzScanner FuzzLegacyScanner FuzzRepair FuzzNamespaceDecoders FuzzXRootD FuzzSyncMessage
 fuzz: deps
 	@for t in $(FUZZ_TARGETS); do \
 	  $(SWIFT) build -c debug --scratch-path .build-fuzz --product $$t --sanitize fuzzer --sanitize address -Xswiftc -use-ld=lld || exit 1; \

@@ -74,12 +74,13 @@ let package = Package(
         ),
 
         // MARK: Fuzzing (`make fuzz` builds these with --sanitize fuzzer,address)
-        .target(name: "FuzzHarness", dependencies: ["Changelog", "Namespace", "XRootD"], path: "Fuzz/FuzzHarness"),
+        .target(name: "FuzzHarness", dependencies: ["Changelog", "Namespace", "XRootD", "Replication"], path: "Fuzz/FuzzHarness"),
         .executableTarget(name: "FuzzScanner", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzScanner"),
         .executableTarget(name: "FuzzLegacyScanner", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzLegacyScanner"),
         .executableTarget(name: "FuzzRepair", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzRepair"),
         .executableTarget(name: "FuzzNamespaceDecoders", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzNamespaceDecoders"),
         .executableTarget(name: "FuzzXRootD", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzXRootD"),
+        .executableTarget(name: "FuzzSyncMessage", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzSyncMessage"),
 
         // MARK: Tests
         .target(name: "BerylTestSupport", path: "Tests/Support"),

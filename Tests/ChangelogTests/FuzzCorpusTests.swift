@@ -63,13 +63,21 @@ import Testing
         }
     }
 
+    @Test func syncMessageSeedsAreValidMessages() {
+        let dir = FileSystem.directory(of: Self.corpusDirectory) + "/syncmessage"
+        for name in FileSystem.list(dir) where name != "stream" {
+            #expect(Surgery.read(dir + "/" + name).withUnsafeBytes { FuzzBodies.syncMessageDecodes($0) }, "\(name)")
+        }
+    }
+
     static var bodies: [(corpus: String, body: (UnsafeRawBufferPointer) -> Void, step: Int)] {
         [("scanner", FuzzBodies.scanner, 7), ("legacyscanner", FuzzBodies.legacyScanner, 13),
          ("repair", FuzzBodies.repair, 509), ("namespacedecoders", FuzzBodies.namespaceDecoders, 1),
-         ("xrootd", FuzzBodies.xrootdRequests, 1)]
+         ("xrootd", FuzzBodies.xrootdRequests, 1),
+         ("syncmessage", FuzzBodies.syncMessages, 1)]
     }
 
-    @Test(arguments: 0..<5)
+    @Test(arguments: 0..<6)
     func corpusReplaysWithoutTrapping(target: Int) {
         let (corpus, body, step) = Self.bodies[target]
         let dir = FileSystem.directory(of: Self.corpusDirectory) + "/" + corpus
