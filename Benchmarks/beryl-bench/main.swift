@@ -23,8 +23,10 @@ struct BerylBench: ParsableCommand {
             commandName: "replica-apply", abstract: "The replica's apply path alone, in process (no network).", shouldDisplay: false)
         @Option var files = 500_000
         @Option var durability = "batch"
+        @Flag(help: "Time a second backlog that updates every file (the resumed slave's case).") var updates = false
         func run() throws {
-            let (records, seconds) = try ReplicaApplyBench.run(files: files, durability: Durability(rawValue: durability) ?? .batch)
+            let (records, seconds) = try ReplicaApplyBench.run(files: files, durability: Durability(rawValue: durability) ?? .batch,
+                                                               updates: updates)
             print("applied \(records) records in \(seconds) s: \(Int(Double(records) / seconds)) records/s")
         }
     }
