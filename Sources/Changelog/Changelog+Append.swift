@@ -224,8 +224,12 @@ extension Changelog {
             guard newEnd <= LogPosition.maximumOffset else {
                 throw ChangelogError(.io, path: pathState, offset: LogOffset(endOffset), errno: 27, detail: "log exceeds 256 TiB")
             }
-            if newEnd > capacity { try grow(toFit: newEnd) }
-            try store(scratch, at: endOffset)
+            if extendsWithWrites {
+                try extend(with: scratch, to: newEnd)
+            } else {
+                if newEnd > capacity { try grow(toFit: newEnd) }
+                try store(scratch, at: endOffset)
+            }
             endOffset = newEnd
             lastSequenceState = results.last!.sequence
             appendsSinceOpen += results.count
@@ -249,6 +253,28 @@ extension Changelog {
         }
         region = mapped
         capacity = newCapacity
+    }
+
+    /// Under the lock, in `extendsWithWrites` mode: writes the frames at the end with `pwrite` and
+    /// keeps the (writable) mapping covering the new end, so scans and a later switch to mapped
+    /// appends find it. Mapping past the end of the file is allowed; nothing reads past `endOffset`.
+    private func extend(with bytes: [UInt8], to newEnd: UInt64) throws(ChangelogError) {
+        if region == nil || region!.length < Int(newEnd) {
+            region = try MappedRegion(file: file, length: max(Int(newEnd), (region?.length ?? 0) * 2, 1 << 20), writable: true)
+        }
+        do throws(ChangelogError) {
+            try file.write(bytes, at: endOffset)
+        } catch {
+            // Nothing past the published end may stay (a short write may have extended the file).
+            try? file.truncate(to: max(endOffset, capacity))
+            throw error
+        }
+        if newEnd > capacity { capacity = newEnd }
+    }
+
+    /// Switches between pwrite-extending and mapped appends (see `extendsWithWrites`).
+    func setExtendsWithWrites(_ on: Bool) {
+        lock.withLock { extendsWithWrites = on }
     }
 
     /// Copies encoded frames into the writable mapping at `offset`.

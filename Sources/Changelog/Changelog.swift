@@ -35,6 +35,10 @@ public final class Changelog: @unchecked Sendable {
     /// A directory whose fsync must complete before any append counts as durable (set when
     /// compaction renames this log into place).
     var pendingDirectorySync: String?
+    /// Appends extend the file with `pwrite` instead of copying into preallocated mapped space (a
+    /// compaction's output, written in 64 KiB blocks by one thread: no page faults, and no fresh
+    /// page read in as zeros before it is overwritten). Cleared when the output becomes the live log.
+    var extendsWithWrites = false
 
     /// What the open scan found (torn tail, salvaged spans).
     public let openReport: OpenReport

@@ -212,6 +212,7 @@ extension Compactor {
         }
         output.renamed(to: livePath)
         output.setDurability(source.configuration.durability)
+        output.setExtendsWithWrites(false)
         output.requireDirectorySync(FileSystem.directory(of: livePath))
         source.renamed(to: archive)
         return archive

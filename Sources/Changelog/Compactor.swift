@@ -118,7 +118,9 @@ public enum Compactor {
         header.identity = .random()
         if FileSystem.exists(path) { throw ChangelogError(.alreadyExists, path: path) }
         try Changelog.create(at: path, header: header)
-        return try Changelog.open(at: path, configuration: .init(creation: .openExisting, contentKind: h.contentKind, durability: .none))
+        let output = try Changelog.open(at: path, configuration: .init(creation: .openExisting, contentKind: h.contentKind, durability: .none))
+        output.setExtendsWithWrites(true)
+        return output
     }
 
     /// Copies the records at `positions` (sorted) from `input` in one sequential pass.
