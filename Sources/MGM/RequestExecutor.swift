@@ -7,6 +7,8 @@ import XRootD
 enum Execution: Sendable {
     /// The answer: zero or more `okSoFar` bodies, then one final body.
     case responses([ResponseBody])
+    /// A stat answer, formatted by the connection straight into its outbound buffer.
+    case stat(StatInfo)
     /// An open succeeded: the connection assigns the handle and answers.
     case opened(OpenedFile, stat: StatInfo?)
 
@@ -72,6 +74,8 @@ struct RequestExecutor: Sendable {
         case .responses(let bodies):
             if case .ok? = bodies.last { return .ok(Array(location.utf8) + [0]) }
             return .responses(bodies)
+        case .stat:
+            return .ok(Array(location.utf8) + [0])
         case .opened:
             return .error(.serverError, "locate: unexpected open")
         }
@@ -96,10 +100,30 @@ struct RequestExecutor: Sendable {
 
     static func relativePathRefusal(_ path: String, verb: String) -> Execution? {
         // As rpCheck: a relative path is quoted whole; a `..` is looked for (and quoted) without the opaque.
-        guard path.hasPrefix("/") else { return .error(.notAuthorized, "\(verb) relative path '\(path)' is disallowed.") }
-        let plainPath = plain(path)
-        guard plainPath.split(separator: "/").contains("..") else { return nil }
-        return .error(.notAuthorized, "\(verb) relative path '\(plainPath)' is disallowed.")
+        guard path.utf8.first == UInt8(ascii: "/") else {
+            return .error(.notAuthorized, "\(verb) relative path '\(path)' is disallowed.")
+        }
+        guard hasParentComponent(path) else { return nil }
+        return .error(.notAuthorized, "\(verb) relative path '\(plain(path))' is disallowed.")
+    }
+
+    /// Whether the path before its opaque (`?...`) has a `..` component; one pass over the bytes
+    /// (splitting into substrings cost more than the namespace lookup of a stat).
+    static func hasParentComponent(_ path: String) -> Bool {
+        var length = 0  // bytes of the current component, and how many of them are dots
+        var dots = 0
+        for byte in path.utf8 {
+            if byte == UInt8(ascii: "?") { break }
+            if byte == UInt8(ascii: "/") {
+                if length == 2 && dots == 2 { return true }
+                length = 0
+                dots = 0
+            } else {
+                length += 1
+                if byte == UInt8(ascii: ".") { dots += 1 }
+            }
+        }
+        return length == 2 && dots == 2
     }
 
     /// Namespace requests are; admin opens, session requests and handle operations are not (an admin
@@ -118,7 +142,7 @@ struct RequestExecutor: Sendable {
             switch request {
             case .stat(let r):
                 if r.options.contains(.fileSystem) { return .ok(SpaceReport(directory: state.configuration.dataDirectory).vfsStatBody()) }
-                return try .ok(StatMapping.stat(namespace.stat(Self.plain(r.path))).encode())
+                return try .stat(StatMapping.stat(namespace.stat(Self.plain(r.path))))
             case .dirlist(let r):
                 return try dirlist(r)
             case .mkdir(let r):
@@ -248,9 +272,10 @@ struct RequestExecutor: Sendable {
 
     // MARK: Helpers
 
-    /// The path without its opaque (`?key=value...`) part.
+    /// The path without its opaque (`?key=value...`) part: up to the first `?` byte, as the stock
+    /// server cuts its C strings (and without walking grapheme clusters).
     static func plain(_ path: String) -> String {
-        guard let question = path.firstIndex(of: "?") else { return path }
+        guard let question = path.utf8.firstIndex(of: UInt8(ascii: "?")) else { return path }
         return String(path[..<question])
     }
 
