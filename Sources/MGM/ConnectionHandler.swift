@@ -247,6 +247,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
             respond(context, stream, bodies)
         case .stat(let stat):
             respond(context, stream, stat)
+        case .parts(let bytes, let ends):
+            respond(context, stream, parts: bytes, ends: ends)
         case .opened(let file, let stat):
             let handle = nextHandle
             nextHandle = nextHandle == UInt32.max ? 1 : nextHandle + 1
@@ -335,6 +337,25 @@ final class ConnectionHandler: ChannelDuplexHandler {
         buffer.writeInteger(Int32(0))
         let length = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: maximum) { stat.encode(into: $0) }
         buffer.setInteger(Int32(length), at: lengthAt)
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        flush(context)
+    }
+
+    /// Bodies back to back in `bytes` (each ending at `ends[i]`), framed into one buffer: `kXR_oksofar`
+    /// headers, `kXR_ok` for the last.
+    private func respond(_ context: ChannelHandlerContext, _ stream: StreamID, parts bytes: [UInt8], ends: [Int]) {
+        guard !closed else { return }
+        var buffer = context.channel.allocator.buffer(capacity: bytes.count + ends.count * ResponseHeader.length)
+        var start = 0
+        bytes.withUnsafeBytes { raw in
+            for (index, end) in ends.enumerated() {
+                buffer.writeInteger(stream.value)
+                buffer.writeInteger(index == ends.count - 1 ? ResponseStatus.ok.rawValue : ResponseStatus.okSoFar.rawValue)
+                buffer.writeInteger(Int32(end - start))
+                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[start..<end]))
+                start = end
+            }
+        }
         context.write(wrapOutboundOut(buffer), promise: nil)
         flush(context)
     }

@@ -9,6 +9,9 @@ enum Execution: Sendable {
     case responses([ResponseBody])
     /// A stat answer, formatted by the connection straight into its outbound buffer.
     case stat(StatInfo)
+    /// A listing's bodies back to back in one array (`ends`: where each body ends): `kXR_oksofar` for
+    /// all but the last, `kXR_ok` for the last; the connection frames them into one buffer.
+    case parts(bytes: [UInt8], ends: [Int])
     /// An open succeeded: the connection assigns the handle and answers.
     case opened(OpenedFile, stat: StatInfo?)
 
@@ -74,7 +77,7 @@ struct RequestExecutor: Sendable {
         case .responses(let bodies):
             if case .ok? = bodies.last { return .ok(Array(location.utf8) + [0]) }
             return .responses(bodies)
-        case .stat:
+        case .stat, .parts:
             return .ok(Array(location.utf8) + [0])
         case .opened:
             return .error(.serverError, "locate: unexpected open")
@@ -142,7 +145,7 @@ struct RequestExecutor: Sendable {
             switch request {
             case .stat(let r):
                 if r.options.contains(.fileSystem) { return .ok(SpaceReport(directory: state.configuration.dataDirectory).vfsStatBody()) }
-                return try .stat(StatMapping.stat(namespace.stat(Self.plain(r.path))))
+                return try .stat(StatMapping.stat(namespace.attributes(at: Self.plain(r.path))))
             case .dirlist(let r):
                 return try dirlist(r)
             case .mkdir(let r):
@@ -204,23 +207,25 @@ struct RequestExecutor: Sendable {
     }
 
     /// A plain listing straight from the namespace into wire bodies: names separated by "\n", at most
-    /// 4 KiB per `kXR_oksofar` part (ending at an entry boundary), the last part ending with a NUL.
+    /// 4 KiB per `kXR_oksofar` part (ending at an entry boundary), the last part ending with a NUL. All
+    /// parts go into one array (no array per part), framed by the connection into one buffer.
     private func plainListing(_ path: String) throws(NamespaceError) -> Execution {
         let limit = 4096
-        var bodies: [ResponseBody] = []
-        var current: [UInt8] = []
-        current.reserveCapacity(limit + 256)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(4 * limit)
+        var ends: [Int] = []
+        var start = 0
         try namespace.forEachEntryName(in: path) { name, _ in
-            if !current.isEmpty, current.count + name.count + 1 > limit {
-                bodies.append(.okSoFar(current))
-                current.removeAll(keepingCapacity: true)
+            if bytes.count > start, bytes.count - start + name.count + 1 > limit {
+                ends.append(bytes.count)
+                start = bytes.count
             }
-            current.append(contentsOf: name)
-            current.append(0x0A)
+            bytes.append(contentsOf: name)
+            bytes.append(0x0A)
         }
-        if !current.isEmpty { current[current.count - 1] = 0 }
-        bodies.append(.ok(current))
-        return .responses(bodies)
+        if bytes.count > start { bytes[bytes.count - 1] = 0 }
+        ends.append(bytes.count)
+        return .parts(bytes: bytes, ends: ends)
     }
 
     private func chmod(_ path: String, permissions: UInt32) throws(NamespaceError) {
