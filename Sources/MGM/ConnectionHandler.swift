@@ -5,17 +5,20 @@ import NIOPosix
 import Synchronization
 import XRootD
 
-/// One client connection: the session (handshake, kXR_protocol, kXR_login, kXR_ping, kXR_endsess), its open
-/// files (kXR_read, kXR_close), and the namespace requests, which run one at a time per connection on the
-/// thread pool (so a blocking log append never stalls the event loop). Requests that arrive meanwhile are
-/// queued; past `maximumQueuedRequests` the connection is no longer read until the queue drains.
+/// One client connection: the framing of its byte stream (handshake, then requests; a malformed handshake
+/// or an oversized length closes the connection), the session (kXR_protocol, kXR_login, kXR_ping,
+/// kXR_endsess), its open files (kXR_read, kXR_close), and the namespace requests, which run one at a time
+/// per connection, in arrival order: reads on the event loop, mutations on the thread pool (so a blocking
+/// log append never stalls the event loop) unless `RequestPlacement` says otherwise. Requests that arrive
+/// while one runs on the pool are queued; past `maximumQueuedRequests` the connection is no longer read
+/// until the queue drains. Answers to the requests of one socket read are flushed together.
 ///
 /// Backpressure: while the channel is not writable (its unsent answers passed the high watermark,
 /// because the client does not read them), no queued request is executed and the connection is not read;
 /// both resume when the channel becomes writable again. So a client that pipelines requests and never
 /// reads holds at most one request's answer beyond the watermark, not an answer per request.
 final class ConnectionHandler: ChannelDuplexHandler {
-    typealias InboundIn = RequestFrameDecoder.Message
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -25,7 +28,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private let logger: Logger
     private let maximumQueued: Int
     private let maximumOpenFiles: Int
-    private let inline: Bool
+    private let readsInline: Bool
+    private let mutationsInline: Bool
+    private var decoder: RequestFrameDecoder
+    /// Inside a batch (a socket read, or a pool completion and the requests it unblocks): answers are
+    /// written and flushed once at its end.
+    private var batching = false
+    private var unflushed = false
 
     private var identity: ClientIdentity
     private var sessionID: [UInt8] = []
@@ -37,13 +46,16 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var nextHandle: UInt32 = 1
 
     init(executor: RequestExecutor, pool: NIOThreadPool, tracker: InFlightTracker, logger: Logger,
-         address: String, maximumQueued: Int, maximumOpenFiles: Int, inline: Bool) {
+         address: String, maximumPayload: Int, maximumQueued: Int, maximumOpenFiles: Int, readsInline: Bool,
+         mutationsInline: Bool) {
         self.executor = executor
         self.pool = pool
         self.tracker = tracker
         self.maximumQueued = maximumQueued
         self.maximumOpenFiles = maximumOpenFiles
-        self.inline = inline
+        self.readsInline = readsInline
+        self.mutationsInline = mutationsInline
+        decoder = RequestFrameDecoder(start: .handshake, maximumPayload: maximumPayload)
         identity = ClientIdentity(address: address)
         var logger = logger
         logger[metadataKey: "peer"] = "\(address)"
@@ -53,13 +65,37 @@ final class ConnectionHandler: ChannelDuplexHandler {
     // MARK: Channel events
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .handshake:
-            write(context, ServerHandshake().encode())
+        let bytes = unwrapInboundIn(data)
+        decoder.append(bytes.readableBytesView)
+        batching = true
+        do throws(XRootDError) {
+            // Every complete message before asking for more: the decoder holds the bytes now.
+            while let message = try decoder.next() {
+                switch message {
+                case .handshake:
+                    write(context, ServerHandshake().encode())
+                    unflushed = true
+                case .request(let frame):
+                    queue.append(frame)
+                    pump(context)
+                }
+            }
+        } catch {
+            endBatch(context)
+            errorCaught(context: context, error: error)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        endBatch(context)
+        context.fireChannelReadComplete()
+    }
+
+    private func endBatch(_ context: ChannelHandlerContext) {
+        batching = false
+        if unflushed {
+            unflushed = false
             context.flush()
-        case .request(let frame):
-            queue.append(frame)
-            pump(context)
         }
     }
 
@@ -129,7 +165,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
             respond(context, stream, [.ok([])])
         case .endsess(let session):
             if session == sessionID {
-                // As the stock server: ending the session in use closes the connection without an answer.
+                // As the stock server: ending the session in use closes the connection without an answer
+                // (after the answers written before it).
+                if unflushed {
+                    unflushed = false
+                    context.flush()
+                }
                 closed = true
                 context.close(promise: nil)
             } else {
@@ -159,8 +200,22 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     private func execute(_ request: XRootDRequest, _ stream: StreamID, _ context: ChannelHandlerContext) {
+        // Inline keeps the order: `handle` runs only when nothing of this connection is executing.
+        if Self.isRead(request) ? readsInline : mutationsInline {
+            deliver(executor.execute(request, client: identity), stream, context)
+            return
+        }
         let executor = executor, identity = identity
-        run(stream, context) { executor.execute(request, client: identity) }
+        runOnPool(stream, context) { executor.execute(request, client: identity) }
+    }
+
+    /// Requests that only take the namespace's read lock (never held across a wait for the disk) or
+    /// read a file system's figures: they may run on the event loop under every durability.
+    private static func isRead(_ request: XRootDRequest) -> Bool {
+        switch request {
+        case .stat, .dirlist, .query: return true
+        default: return false
+        }
     }
 
     /// `kXR_locate` (not part of the typed subset; `xrdfs ls` asks it first): this server has everything,
@@ -176,42 +231,53 @@ final class ConnectionHandler: ChannelDuplexHandler {
         let local = context.channel.localAddress
         let host = local?.ipAddress ?? "127.0.0.1"
         let location = "Sw[" + (host.contains(":") ? host : "::" + host) + "]:\(local?.port ?? 0)"
-        let executor = executor, identity = identity
-        let target = path
-        run(stream, context) { executor.locate(target, location: location, client: identity) }
-    }
-
-    /// Runs `work` on the thread pool (or inline, see `RequestPlacement`) and answers with its result
-    /// on the event loop.
-    private func run(_ stream: StreamID, _ context: ChannelHandlerContext, _ work: @escaping @Sendable () -> Execution) {
-        if inline {
-            deliver(.success(work()), stream, context)
+        if readsInline {
+            deliver(executor.locate(path, location: location, client: identity), stream, context)
             return
         }
+        let executor = executor, identity = identity
+        let target = path
+        runOnPool(stream, context) { executor.locate(target, location: location, client: identity) }
+    }
+
+    /// Runs `work` on the thread pool and answers with its result on the event loop, then goes on with
+    /// the requests queued meanwhile (their answers flushed together).
+    private func runOnPool(_ stream: StreamID, _ context: ChannelHandlerContext,
+                           _ work: @escaping @Sendable () -> Execution) {
         busy = true
         tracker.begin()
         let future = pool.runIfActive(eventLoop: context.eventLoop, work)
         future.assumeIsolated().whenComplete { result in
             self.busy = false
             self.tracker.end()
-            self.deliver(result, stream, context)
+            let outer = self.batching
+            self.batching = true
+            switch result {
+            case .success(let execution):
+                self.deliver(execution, stream, context)
+            case .failure(let error):
+                self.respond(context, stream, [.error(ServerError(code: .serverError, message: "server is stopping: \(error)"))])
+            }
             self.pump(context)
+            if !outer { self.endBatch(context) }
         }
     }
 
-    private func deliver(_ result: Result<Execution, any Error>, _ stream: StreamID, _ context: ChannelHandlerContext) {
-        switch result {
-        case .success(.responses(let bodies)):
+    private func deliver(_ execution: Execution, _ stream: StreamID, _ context: ChannelHandlerContext) {
+        switch execution {
+        case .responses(let bodies):
             respond(context, stream, bodies)
-        case .success(.opened(let file, let stat)):
+        case .stat(let stat):
+            respond(context, stream, stat)
+        case .parts(let bytes, let ends):
+            respond(context, stream, parts: bytes, ends: ends)
+        case .opened(let file, let stat):
             // The next handle not in use (after 2^32 - 1 opens the numbers wrap around).
             var handle = nextHandle
             while files[handle] != nil { handle = handle == UInt32.max ? 1 : handle + 1 }
             nextHandle = handle == UInt32.max ? 1 : handle + 1
             files[handle] = file
             respond(context, stream, [.ok(OpenResponse(handle: FileHandle(handle), stat: stat).encode())])
-        case .failure(let error):
-            respond(context, stream, [.error(ServerError(code: .serverError, message: "server is stopping: \(error)"))])
         }
     }
 
@@ -281,7 +347,50 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 write(context, XRootDResponse(streamID: stream, body: body).encode())
             }
         }
-        context.flush()
+        flush(context)
+    }
+
+    /// A stat answer formatted straight into the outbound buffer (no body array, no text string).
+    private func respond(_ context: ChannelHandlerContext, _ stream: StreamID, _ stat: StatInfo) {
+        guard !closed else { return }
+        let maximum = stat.maximumEncodedLength
+        var buffer = context.channel.allocator.buffer(capacity: ResponseHeader.length + maximum)
+        buffer.writeInteger(stream.value)
+        buffer.writeInteger(ResponseStatus.ok.rawValue)
+        let lengthAt = buffer.writerIndex
+        buffer.writeInteger(Int32(0))
+        let length = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: maximum) { stat.encode(into: $0) }
+        buffer.setInteger(Int32(length), at: lengthAt)
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        flush(context)
+    }
+
+    /// Bodies back to back in `bytes` (each ending at `ends[i]`), framed into one buffer: `kXR_oksofar`
+    /// headers, `kXR_ok` for the last.
+    private func respond(_ context: ChannelHandlerContext, _ stream: StreamID, parts bytes: [UInt8], ends: [Int]) {
+        guard !closed else { return }
+        var buffer = context.channel.allocator.buffer(capacity: bytes.count + ends.count * ResponseHeader.length)
+        var start = 0
+        bytes.withUnsafeBytes { raw in
+            for (index, end) in ends.enumerated() {
+                buffer.writeInteger(stream.value)
+                buffer.writeInteger(index == ends.count - 1 ? ResponseStatus.ok.rawValue : ResponseStatus.okSoFar.rawValue)
+                buffer.writeInteger(Int32(end - start))
+                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[start..<end]))
+                start = end
+            }
+        }
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        flush(context)
+    }
+
+    /// Flushes now, or at the end of the current batch.
+    private func flush(_ context: ChannelHandlerContext) {
+        if batching {
+            unflushed = true
+        } else {
+            context.flush()
+        }
     }
 
     private func write(_ context: ChannelHandlerContext, _ bytes: [UInt8]) {

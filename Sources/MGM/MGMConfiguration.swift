@@ -56,20 +56,24 @@ public struct MGMConfiguration: Sendable {
                                                                    listen: Endpoint(host: host, port: port))
     }
 
-    /// True when namespace requests run on the event loop rather than the thread pool.
-    var runsRequestsInline: Bool {
+    /// True when namespace mutations (and admin opens) run on the event loop rather than the thread pool.
+    var runsMutationsInline: Bool {
         switch placement {
         case .automatic: return durability == .none
         case .eventLoop: return true
         case .threadPool: return false
         }
     }
+
+    /// True when reads (stat, dirlist, query, locate) run on the event loop: they take the namespace's
+    /// read lock, which no mutation holds while it waits for the disk.
+    var runsReadsInline: Bool { placement != .threadPool }
 }
 
 /// Where a connection's namespace requests execute.
 public enum RequestPlacement: String, Sendable, CaseIterable {
-    /// On the event loop when durability is `none` (no namespace call then waits for the disk: an append
-    /// is a copy into the mapped log), on the thread pool otherwise.
+    /// Reads on the event loop; mutations there too when durability is `none` (no namespace call then
+    /// waits for the disk: an append is a copy into the mapped log), on the thread pool otherwise.
     case automatic
     /// Always on the event loop (no thread hop; a call waiting for an fdatasync stalls the loop's connections).
     case eventLoop

@@ -85,15 +85,14 @@ public final class MGMServer: Sendable {
                 let address = channel.remoteAddress?.ipAddress ?? "unknown"
                 connections.add(channel)
                 return channel.eventLoop.makeCompletedFuture {
+                    // One handler frames and answers (no decoder stage: each stage costs a type-erased hop per message).
                     let handler = ConnectionHandler(executor: executor, pool: pool, tracker: tracker, logger: logger,
-                                                    address: address,
+                                                    address: address, maximumPayload: configuration.maximumPayload,
                                                     maximumQueued: configuration.maximumQueuedRequests,
                                                     maximumOpenFiles: configuration.maximumOpenFiles,
-                                                    inline: configuration.runsRequestsInline)
-                    try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(XRootDRequestDecoder(maximumPayload: configuration.maximumPayload)),
-                        handler,
-                    ])
+                                                    readsInline: configuration.runsReadsInline,
+                                                    mutationsInline: configuration.runsMutationsInline)
+                    try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
         let channel: any Channel

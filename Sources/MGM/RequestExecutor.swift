@@ -8,6 +8,11 @@ import XRootD
 enum Execution: Sendable {
     /// The answer: zero or more `okSoFar` bodies, then one final body.
     case responses([ResponseBody])
+    /// A stat answer, formatted by the connection straight into its outbound buffer.
+    case stat(StatInfo)
+    /// A listing's bodies back to back in one array (`ends`: where each body ends): `kXR_oksofar` for
+    /// all but the last, `kXR_ok` for the last; the connection frames them into one buffer.
+    case parts(bytes: [UInt8], ends: [Int])
     /// An open succeeded: the connection assigns the handle and answers.
     case opened(OpenedFile, stat: StatInfo?)
 
@@ -74,6 +79,8 @@ struct RequestExecutor: Sendable {
         case .responses(let bodies):
             if case .ok? = bodies.last { return .ok(Array(location.utf8) + [0]) }
             return .responses(bodies)
+        case .stat, .parts:
+            return .ok(Array(location.utf8) + [0])
         case .opened:
             return .error(.serverError, "locate: unexpected open")
         }
@@ -98,10 +105,30 @@ struct RequestExecutor: Sendable {
 
     static func relativePathRefusal(_ path: String, verb: String) -> Execution? {
         // As rpCheck: a relative path is quoted whole; a `..` is looked for (and quoted) without the opaque.
-        guard path.hasPrefix("/") else { return .error(.notAuthorized, "\(verb) relative path '\(path)' is disallowed.") }
-        let plainPath = plain(path)
-        guard plainPath.split(separator: "/").contains("..") else { return nil }
-        return .error(.notAuthorized, "\(verb) relative path '\(plainPath)' is disallowed.")
+        guard path.utf8.first == UInt8(ascii: "/") else {
+            return .error(.notAuthorized, "\(verb) relative path '\(path)' is disallowed.")
+        }
+        guard hasParentComponent(path) else { return nil }
+        return .error(.notAuthorized, "\(verb) relative path '\(plain(path))' is disallowed.")
+    }
+
+    /// Whether the path before its opaque (`?...`) has a `..` component; one pass over the bytes
+    /// (splitting into substrings cost more than the namespace lookup of a stat).
+    static func hasParentComponent(_ path: String) -> Bool {
+        var length = 0  // bytes of the current component, and how many of them are dots
+        var dots = 0
+        for byte in path.utf8 {
+            if byte == UInt8(ascii: "?") { break }
+            if byte == UInt8(ascii: "/") {
+                if length == 2 && dots == 2 { return true }
+                length = 0
+                dots = 0
+            } else {
+                length += 1
+                if byte == UInt8(ascii: ".") { dots += 1 }
+            }
+        }
+        return length == 2 && dots == 2
     }
 
     /// Namespace requests are; admin opens, session requests and handle operations are not (an admin
@@ -120,7 +147,7 @@ struct RequestExecutor: Sendable {
             switch request {
             case .stat(let r):
                 if r.options.contains(.fileSystem) { return .ok(SpaceReport(directory: state.configuration.dataDirectory).vfsStatBody()) }
-                return try .ok(StatMapping.stat(namespace.stat(Self.plain(r.path))).encode())
+                return try .stat(StatMapping.stat(namespace.attributes(at: Self.plain(r.path))))
             case .dirlist(let r):
                 return try dirlist(r)
             case .mkdir(let r):
@@ -191,23 +218,25 @@ struct RequestExecutor: Sendable {
     }
 
     /// A plain listing straight from the namespace into wire bodies: names separated by "\n", at most
-    /// 4 KiB per `kXR_oksofar` part (ending at an entry boundary), the last part ending with a NUL.
+    /// 4 KiB per `kXR_oksofar` part (ending at an entry boundary), the last part ending with a NUL. All
+    /// parts go into one array (no array per part), framed by the connection into one buffer.
     private func plainListing(_ path: String) throws(NamespaceError) -> Execution {
         let limit = 4096
-        var bodies: [ResponseBody] = []
-        var current: [UInt8] = []
-        current.reserveCapacity(limit + 256)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(4 * limit)
+        var ends: [Int] = []
+        var start = 0
         try namespace.forEachEntryName(in: path) { name, _ in
-            if !current.isEmpty, current.count + name.count + 1 > limit {
-                bodies.append(.okSoFar(current))
-                current.removeAll(keepingCapacity: true)
+            if bytes.count > start, bytes.count - start + name.count + 1 > limit {
+                ends.append(bytes.count)
+                start = bytes.count
             }
-            current.append(contentsOf: name)
-            current.append(0x0A)
+            bytes.append(contentsOf: name)
+            bytes.append(0x0A)
         }
-        if !current.isEmpty { current[current.count - 1] = 0 }
-        bodies.append(.ok(current))
-        return .responses(bodies)
+        if bytes.count > start { bytes[bytes.count - 1] = 0 }
+        ends.append(bytes.count)
+        return .parts(bytes: bytes, ends: ends)
     }
 
     private func chmod(_ path: String, permissions: UInt32) throws(NamespaceError) {
@@ -259,9 +288,10 @@ struct RequestExecutor: Sendable {
 
     // MARK: Helpers
 
-    /// The path without its opaque (`?key=value...`) part.
+    /// The path without its opaque (`?key=value...`) part: up to the first `?` byte, as the stock
+    /// server cuts its C strings (and without walking grapheme clusters).
     static func plain(_ path: String) -> String {
-        guard let question = path.firstIndex(of: "?") else { return path }
+        guard let question = path.utf8.firstIndex(of: UInt8(ascii: "?")) else { return path }
         return String(path[..<question])
     }
 

