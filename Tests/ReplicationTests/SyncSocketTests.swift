@@ -1,3 +1,4 @@
+import BerylTestSupport
 import Glibc
 import Testing
 @testable import Replication
@@ -140,17 +141,9 @@ import Testing
         // A listener with backlog 0 that never accepts: once its queue is full, the kernel drops
         // further SYNs, so a connect can only time out. (A non-routable address does not do here:
         // sandboxes may answer any address.)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (fd, port) = try #require(boundLoopbackSocket())
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        try #require(bound && listen(fd, 0) == 0)
-        let port = Int(UInt16(bigEndian: address.sin_port))
+        try #require(listen(fd, 0) == 0)
         var queued: [SyncSocket] = []
         defer { queued.forEach { $0.close() } }
         for _ in 0..<8 {

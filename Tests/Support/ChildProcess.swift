@@ -91,11 +91,11 @@ public struct SeededRandom: RandomNumberGenerator {
     public mutating func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8.random(in: 0...255, using: &self) } }
 }
 
-/// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, read back, released).
-public func freeLoopbackPort() -> Int? {
+/// A TCP socket bound to 127.0.0.1 on a free port (not listening yet): the descriptor, which the
+/// caller closes, and the port.
+public func boundLoopbackSocket() -> (descriptor: Int32, port: Int)? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return nil }
-    defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
@@ -103,7 +103,18 @@ public func freeLoopbackPort() -> Int? {
     let bound = withUnsafeMutablePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
     }
-    return bound ? Int(UInt16(bigEndian: address.sin_port)) : nil
+    guard bound else {
+        close(fd)
+        return nil
+    }
+    return (fd, Int(UInt16(bigEndian: address.sin_port)))
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, read back, released).
+public func freeLoopbackPort() -> Int? {
+    guard let (fd, port) = boundLoopbackSocket() else { return nil }
+    close(fd)
+    return port
 }
 
 /// How many rounds a crash test runs: `normal` in `make test`, multiplied by the environment
