@@ -118,6 +118,10 @@ struct Compare: ParsableCommand {
             figures += [
                 Figure(name: "\(name)_bulk_load_per_s", value: Double(files) / load, unit: "ops/s", goal: .report),
                 Figure(name: "bulk_load_speedup_vs_\(name)", value: load / ourLoad, unit: "x", goal: .report),
+                Figure(name: "\(name)_random_update_per_s", value: Double(updates) / update, unit: "ops/s", goal: .report),
+                Figure(name: "\(name)_synced_update_per_s", value: Double(synced) / syncedTime, unit: "ops/s", goal: .report),
+                Figure(name: "\(name)_reopen_s", value: reopen, unit: "s", goal: .report),
+                Figure(name: "\(name)_compaction_s", value: compact, unit: "s", goal: .report),
                 Figure(name: "random_update_speedup_vs_\(name)", value: update / ourUpdate, unit: "x", goal: .report),
                 Figure(name: "synced_update_speedup_vs_\(name)_sync", value: syncedTime / ourSynced, unit: "x", goal: .report),
                 Figure(name: "reopen_speedup_vs_\(name)", value: reopen / ourReopen, unit: "x", goal: .report),
