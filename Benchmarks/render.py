@@ -228,7 +228,7 @@ def git_commit():
     try:
         c = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "Sources", "Benchmarks", "CSupport",
-                                "Package.swift"], capture_output=True, text=True).stdout.strip()
+                                "Package.swift", ":(exclude)Benchmarks/results"], capture_output=True, text=True).stdout.strip()
         return f"`{c}`" + (" (with uncommitted changes to the sources or benchmarks)" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "(unknown)"
