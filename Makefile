@@ -50,7 +50,8 @@ demo: deps
 BENCH_SUITES := core namespace compaction ratio scale tools xrootd replication
 
 bench: deps
-	@mkdir -p .build && echo "$$(date +%s) $$(cut -d' ' -f1-3 /proc/loadavg)" > .build/bench-start
+	@b=$$(test -x .build/release/beryl-bench && echo incremental || echo clean); mkdir -p .build; \
+	  echo "$$(date +%s) $$(cut -d' ' -f1-3 /proc/loadavg) $$b" > .build/bench-start
 	$(SWIFT) build -c release --product beryl-bench
 	$(SWIFT) build -c release --product beryl-mgm
 	@for s in $(BENCH_SUITES); do t0=$$(date +%s); .build/release/beryl-bench $$s || exit 1; \

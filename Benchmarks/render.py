@@ -8,7 +8,8 @@ Standard library only. Each block sits between two markers and is replaced whole
 
 Everything outside the markers is written by hand and left as it is. A suite whose JSON is missing
 keeps its block unchanged. `--check` exits 1 if the document would change (nothing is written).
-`--started-file F` (from `make bench`; F holds the start time in seconds and the load average then)
+`--started-file F` (from `make bench`; F holds the start time in seconds, the load average then and
+whether the build was clean or incremental)
 records the run's wall time, commit, machine and load in Benchmarks/results/run.json, which the
 run header is made from.
 """
@@ -248,6 +249,7 @@ def run_record(started_file):
             "started": datetime.fromtimestamp(started, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "finished": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "wall_seconds": int(time.time() - started),
+            "build": fields[4] if len(fields) > 4 else "unknown",
             "load_average_start": fields[1:4],
             "load_average_end": load_end,
             "commit": git_commit(),
@@ -268,8 +270,9 @@ def run_header(loaded, record):
     lines = []
     if record:
         w = record["wall_seconds"]
+        build = {"clean": "builds from a clean checkout included", "incremental": "incremental builds (`.build` was there)"}
         lines.append(f"`make bench` from {record['started']} to {record['finished']}: **{w // 60} min {w % 60} s** wall time, "
-                     "builds included.")
+                     f"{build.get(record.get('build'), 'builds included')}.")
         lines.append(f"Commit {record['commit']}.")
         lines.append(f"Machine: {record['machine']}.")
         if record.get("load_average_start"):
