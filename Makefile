@@ -44,7 +44,7 @@ demo: deps
 	.build/release/beryl demo --data $(DATA)/demo
 
 # Benchmarks (release build); results land in Benchmarks/results/<suite>.json. `make bench` is the
-# standard run (about 15 minutes on 2 cores, builds included; docs/BENCHMARKS.md): every suite, then the
+# standard run (10.5 min on 2 cores from a clean checkout, 5 min with the builds done; docs/BENCHMARKS.md): every suite, then the
 # peer comparison (RocksDB, SQLite), then the charts, then the tables of docs/BENCHMARKS.md.
 # (xrootd and replication start beryl-mgm processes: both products are built.)
 BENCH_SUITES := core namespace compaction ratio scale tools xrootd replication
