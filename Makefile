@@ -6,7 +6,7 @@ DATA         ?= ./var
 DEBIAN_DEPS  := liblz4-dev libxxhash-dev zlib1g-dev pkg-config xrootd-server xrootd-client python3-xrootd libxrootd-dev
 SUDO         := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: all deps build release test run demo bench bench-quick bench-compare plots clean fuzz soak
+.PHONY: all deps build release test run demo bench bench-quick bench-compare bench-docs plots clean fuzz soak
 
 all: build
 
@@ -43,15 +43,27 @@ demo: deps
 	$(SWIFT) build -c release --product beryl
 	.build/release/beryl demo --data $(DATA)/demo
 
-# Benchmarks (release build); results land in Benchmarks/results/<suite>.json.
-# (replication starts beryl-mgm processes: both products are built.)
-BENCH_SUITES := core namespace compaction ratio scale tools replication
+# Benchmarks (release build); results land in Benchmarks/results/<suite>.json. `make bench` is the
+# standard run (10.5 min on 2 cores from a clean checkout, 5 min with the builds done; docs/BENCHMARKS.md): every suite, then the
+# peer comparison (RocksDB, SQLite), then the charts, then the tables of docs/BENCHMARKS.md.
+# (xrootd and replication start beryl-mgm processes: both products are built.)
+BENCH_SUITES := core namespace compaction ratio scale tools xrootd replication
 
 bench: deps
+	@b=$$(test -x .build/release/beryl-bench && echo incremental || echo clean); mkdir -p .build; \
+	  echo "$$(date +%s) $$(cut -d' ' -f1-3 /proc/loadavg) $$b" > .build/bench-start
 	$(SWIFT) build -c release --product beryl-bench
 	$(SWIFT) build -c release --product beryl-mgm
-	@for s in $(BENCH_SUITES); do .build/release/beryl-bench $$s || exit 1; done
+	@for s in $(BENCH_SUITES); do t0=$$(date +%s); .build/release/beryl-bench $$s || exit 1; \
+	  echo "suite $$s took $$(( $$(date +%s) - t0 )) s"; done
+	$(MAKE) bench-compare
 	$(MAKE) plots
+	$(MAKE) bench-docs BENCH_STARTED=.build/bench-start
+
+# Rewrites the generated blocks of docs/BENCHMARKS.md (tables, run header) from Benchmarks/results
+# (with BENCH_STARTED, as `make bench` calls it, it first records the run in Benchmarks/results/run.json).
+bench-docs:
+	python3 Benchmarks/render.py $(if $(BENCH_STARTED),--started-file $(BENCH_STARTED))
 
 # Charts for docs/BENCHMARKS.md from Benchmarks/results (matplotlib in a local virtual environment).
 PLOT_VENV := .build-plots/venv

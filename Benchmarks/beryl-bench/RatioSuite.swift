@@ -44,8 +44,13 @@ struct RatioSuite {
                 return []
             }
             let native = "\(dir)/\(name).native.mdlog"
-            _ = try LegacyConversion.convert(legacyPath: legacy, to: native)
+            let converted = try LegacyConversion.convert(legacyPath: legacy, to: native)
             let ours = try Compactor.compact(inputPath: native, outputPath: native + ".c")
+            figures.append(Figure(name: "eos_fixture_\(name)_records", value: Double(converted.records), unit: "records", goal: .report))
+            figures.append(Figure(name: "eos_fixture_\(name)_live_records", value: Double(ours.recordsKept), unit: "records", goal: .report))
+            figures.append(Figure(name: "eos_fixture_\(name)_legacy_bytes", value: Double(legacyBytes), unit: "bytes", goal: .report))
+            figures.append(Figure(name: "eos_fixture_\(name)_eos_log_compact_bytes", value: Double(eosBytes), unit: "bytes", goal: .report))
+            figures.append(Figure(name: "eos_fixture_\(name)_beryl_bytes", value: Double(ours.newBytes), unit: "bytes", goal: .report))
             figures.append(Figure(name: "eos_fixture_\(name)_ratio_eos_log_compact", value: Double(legacyBytes) / Double(eosBytes), unit: "x", goal: .report))
             figures.append(Figure(name: "eos_fixture_\(name)_ratio_beryl", value: Double(legacyBytes) / Double(ours.newBytes), unit: "x", goal: .report))
             figures.append(Figure(name: "eos_fixture_\(name)_size_ratio_vs_eos_log_compact", value: Double(eosBytes) / Double(ours.newBytes), unit: "x", goal: .report))
@@ -89,6 +94,10 @@ struct RatioSuite {
                 let tag = "u\(u)_d\(Int(d * 100))"
                 figures.append(Figure(name: "ratio_\(tag)_lz4", value: Double(cell.logBytes) / Double(cell.compactedLZ4), unit: "x", goal: .report))
                 figures.append(Figure(name: "ratio_\(tag)_plain", value: Double(cell.logBytes) / Double(cell.compactedPlain), unit: "x", goal: .report))
+                figures.append(Figure(name: "log_bytes_\(tag)", value: Double(cell.logBytes), unit: "bytes", goal: .report))
+                figures.append(Figure(name: "live_records_\(tag)", value: Double(cell.liveRecords), unit: "records", goal: .report))
+                figures.append(Figure(name: "compacted_bytes_\(tag)_plain", value: Double(cell.compactedPlain), unit: "bytes", goal: .report))
+                figures.append(Figure(name: "compacted_bytes_\(tag)_lz4", value: Double(cell.compactedLZ4), unit: "bytes", goal: .report))
                 table.append("| \(u) | \(Int(d * 100)) % | \(cell.logBytes) | \(cell.liveRecords) | \(cell.compactedPlain) | \(cell.compactedLZ4) | "
                              + String(format: "%.1f | %.1f |", Double(cell.logBytes) / Double(cell.compactedPlain), Double(cell.logBytes) / Double(cell.compactedLZ4)))
             }

@@ -41,10 +41,75 @@ struct Compare: ParsableCommand {
         }
         let ourUpdate = try measure { for (i, n) in updateIDs.enumerated() { try ns.setSize(ids[n], UInt64(i) * 4096) } }
         ns.close()
+
+        // The peers' load and unsynced updates: the same records (the namespace's own FileCodec
+        // encoding) keyed by id.
+        struct PeerRun {
+            var name: String
+            var path: String
+            var open: (String) throws -> Peer
+            var openSynced: (String) throws -> Peer
+            var records: [FileMetadata] = []
+            var load = 0.0, update = 0.0, synced = 0.0
+        }
+        var runs: [PeerRun] = [
+            PeerRun(name: "rocksdb", path: dir + "/rocksdb", open: { try RocksDBPeer(path: $0, sync: false) }, openSynced: { try RocksDBPeer(path: $0, sync: true) }),
+            PeerRun(name: "sqlite", path: dir + "/sqlite", open: { try SQLitePeer(path: $0, full: false) }, openSynced: { try SQLitePeer(path: $0, full: true) }),
+        ]
+        for r in runs.indices {
+            let peer = try runs[r].open(runs[r].path)
+            var records: [FileMetadata] = []
+            records.reserveCapacity(files)
+            runs[r].load = try measure {
+                for n in 0..<files {
+                    var f = Workload.file(n, version: 0)
+                    f.container = containers[n % dirs]
+                    f.id = ids[n]
+                    records.append(f)
+                    try peer.put(f.id.rawValue, FileCodec.encode(f))
+                }
+            }
+            runs[r].update = try measure {
+                for (i, n) in updateIDs.enumerated() {
+                    records[n].size = UInt64(i) * 4096
+                    try peer.put(records[n].id.rawValue, FileCodec.encode(records[n]))
+                }
+            }
+            peer.close()
+            runs[r].records = records
+        }
+
+        // Synced updates, interleaved: every engine open at once, the updates in 20 slices, each
+        // slice run on each engine in turn (rotating which goes first), so that all three see the
+        // same background flush latency of this shared disk (run one after the other, the ratio
+        // swung from 0.5x to 5.6x between runs).
         ns = try Namespace.boot(NamespaceConfiguration(directory: data, durability: .always))
+        let syncedPeers = try runs.map { try $0.openSynced($0.path) }
         Glibc.sync()   // the unsynced phases' dirty pages must not be charged to the first synced update
-        let ourSynced = try measure { for (i, n) in syncedIDs.enumerated() { try ns.setSize(ids[n], UInt64(i) * 8192) } }
+        var ourSynced = 0.0
+        let slices = 20
+        for c in 0..<slices {
+            let slice = (c * synced / slices)..<((c + 1) * synced / slices)
+            for k in 0...runs.count {
+                let e = (c + k) % (runs.count + 1)
+                if e == 0 {
+                    ourSynced += try measure { for i in slice { try ns.setSize(ids[syncedIDs[i]], UInt64(i) * 8192) } }
+                } else {
+                    let peer = syncedPeers[e - 1]
+                    runs[e - 1].synced += try measure {
+                        for i in slice {
+                            let n = syncedIDs[i]
+                            runs[e - 1].records[n].size = UInt64(i) * 8192
+                            try peer.put(runs[e - 1].records[n].id.rawValue, FileCodec.encode(runs[e - 1].records[n]))
+                        }
+                    }
+                }
+            }
+        }
         ns.close()
+        for p in syncedPeers { p.close() }
+        for r in runs.indices { runs[r].records = [] }
+
         var ourReopen = 0.0
         ourReopen = try measure { ns = try Namespace.boot(NamespaceConfiguration(directory: data, access: .readOnly)) }
         precondition(ns.fileCount == files)
@@ -68,56 +133,30 @@ struct Compare: ParsableCommand {
             Figure(name: "beryl_disk_bytes", value: ourBytes, unit: "bytes", goal: .report),
         ]
 
-        // The peers: the same records (the namespace's own FileCodec encoding) keyed by id.
-        let peers: [(String, (String) throws -> Peer, (String) throws -> Peer)] = [
-            ("rocksdb", { try RocksDBPeer(path: $0, sync: false) }, { try RocksDBPeer(path: $0, sync: true) }),
-            ("sqlite", { try SQLitePeer(path: $0, full: false) }, { try SQLitePeer(path: $0, full: true) }),
-        ]
-        for (name, open, openSynced) in peers {
-            let path = dir + "/" + name
-            var peer = try open(path)
-            var records: [FileMetadata] = []
-            records.reserveCapacity(files)
-            let load = try measure {
-                for n in 0..<files {
-                    var f = Workload.file(n, version: 0)
-                    f.container = containers[n % dirs]
-                    f.id = ids[n]
-                    records.append(f)
-                    try peer.put(f.id.rawValue, FileCodec.encode(f))
-                }
-            }
-            let update = try measure {
-                for (i, n) in updateIDs.enumerated() {
-                    records[n].size = UInt64(i) * 4096
-                    try peer.put(records[n].id.rawValue, FileCodec.encode(records[n]))
-                }
-            }
-            peer.close()
-            peer = try openSynced(path)
-            Glibc.sync()
-            let syncedTime = try measure {
-                for (i, n) in syncedIDs.enumerated() {
-                    records[n].size = UInt64(i) * 8192
-                    try peer.put(records[n].id.rawValue, FileCodec.encode(records[n]))
-                }
-            }
-            peer.close()
-            records = []
+        // The peers' reopen (open plus a full scan decoding every record) and compaction.
+        for run in runs {
+            let name = run.name
+            var peer: Peer? = nil
             var loaded: [FileMetadata] = []
             let reopen = try measure {
-                peer = try open(path)
+                peer = try run.open(run.path)
                 loaded.reserveCapacity(files)
-                try peer.scan { bytes in if let f = try? FileCodec.decode(bytes) { loaded.append(f) } }
+                try peer!.scan { bytes in if let f = try? FileCodec.decode(bytes) { loaded.append(f) } }
             }
             precondition(loaded.count == files, "\(name) scanned \(loaded.count) of \(files)")
-            let before = diskBytes(path)
-            let compact = try measure { try peer.compact() }
-            peer.close()
-            let bytes = diskBytes(path)
+            loaded = []
+            let before = diskBytes(run.path)
+            let compact = try measure { try peer!.compact() }
+            peer!.close()
+            let bytes = diskBytes(run.path)
+            let load = run.load, update = run.update, syncedTime = run.synced
             figures += [
                 Figure(name: "\(name)_bulk_load_per_s", value: Double(files) / load, unit: "ops/s", goal: .report),
                 Figure(name: "bulk_load_speedup_vs_\(name)", value: load / ourLoad, unit: "x", goal: .report),
+                Figure(name: "\(name)_random_update_per_s", value: Double(updates) / update, unit: "ops/s", goal: .report),
+                Figure(name: "\(name)_synced_update_per_s", value: Double(synced) / syncedTime, unit: "ops/s", goal: .report),
+                Figure(name: "\(name)_reopen_s", value: reopen, unit: "s", goal: .report),
+                Figure(name: "\(name)_compaction_s", value: compact, unit: "s", goal: .report),
                 Figure(name: "random_update_speedup_vs_\(name)", value: update / ourUpdate, unit: "x", goal: .report),
                 Figure(name: "synced_update_speedup_vs_\(name)_sync", value: syncedTime / ourSynced, unit: "x", goal: .report),
                 Figure(name: "reopen_speedup_vs_\(name)", value: reopen / ourReopen, unit: "x", goal: .report),
@@ -129,7 +168,7 @@ struct Compare: ParsableCommand {
         }
         try report(suite: "compare", figures: figures, notes: [
             "speedup = their time / ours (above 1: Beryl faster); disk_size_ratio = their bytes / ours after compaction (above 1: Beryl smaller)",
-            "\(files) files in \(dirs) directories; \(updates) random size updates; \(synced) synced updates (Beryl durability always, RocksDB sync=true, SQLite synchronous=FULL); one operation per call on every engine",
+            "\(files) files in \(dirs) directories; \(updates) random size updates; \(synced) synced updates (Beryl durability always, RocksDB sync=true, SQLite synchronous=FULL; interleaved in \(slices) slices); one operation per call on every engine",
         ])
     }
 }
