@@ -37,47 +37,42 @@ struct ReplicationSuite {
         var figures: [Figure] = []
         var notes: [String] = []
         if parts.contains(.lag) || parts.contains(.roleChange) {
-            let pair = try ReplicationPair(name: "replication")
-            defer {
-                pair.stopAll()
-                pair.remove()
-            }
-            do {
-                try pair.tag(pair.a, "master")
-                try pair.tag(pair.b, "slave")
-                try pair.start(pair.a)
-                try pair.start(pair.b)
-                try pair.waitUntilFollowing(pair.b)
+            try withFollowingPair(name: "replication", durability: "batch") { pair in
                 if parts.contains(.lag) { try lag(pair, &figures, &notes) }
                 if parts.contains(.roleChange) { try roleChanges(pair, &figures, &notes) }
-            } catch {
-                print(pair.logTails())
-                throw error
             }
         }
         if parts.contains(.lag) {
             // The same probe with the master at durability `none`: a mutation costs the master no
             // fdatasync, so the load can reach the 20,000 mutations/s of the target on 2 cores, and
             // the lag is the shipping path alone (append, push, verify, apply).
-            let pair = try ReplicationPair(name: "replication-none", durability: "none")
-            defer {
-                pair.stopAll()
-                pair.remove()
-            }
-            do {
-                try pair.tag(pair.a, "master")
-                try pair.tag(pair.b, "slave")
-                try pair.start(pair.a)
-                try pair.start(pair.b)
-                try pair.waitUntilFollowing(pair.b)
+            try withFollowingPair(name: "replication-none", durability: "none") { pair in
                 try lag(pair, &figures, &notes, prefix: "lag_none", samplesName: "lag_none_ms")
-            } catch {
-                print(pair.logTails())
-                throw error
             }
         }
         if parts.contains(.catchUp) { try catchUp(&figures, &notes) }
         return (figures, notes)
+    }
+
+    /// A master and a slave started on scratch directories, the slave following, for `body`; both
+    /// stopped and removed after (their logs printed on failure).
+    private func withFollowingPair(name: String, durability: String, _ body: (ReplicationPair) throws -> Void) throws {
+        let pair = try ReplicationPair(name: name, durability: durability)
+        defer {
+            pair.stopAll()
+            pair.remove()
+        }
+        do {
+            try pair.tag(pair.a, "master")
+            try pair.tag(pair.b, "slave")
+            try pair.start(pair.a)
+            try pair.start(pair.b)
+            try pair.waitUntilFollowing(pair.b)
+            try body(pair)
+        } catch {
+            print(pair.logTails())
+            throw error
+        }
     }
 
     // MARK: Lag
