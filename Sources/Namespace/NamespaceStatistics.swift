@@ -149,11 +149,13 @@ extension Namespace {
              tree.containers.largestID, tree.files.largestID + 1 - min(firstFileIDAtBoot, tree.files.largestID + 1),
              tree.containers.largestID + 1 - min(firstContainerIDAtBoot, tree.containers.largestID + 1), bootStarted)
         }
+        // The bytes of records, not the file's size, which includes space preallocated for appends.
+        let (filesEnd, dirsEnd) = lock.withReadLock { (filesLog?.end.rawValue, directoriesLog?.end.rawValue) }
         let live = state == .booting ? MonotonicClock.seconds() - started : nil
         return NamespaceStatistics(state: state, files: files, directories: dirs,
                                    bootSeconds: live ?? report.seconds, fileBootSeconds: live ?? report.fileSeconds,
-                                   filesChangelogBytes: SystemInfo.fileSize(config.filesLogPath) ?? 0,
-                                   directoriesChangelogBytes: SystemInfo.fileSize(config.directoriesLogPath) ?? 0,
+                                   filesChangelogBytes: filesEnd ?? SystemInfo.fileSize(config.filesLogPath) ?? 0,
+                                   directoriesChangelogBytes: dirsEnd ?? SystemInfo.fileSize(config.directoriesLogPath) ?? 0,
                                    currentFileID: fid, currentContainerID: cid, filesCreatedSinceBoot: genF,
                                    containersCreatedSinceBoot: genC, memory: SystemInfo.memory(),
                                    compaction: compactionStatus)

@@ -11,6 +11,9 @@ import Testing
         let stats = ns.statistics()
         #expect(stats.files == 10 && stats.directories == 3 && stats.state == .booted)
         #expect(stats.currentFileID == 10 && stats.filesCreatedSinceBoot == 10)
+        // The changelog sizes are the records' bytes, not the files' preallocated space.
+        #expect(stats.filesChangelogBytes == ns.changelog(.files)!.end.rawValue)
+        #expect(stats.directoriesChangelogBytes == ns.changelog(.directories)!.end.rawValue)
         let text = stats.formatted()
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines[0].hasPrefix("ALL      Files                            10 [booted] ("))
