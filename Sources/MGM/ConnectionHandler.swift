@@ -28,6 +28,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private let logger: Logger
     private let maximumQueued: Int
     private let maximumOpenFiles: Int
+    private let idleTimeout: TimeAmount?
+    /// When a request last arrived (for the idle timeout).
+    private var lastActivity = NIODeadline.now()
+    private var idleCheck: Scheduled<Void>?
     private let readsInline: Bool
     private let mutationsInline: Bool
     private var decoder: RequestFrameDecoder
@@ -46,13 +50,14 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var nextHandle: UInt32 = 1
 
     init(executor: RequestExecutor, pool: NIOThreadPool, tracker: InFlightTracker, logger: Logger,
-         address: String, maximumPayload: Int, maximumQueued: Int, maximumOpenFiles: Int, readsInline: Bool,
-         mutationsInline: Bool) {
+         address: String, maximumPayload: Int, maximumQueued: Int, maximumOpenFiles: Int, idleTimeout: Duration? = nil,
+         readsInline: Bool, mutationsInline: Bool) {
         self.executor = executor
         self.pool = pool
         self.tracker = tracker
         self.maximumQueued = maximumQueued
         self.maximumOpenFiles = maximumOpenFiles
+        self.idleTimeout = idleTimeout.map { .nanoseconds(Int64($0.components.seconds) * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000) }
         self.readsInline = readsInline
         self.mutationsInline = mutationsInline
         decoder = RequestFrameDecoder(start: .handshake, maximumPayload: maximumPayload)
@@ -64,7 +69,29 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     // MARK: Channel events
 
+    func channelActive(context: ChannelHandlerContext) {
+        scheduleIdleCheck(context)
+        context.fireChannelActive()
+    }
+
+    /// Closes the connection when nothing arrived for `idleTimeout` and nothing is in progress.
+    private func scheduleIdleCheck(_ context: ChannelHandlerContext) {
+        guard let timeout = idleTimeout, !closed else { return }
+        idleCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: lastActivity + timeout) {
+            guard !self.closed else { return }
+            if !self.busy, self.queue.isEmpty, NIODeadline.now() >= self.lastActivity + timeout {
+                self.logger.info("closing idle connection", metadata: ["user": "\(self.identity.user)"])
+                self.closed = true
+                context.close(promise: nil)
+            } else {
+                if self.busy || !self.queue.isEmpty { self.lastActivity = NIODeadline.now() }
+                self.scheduleIdleCheck(context)
+            }
+        }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastActivity = NIODeadline.now()
         let bytes = unwrapInboundIn(data)
         decoder.append(bytes.readableBytesView)
         batching = true
@@ -120,6 +147,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         closed = true
+        idleCheck?.cancel()
+        idleCheck = nil
         queue.removeAll()
         files.removeAll()
         logger.debug("connection closed", metadata: ["user": "\(identity.user)"])

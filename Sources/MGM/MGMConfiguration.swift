@@ -25,6 +25,9 @@ public struct MGMConfiguration: Sendable {
     /// (`kXR_FSError`, "too many open files") before it runs, so a client that never closes cannot grow
     /// the server without bound.
     public var maximumOpenFiles: Int
+    /// A connection with no request arriving and none in progress for this long is closed (as the
+    /// stock server's `xrd.timeout idle`); nil: never. Clients reconnect transparently.
+    public var idleTimeout: Duration?
     /// How long a graceful shutdown waits for requests in flight.
     public var shutdownGrace: Duration
     /// Where namespace requests run (see `RequestPlacement`).
@@ -37,7 +40,7 @@ public struct MGMConfiguration: Sendable {
                 role: MGMRole? = nil, adminAllow: Set<String> = [],
                 maximumPayload: Int = XRootDProtocol.defaultMaximumPayload, eventLoopThreads: Int = 2,
                 poolThreads: Int = 8, maximumQueuedRequests: Int = 16, maximumOpenFiles: Int = 16_384,
-                shutdownGrace: Duration = .seconds(10),
+                idleTimeout: Duration? = .seconds(900), shutdownGrace: Duration = .seconds(10),
                 placement: RequestPlacement = .automatic, replication: ReplicationConfiguration? = nil) {
         self.dataDirectory = dataDirectory
         self.host = host
@@ -50,6 +53,7 @@ public struct MGMConfiguration: Sendable {
         self.poolThreads = poolThreads
         self.maximumQueuedRequests = maximumQueuedRequests
         self.maximumOpenFiles = maximumOpenFiles
+        self.idleTimeout = idleTimeout
         self.shutdownGrace = shutdownGrace
         self.placement = placement
         self.replication = replication ?? ReplicationConfiguration(dataDirectory: dataDirectory,

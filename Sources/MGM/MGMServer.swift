@@ -90,6 +90,7 @@ public final class MGMServer: Sendable {
                                                     address: address, maximumPayload: configuration.maximumPayload,
                                                     maximumQueued: configuration.maximumQueuedRequests,
                                                     maximumOpenFiles: configuration.maximumOpenFiles,
+                                                    idleTimeout: configuration.idleTimeout,
                                                     readsInline: configuration.runsReadsInline,
                                                     mutationsInline: configuration.runsMutationsInline)
                     try channel.pipeline.syncOperations.addHandler(handler)

@@ -33,6 +33,25 @@ import XRootD
         expectServing(server)
     }
 
+    @Test func idleConnectionsAreClosedAndBusyOnesKept() throws {
+        let server = try TestServer { $0.idleTimeout = .milliseconds(800) }
+        defer { server.stop() }
+        let idle = try RawConnection(port: server.port)
+        #expect(idle.logIn())
+        let active = try RawConnection(port: server.port)
+        #expect(active.logIn())
+        for i in 0..<10 {
+            usleep(200_000)
+            active.send(XRootDRequest.ping.encode(streamID: StreamID(UInt16(i + 1))))
+            #expect(active.readResponse() == XRootDResponse(streamID: StreamID(UInt16(i + 1)), body: .ok([])))
+        }
+        // 2 s later: the silent connection was closed by the server, the pinging one still answers.
+        #expect(idle.isClosedByPeer())
+        active.send(XRootDRequest.ping.encode(streamID: StreamID(99)))
+        #expect(active.readResponse() == XRootDResponse(streamID: StreamID(99), body: .ok([])))
+        expectServing(server)
+    }
+
     @Test func unknownAndMalformedRequestsAreRefusedOnALiveConnection() throws {
         let server = try TestServer()
         defer { server.stop() }
