@@ -31,6 +31,10 @@ struct RowTable<Row: TableRow> {
     private(set) var arena = ByteArena()
     /// Largest id ever seen (updates and deletes), so ids are never reused.
     var largestID: UInt64 = 0
+    /// Whether `replace` and `remove` compact the arena when half of it is garbage. A replica turns
+    /// this off and compacts between its lock slices instead (see `Namespace.receive`), so one update
+    /// never holds the write lock for a copy of every live section.
+    var compactsArenaInline = true
 
     var count: Int { index.count }
 
@@ -88,7 +92,7 @@ struct RowTable<Row: TableRow> {
             r.extrasLength = old.extrasLength
         }
         rows[at] = r
-        if arena.needsCompaction { compactArena() }
+        if compactsArenaInline && arena.needsCompaction { compactArena() }
     }
 
     mutating func remove(_ at: Int) {
@@ -98,7 +102,7 @@ struct RowTable<Row: TableRow> {
         rows[at].id = 0
         rows[at].extrasLength = 0
         freeRows.append(UInt32(at))
-        if arena.needsCompaction { compactArena() }
+        if compactsArenaInline && arena.needsCompaction { compactArena() }
     }
 
     @inline(__always)
@@ -137,6 +141,27 @@ struct RowTable<Row: TableRow> {
     /// Indices of live rows.
     func forEachLive(_ body: (Int) -> Void) {
         for i in rows.indices where rows[i].id != 0 { body(i) }
+    }
+
+    /// A compacted copy of the arena and each row's offset in it (0 for free rows), built with read
+    /// access only: a replica builds it under the namespace's read lock, while reads go on, and
+    /// installs it with `installCompactedArena` under the write lock, where only offsets are set.
+    /// Valid only if the table does not change in between (a replica's single applying thread).
+    func compactedArena() -> (ByteArena, [UInt64]) {
+        var fresh = ByteArena()
+        fresh.reserve(arena.count - arena.garbage)
+        var offsets = [UInt64](repeating: 0, count: rows.count)
+        for i in rows.indices where rows[i].id != 0 {
+            let r = rows[i]
+            offsets[i] = arena.withBytes(at: r.extrasOffset, length: r.extrasLength) { fresh.append($0) }
+        }
+        return (fresh, offsets)
+    }
+
+    mutating func installCompactedArena(_ fresh: ByteArena, offsets: [UInt64]) {
+        precondition(offsets.count == rows.count, "the table changed since its arena was compacted")
+        for i in rows.indices where rows[i].id != 0 { rows[i].extrasOffset = offsets[i] }
+        arena = fresh
     }
 
     /// Copies every live variable section into a fresh arena, dropping the garbage.
