@@ -34,18 +34,18 @@ import XRootD
     }
 
     @Test func idleConnectionsAreClosedAndBusyOnesKept() throws {
-        let server = try TestServer { $0.idleTimeout = .milliseconds(800) }
+        let server = try TestServer { $0.idleTimeout = .milliseconds(1500) }
         defer { server.stop() }
         let idle = try RawConnection(port: server.port)
         #expect(idle.logIn())
         let active = try RawConnection(port: server.port)
         #expect(active.logIn())
-        for i in 0..<10 {
-            usleep(200_000)
+        for i in 0..<16 {
+            usleep(250_000)
             active.send(XRootDRequest.ping.encode(streamID: StreamID(UInt16(i + 1))))
             #expect(active.readResponse() == XRootDResponse(streamID: StreamID(UInt16(i + 1)), body: .ok([])))
         }
-        // 2 s later: the silent connection was closed by the server, the pinging one still answers.
+        // 4 s later: the silent connection was closed by the server, the pinging one still answers.
         #expect(idle.isClosedByPeer())
         active.send(XRootDRequest.ping.encode(streamID: StreamID(99)))
         #expect(active.readResponse() == XRootDResponse(streamID: StreamID(99), body: .ok([])))
