@@ -134,8 +134,8 @@ struct RowTable<Row: TableRow> {
     func nameBytes(_ at: Int) -> UnsafeRawBufferPointer {
         let r = rows[at]
         let e = arena.unsafeBytes(at: r.extrasOffset, length: r.extrasLength)
-        let n = e.isEmpty ? 0 : Int(e[0])
-        return UnsafeRawBufferPointer(rebasing: e[1..<min(e.count, 1 + n)])
+        guard !e.isEmpty else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(rebasing: e[1..<min(e.count, 1 + Int(e[0]))])
     }
 
     /// Indices of live rows.

@@ -86,28 +86,36 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
         } else {
             node.startFollowing()
         }
-        let sync = configuration.syncEndpoint
+        let server: SyncServer
         do {
-            let server: SyncServer
-            do {
-                server = try SyncServer.start(host: sync.host, port: sync.port, namespace: namespace, secret: secret,
-                                              role: node, masterLog: masterLog, heartbeatInterval: configuration.heartbeatInterval)
-            } catch where remote == nil && configuration.syncListen == nil {
-                // A single master's sync listener is a convenience (a slave may be added later):
-                // when the default port is taken, any free port will do.
-                masterLog.log(.warning, "sync: \(sync) is not free (\(error)); listening on another port")
-                server = try SyncServer.start(host: sync.host, port: 0, namespace: namespace, secret: secret,
-                                              role: node, masterLog: masterLog, heartbeatInterval: configuration.heartbeatInterval)
-            }
-            node.lock.withLock { node.syncServer = server }
+            server = try startSyncServer(configuration, remote: remote, namespace: namespace, secret: secret, node: node,
+                                         masterLog: masterLog)
         } catch {
             node.stop()
             throw error
         }
+        node.lock.withLock { node.syncServer = server }
         node.lock.withLock { node.supervisorThread = BackgroundThread.start { node.superviseLoop() } }
         masterLog.log(.info, "replication: \(node.currentState.rawValue) epoch=\(node.currentEpoch) sync=\(node.syncEndpoint)"
                       + (remote.map { " remote=\($0)" } ?? " (single master)"))
         return node
+    }
+
+    /// The sync listener. A single master's is a convenience (a slave may be added later): when its
+    /// default port is taken, any free port will do.
+    private static func startSyncServer(_ configuration: ReplicationConfiguration, remote: Endpoint?, namespace: Namespace,
+                                        secret: SyncSecret, node: ReplicationNode,
+                                        masterLog: MasterLog) throws(ReplicationError) -> SyncServer {
+        let sync = configuration.syncEndpoint
+        do {
+            return try SyncServer.start(host: sync.host, port: sync.port, namespace: namespace, secret: secret, role: node,
+                                        masterLog: masterLog, heartbeatInterval: configuration.heartbeatInterval)
+        } catch {
+            guard remote == nil, configuration.syncListen == nil else { throw error }
+            masterLog.log(.warning, "sync: \(sync) is not free (\(error)); listening on another port")
+            return try SyncServer.start(host: sync.host, port: 0, namespace: namespace, secret: secret, role: node,
+                                        masterLog: masterLog, heartbeatInterval: configuration.heartbeatInterval)
+        }
     }
 
     /// A master tag: read-write at once for a single master; with a remote, only after a probe
