@@ -203,6 +203,12 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
         supervisor?.join()
         follower?.stop()
         server?.stop()
+        // The server and the follower hold this node (as their role source, their epoch): let go.
+        lock.withLock {
+            syncServer = nil
+            self.follower = nil
+            supervisorThread = nil
+        }
     }
 
     /// Under durability `always`: waits until a connected slave holds what the namespace has
