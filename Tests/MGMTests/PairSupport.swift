@@ -44,7 +44,11 @@ final class MGMNode: @unchecked Sendable {
                        "--master1", peers.0.description, "--master2", peers.1.description,
                        "--sync-listen", "127.0.0.1:\(syncPort)", "--secret-file", secretFile, "--log-level", "error"]
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        // Never the test runner's own stdout/stderr: a child that outlived a failed test would hold
+        // them open and `swift test` would wait for it forever.
         p.standardOutput = FileHandle.nullDevice
+        _ = FileManager.default.createFile(atPath: directory + "/serve.log", contents: nil)
+        p.standardError = FileHandle(forWritingAtPath: directory + "/serve.log") ?? FileHandle.nullDevice
         try p.run()
         process = p
         let deadline = ContinuousClock.now + .seconds(20)
@@ -122,26 +126,41 @@ final class PairFixture: @unchecked Sendable {
     let slave: MGMNode
     let secretFile: String
 
+    /// Starts a tagged master and slave. Their ports were free a moment before; if another test took
+    /// one meanwhile (a process then fails to bind and exits), the pair starts over on new ports.
     init(masterDurability: String = "batch", masterEnvironment: [String: String] = [:], slaveSecret: String? = nil) throws {
         let dir = TestServer.temporaryDirectory()
         secretFile = dir + "/secret"
         try "pair-secret\n".write(toFile: secretFile, atomically: true, encoding: .utf8)
         chmod(secretFile, 0o600)
-        master = try MGMNode(secretFile: secretFile)
-        slave = try MGMNode(secretFile: secretFile)
-        if let slaveSecret {
-            slave.secretFile = dir + "/other-secret"
-            try slaveSecret.write(toFile: slave.secretFile, atomically: true, encoding: .utf8)
-            chmod(slave.secretFile, 0o600)
+        var attempt = 0
+        while true {
+            attempt += 1
+            let master = try MGMNode(secretFile: secretFile)
+            let slave = try MGMNode(secretFile: secretFile)
+            if let slaveSecret {
+                slave.secretFile = dir + "/other-secret"
+                try slaveSecret.write(toFile: slave.secretFile, atomically: true, encoding: .utf8)
+                chmod(slave.secretFile, 0o600)
+            }
+            master.peers = (master.endpoint, slave.endpoint)
+            slave.peers = (master.endpoint, slave.endpoint)
+            master.durability = masterDurability
+            master.environment = masterEnvironment
+            do {
+                try master.tag("master")
+                try slave.tag("slave")
+                try master.start()
+                try slave.start()
+                self.master = master
+                self.slave = slave
+                return
+            } catch {
+                master.stop()
+                slave.stop()
+                if attempt >= 3 { throw error }
+            }
         }
-        master.peers = (master.endpoint, slave.endpoint)
-        slave.peers = (master.endpoint, slave.endpoint)
-        master.durability = masterDurability
-        master.environment = masterEnvironment
-        try master.tag("master")
-        try slave.tag("slave")
-        try master.start()
-        try slave.start()
     }
 
     func stop() {
