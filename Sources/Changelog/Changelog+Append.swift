@@ -225,7 +225,7 @@ extension Changelog {
                 throw ChangelogError(.io, path: pathState, offset: LogOffset(endOffset), errno: 27, detail: "log exceeds 256 TiB")
             }
             if extendsWithWrites {
-                try extend(with: scratch, to: newEnd)
+                _ = try withBytes(scratch) { (b) throws(ChangelogError) in try writeUnpublished(b) }
             } else {
                 if newEnd > capacity { try grow(toFit: newEnd) }
                 try store(scratch, at: endOffset)
@@ -255,21 +255,45 @@ extension Changelog {
         capacity = newCapacity
     }
 
-    /// Under the lock, in `extendsWithWrites` mode: writes the frames at the end with `pwrite` and
-    /// keeps the (writable) mapping covering the new end, so scans and a later switch to mapped
-    /// appends find it. Mapping past the end of the file is allowed; nothing reads past `endOffset`.
-    private func extend(with bytes: [UInt8], to newEnd: UInt64) throws(ChangelogError) {
+    /// Under the lock: writes `bytes` at the end with `pwrite` (past the end of the file, or into space
+    /// preallocated before) and keeps the writable mapping covering the new end, without publishing
+    /// it. Mapping past the end of the file is allowed; nothing reads past `endOffset`. Used instead of
+    /// a store into fresh mapped pages of preallocated space, which are first read in as zeros
+    /// (readahead over unwritten extents) and then overwritten: a compaction's output
+    /// (`extendsWithWrites`) and a replica's verbatim chunks. On a failed write nothing stays past the
+    /// published end. Returns the capacity before, for `discardUnpublished`.
+    func writeUnpublished(_ bytes: UnsafeRawBufferPointer) throws(ChangelogError) -> UInt64 {
+        let newEnd = endOffset + UInt64(bytes.count)
         if region == nil || region!.length < Int(newEnd) {
             region = try MappedRegion(file: file, length: max(Int(newEnd), (region?.length ?? 0) * 2, 1 << 20), writable: true)
         }
+        let previousCapacity = capacity
+        if newEnd > capacity { capacity = newEnd }
         do throws(ChangelogError) {
             try file.write(bytes, at: endOffset)
         } catch {
-            // Nothing past the published end may stay (a short write may have extended the file).
-            try? file.truncate(to: max(endOffset, capacity))
+            discardUnpublished(upTo: newEnd, previousCapacity: previousCapacity)
             throw error
         }
-        if newEnd > capacity { capacity = newEnd }
+        return previousCapacity
+    }
+
+    /// Under the lock: removes what `writeUnpublished` put past the published end: cuts what extended
+    /// the file, zeroes what landed in space preallocated before.
+    func discardUnpublished(upTo newEnd: UInt64, previousCapacity: UInt64) {
+        if previousCapacity < newEnd {
+            try? file.truncate(to: max(previousCapacity, endOffset))
+            capacity = max(previousCapacity, endOffset)
+        }
+        if previousCapacity > endOffset {
+            let zeros = [UInt8](repeating: 0, count: 1 << 16)
+            var at = endOffset
+            while at < min(previousCapacity, newEnd) {
+                let n = Int(min(UInt64(zeros.count), min(previousCapacity, newEnd) - at))
+                try? file.write(Array(zeros[0..<n]), at: at)
+                at += UInt64(n)
+            }
+        }
     }
 
     /// Switches between pwrite-extending and mapped appends (see `extendsWithWrites`).

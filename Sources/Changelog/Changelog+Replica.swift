@@ -95,32 +95,10 @@ extension Changelog {
             guard newEnd <= LogPosition.maximumOffset else {
                 throw ChangelogError(.io, path: pathState, offset: offset, errno: 27, detail: "log exceeds 256 TiB")
             }
-            // A whole chunk goes in with pwrite past the end of the file, not through the mapping into
-            // preallocated space: there, every fresh page is first read in as zeros (readahead over
-            // unwritten extents) and then overwritten. The mapping only has to cover the new end for
-            // the verifying scan (mapping past the end of the file is allowed; only bytes below the
-            // file's size are read).
-            if region == nil || region!.length < Int(newEnd) {
-                region = try MappedRegion(file: file, length: max(Int(newEnd), (region?.length ?? 0) * 2, 1 << 20), writable: true)
-            }
-            let oldCapacity = capacity
-            if newEnd > capacity { capacity = newEnd }
+            // pwrite, not a store into fresh mapped pages (see `writeUnpublished`); verified before
+            // the end is published.
+            let previousCapacity = try writeUnpublished(bytes)
             let start = Int(endOffset)
-            // On failure, nothing past the published end may stay: cut what extended the file, zero
-            // what landed in space preallocated before.
-            func undo() {
-                if oldCapacity < newEnd {
-                    try? file.truncate(to: max(oldCapacity, endOffset))
-                    capacity = max(oldCapacity, endOffset)
-                }
-                if oldCapacity > endOffset { try? zeroFill(from: start, count: Int(min(oldCapacity, newEnd) - endOffset)) }
-            }
-            do throws(ChangelogError) {
-                try file.write(bytes, at: endOffset)
-            } catch {
-                undo()
-                throw error
-            }
             var scan = LogScan(path: pathState, bytes: region!.bytes(count: Int(newEnd)), identity: headerState.identity,
                                policy: .strict)
             let summary: ScanSummary
@@ -131,7 +109,7 @@ extension Changelog {
                                          offset: summary.end, detail: "replicated bytes do not verify as whole records")
                 }
             } catch {
-                undo()
+                discardUnpublished(upTo: newEnd, previousCapacity: previousCapacity)
                 throw error
             }
             endOffset = newEnd
@@ -156,16 +134,5 @@ extension Changelog {
         var c = configuration
         c.creation = .openExisting
         return try open(at: path, configuration: c)
-    }
-
-    /// Under the lock: overwrites `count` bytes at `start` (past the published end) with zeros.
-    private func zeroFill(from start: Int, count: Int) throws(ChangelogError) {
-        let zeros = [UInt8](repeating: 0, count: min(count, 1 << 16))
-        var at = start
-        while at < start + count {
-            let n = min(zeros.count, start + count - at)
-            try file.write(Array(zeros[0..<n]), at: UInt64(at))
-            at += n
-        }
     }
 }

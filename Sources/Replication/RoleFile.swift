@@ -1,3 +1,4 @@
+import Changelog
 import Glibc
 
 /// The role of a data directory (the legacy `service eos master mgm`): a master serves the namespace
@@ -62,13 +63,7 @@ public enum RoleFile {
 
     /// Writes the tag (creating the directory if needed), replacing the file atomically and durably.
     public static func write(_ tag: RoleTag, in directory: String) throws(ReplicationError) {
-        var prefix = directory.hasPrefix("/") ? "" : "."
-        for part in directory.split(separator: "/") {
-            prefix += "/" + part
-            if mkdir(prefix, 0o755) != 0, errno != EEXIST {
-                throw .io("cannot create \(prefix): \(String(cString: strerror(errno)))")
-            }
-        }
+        do { try FileSystem.createDirectory(directory) } catch { throw .io("cannot create \(directory): \(error)") }
         let target = path(in: directory), temporary = target + ".new"
         guard let file = fopen(temporary, "w") else {
             throw .io("cannot write \(temporary): \(String(cString: strerror(errno)))")
@@ -79,10 +74,6 @@ public enum RoleFile {
         guard written, synced, rename(temporary, target) == 0 else {
             throw .io("cannot write \(target): \(String(cString: strerror(errno)))")
         }
-        let dir = open(directory, O_RDONLY | O_DIRECTORY)
-        if dir >= 0 {
-            _ = fsync(dir)
-            Glibc.close(dir)
-        }
+        try? FileSystem.syncDirectory(directory)
     }
 }

@@ -173,19 +173,16 @@ final class SyncSender: @unchecked Sendable {
                     let now = MonotonicTime.wallNanoseconds
                     do {
                         try log.withLogBytes(from: offset, to: chunkEnd) { bytes in
-                            dataMessages += 1
-                            if dataMessages == corruptAt {
-                                corruptAt = 0
-                                var copy = Array(bytes)
-                                copy[copy.count / 2] ^= 0x10
-                                try copy.withUnsafeBytes {
-                                    try socket.sendData(kind: kind, identity: cursor.identity, offset: offset.rawValue,
-                                                        masterTimeNanoseconds: now, bytes: $0)
-                                }
-                            } else {
-                                try socket.sendData(kind: kind, identity: cursor.identity, offset: offset.rawValue,
-                                                    masterTimeNanoseconds: now, bytes: bytes)
+                            let send = { (b: UnsafeRawBufferPointer) throws in
+                                try self.socket.sendData(kind: kind, identity: cursor.identity, offset: offset.rawValue,
+                                                         masterTimeNanoseconds: now, bytes: b)
                             }
+                            dataMessages += 1
+                            guard dataMessages == corruptAt else { return try send(bytes) }
+                            corruptAt = 0
+                            var copy = Array(bytes)
+                            copy[copy.count / 2] ^= 0x10
+                            try copy.withUnsafeBytes { try send($0) }
                         }
                     } catch let error as ReplicationError {
                         throw error

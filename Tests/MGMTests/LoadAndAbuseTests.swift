@@ -1,3 +1,4 @@
+import BerylTestSupport
 import Foundation
 import Glibc
 import MGM
@@ -327,11 +328,11 @@ struct LoadClient {
     }
 
     var tally: Tally
-    private var random: SplitMix
+    private var random: SeededRandom
 
     init(index: Int) {
         tally = Tally(index: index)
-        random = SplitMix(seed: UInt64(index) &* 0x9E37_79B9_7F4A_7C15 &+ 1)
+        random = SeededRandom(seed: UInt64(index) &* 0x9E37_79B9_7F4A_7C15 &+ 1)
     }
 
     mutating func run(server: TestServer, until deadline: ContinuousClock.Instant, connected: borrowing Atomic<Int>,
@@ -430,16 +431,7 @@ struct LoadClient {
 
 enum LoadMismatch: Error { case listing(Int) }
 
-/// A small seeded generator (SplitMix64), so a failing client's sequence can be replayed.
-struct SplitMix: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The shared SplitMix64 generator (Tests/Support), so a failing client's sequence can be replayed.
+extension SeededRandom {
     mutating func next(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
 }
