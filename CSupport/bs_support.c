@@ -111,6 +111,8 @@ int bs_madvise(void *address, size_t length, int advice) {
     case 1: a = MADV_SEQUENTIAL; break;
     case 2: a = MADV_RANDOM; break;
     case 3: a = MADV_WILLNEED; break;
+    case 4: a = 22; break; /* MADV_POPULATE_READ */
+    case 5: a = 23; break; /* MADV_POPULATE_WRITE */
     default: break;
     }
     return madvise(address, length, a) < 0 ? -errno : 0;

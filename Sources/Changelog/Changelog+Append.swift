@@ -229,6 +229,7 @@ extension Changelog {
             } else {
                 if newEnd > capacity { try grow(toFit: newEnd) }
                 try store(scratch, at: endOffset)
+                prefault(after: newEnd)
             }
             endOffset = newEnd
             lastSequenceState = results.last!.sequence
@@ -252,6 +253,7 @@ extension Changelog {
             throw error
         }
         region = mapped
+        prefaultedEnd = 0
         capacity = newCapacity
     }
 
@@ -266,6 +268,7 @@ extension Changelog {
         let newEnd = endOffset + UInt64(bytes.count)
         if region == nil || region!.length < Int(newEnd) {
             region = try MappedRegion(file: file, length: max(Int(newEnd), (region?.length ?? 0) * 2, 1 << 20), writable: true)
+            prefaultedEnd = 0
         }
         let previousCapacity = capacity
         if newEnd > capacity { capacity = newEnd }

@@ -31,6 +31,8 @@ public final class Changelog: @unchecked Sendable {
     var poison: ChangelogError?
     var isClosed = false
     var region: MappedRegion?
+    /// How far the prefaulter has been asked to map `region` (reset when the region is replaced).
+    var prefaultedEnd: UInt64 = 0
     var appendsSinceOpen = 0
     /// A directory whose fsync must complete before any append counts as durable (set when
     /// compaction renames this log into place).
@@ -74,6 +76,16 @@ public final class Changelog: @unchecked Sendable {
     /// Changes the durability of later appends.
     public func setDurability(_ durability: Durability) {
         lock.withLock { configurationState.durability = durability }
+    }
+
+    /// Takes `other`'s durability and prefault policy for later appends (a compaction's output
+    /// becoming the live log).
+    func inheritWritingPolicy(from other: Changelog) {
+        let policy = other.configuration
+        lock.withLock {
+            configurationState.durability = policy.durability
+            configurationState.prefault = policy.prefault
+        }
     }
 
     /// Makes later durable acknowledgements wait for an fsync of `directory`.

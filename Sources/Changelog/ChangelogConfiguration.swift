@@ -17,6 +17,14 @@ public enum CompressionPolicy: Sendable, Equatable {
     case lz4(minimumBytes: Int)
 }
 
+/// Whether a writer's preallocated pages are mapped ahead of its appends (see `PagePrefaulter`).
+public enum PrefaultPolicy: Sendable {
+    /// A shared thread maps the next MiB ahead of the end, so appends do not take page faults.
+    case ahead
+    /// Every append that reaches a new page faults it in on the writer's thread.
+    case off
+}
+
 /// How `open` treats an existing file and whether it may write.
 public struct ChangelogConfiguration: Sendable {
     public enum Access: Sendable { case readOnly, append }
@@ -38,6 +46,7 @@ public struct ChangelogConfiguration: Sendable {
     public var durability: Durability = .batch
     public var damagePolicy: DamagePolicy = .strict
     public var compression: CompressionPolicy = .never
+    public var prefault: PrefaultPolicy = .ahead
 
     public init(access: Access = .append, creation: Creation = .createIfMissing, contentKind: ContentKind? = nil,
                 durability: Durability = .batch, damagePolicy: DamagePolicy = .strict,

@@ -211,7 +211,7 @@ extension Compactor {
             throw error
         }
         output.renamed(to: livePath)
-        output.setDurability(source.configuration.durability)
+        output.inheritWritingPolicy(from: source)
         output.setExtendsWithWrites(false)
         output.requireDirectorySync(FileSystem.directory(of: livePath))
         source.renamed(to: archive)

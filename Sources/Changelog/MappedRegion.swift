@@ -53,7 +53,12 @@ public final class MappedRegion: @unchecked Sendable {
         UnsafeMutableRawPointer(mutating: base + offset).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
     }
 
-    public enum Advice: Int32 { case normal = 0, sequential = 1, random = 2, willNeed = 3 }
+    public enum Advice: Int32 { case normal = 0, sequential = 1, random = 2, willNeed = 3, populateRead = 4, populateWrite = 5 }
+
+    public func advise(_ advice: Advice, range: Range<Int>) -> Int32 {
+        guard let base, range.lowerBound >= 0, range.upperBound <= length, !range.isEmpty else { return 0 }
+        return bs_madvise(UnsafeMutableRawPointer(mutating: base + range.lowerBound), range.count, advice.rawValue)
+    }
 
     public func advise(_ advice: Advice) {
         if let base, length > 0 { _ = bs_madvise(UnsafeMutableRawPointer(mutating: base), length, advice.rawValue) }

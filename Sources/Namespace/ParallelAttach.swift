@@ -1,3 +1,5 @@
+import Changelog
+
 /// Boot: attaching files to their directories on two threads.
 ///
 /// Files are split by the parity of their container's row. A thread then writes only to

@@ -1,3 +1,4 @@
+import Changelog
 import Testing
 @testable import Namespace
 
