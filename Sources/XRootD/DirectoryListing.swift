@@ -25,23 +25,54 @@ public struct DirectoryListing: Hashable, Sendable {
     /// The leading pseudo-entry of a kXR_dstat listing.
     static let statPrefix = ".\n0 0 0 0\n"
 
-    /// Parses the concatenated bodies of a listing requested with `options`.
+    /// Parses the concatenated bodies of a listing requested with `options`. Works on the bytes: one
+    /// `String` per name (and per stat text), no intermediate copy of the whole body as text. UTF-8
+    /// is validated line by line, which is the same as validating the whole body: no byte of a
+    /// multi-byte sequence is a newline.
     public init<C: Collection<UInt8>>(body: C, options: DirlistOptions) throws(XRootDError) {
-        let text = try WireText.decode(Array(body)[...], context: "dirlist body")
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if lines.last == "" { lines.removeLast() }
+        let bytes = Array(body)
+        var end = bytes.count
+        while end > 0, bytes[end - 1] == 0 { end -= 1 }
+        var lines: [Range<Int>] = []
+        lines.reserveCapacity(bytes.count / 16)
+        var start = 0
+        for index in 0..<end {
+            switch bytes[index] {
+            case 0: throw .malformed("dirlist body: embedded NUL byte")
+            case UInt8(ascii: "\n"):
+                lines.append(start..<index)
+                start = index + 1
+            default: break
+            }
+        }
+        if start < end { lines.append(start..<end) }
+        func text(_ line: Range<Int>) throws(XRootDError) -> String {
+            guard let string = String(validating: bytes[line], as: UTF8.self) else {
+                throw .malformed("dirlist body: invalid UTF-8")
+            }
+            return string
+        }
+        var entries: [DirectoryEntry] = []
         guard options.contains(.withStat) || options.contains(.withChecksum) else {
-            guard !lines.contains("") else { throw .malformed("dirlist: empty name") }
-            entries = lines.map { DirectoryEntry(name: $0) }
+            entries.reserveCapacity(lines.count)
+            for line in lines {
+                guard !line.isEmpty else { throw .malformed("dirlist: empty name") }
+                entries.append(DirectoryEntry(name: try text(line)))
+            }
+            self.entries = entries
             return
         }
-        if lines.count >= 2, lines[0] == ".", lines[1] == "0 0 0 0" { lines.removeFirst(2) }
-        guard lines.count % 2 == 0 else { throw .malformed("dirlist: \(lines.count) lines do not pair name and stat") }
-        var entries: [DirectoryEntry] = []
-        entries.reserveCapacity(lines.count / 2)
-        for index in stride(from: 0, to: lines.count, by: 2) {
+        var first = 0
+        if lines.count >= 2, bytes[lines[0]].elementsEqual(".".utf8), bytes[lines[1]].elementsEqual("0 0 0 0".utf8) {
+            first = 2
+        }
+        guard (lines.count - first) % 2 == 0 else {
+            throw .malformed("dirlist: \(lines.count - first) lines do not pair name and stat")
+        }
+        entries.reserveCapacity((lines.count - first) / 2)
+        for index in stride(from: first, to: lines.count, by: 2) {
             guard !lines[index].isEmpty else { throw .malformed("dirlist: empty name") }
-            entries.append(DirectoryEntry(name: lines[index], stat: try StatInfo(text: lines[index + 1])))
+            entries.append(DirectoryEntry(name: try text(lines[index]), stat: try StatInfo(text: text(lines[index + 1]))))
         }
         self.entries = entries
     }

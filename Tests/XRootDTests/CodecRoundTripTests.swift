@@ -158,6 +158,16 @@ private func roundTrip(_ response: XRootDResponse) throws -> XRootDResponse {
         #expect(try DirectoryListing(body: Array(".\n0 0 0 0\0".utf8), options: .withStat).entries.isEmpty)
     }
 
+    @Test func dirlistBodyEdges() throws {
+        // A trailing newline before the NUL, non-ASCII names, and the three ways a body is malformed.
+        #expect(try DirectoryListing(body: Array("a\nb\n\0".utf8), options: []).names == ["a", "b"])
+        #expect(try DirectoryListing(body: Array("é\n名前\0\0".utf8), options: []).names == ["é", "名前"])
+        for bad: [UInt8] in [Array("a\n\nb\0".utf8), Array("a\0b\0".utf8), [0x61, 0x0A, 0xC3, 0x0A, 0x62, 0]] {
+            #expect(throws: XRootDError.self) { try DirectoryListing(body: bad, options: []) }
+        }
+        #expect(throws: XRootDError.self) { try DirectoryListing(body: Array(".\n0 0 0 0\nname\n1 2\0".utf8), options: .withStat) }
+    }
+
     @Test func dirlistChunksReassemble() throws {
         let stat = StatInfo(id: 1, size: 10, flags: [.readable], modificationTime: 5)
         let listing = DirectoryListing(entries: (0..<300).map { DirectoryEntry(name: "file_\($0)", stat: stat) })
