@@ -17,14 +17,16 @@ struct BenchServer {
                          options: XRootDClient.Options(user: "bench", requestTimeout: .seconds(30)))
     }
 
-    /// utime + stime of the server process, from /proc/<pid>/stat (fields 14 and 15, in clock ticks).
-    func cpuSeconds() -> Double {
+    /// User and system CPU seconds of the server process so far: utime and stime from /proc/<pid>/stat
+    /// (fields 14 and 15, in clock ticks).
+    func cpuTimes() -> (user: Double, system: Double) {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return .nan }
+              let close = text.lastIndex(of: ")") else { return (.nan, .nan) }
         let fields = text[text.index(after: close)...].split(separator: " ")
         // After the command name: field 3 (state) is fields[0], so utime (14) is fields[11], stime (15) fields[12].
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return .nan }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return (.nan, .nan) }
+        let tick = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return (user / tick, system / tick)
     }
 
     func stop() {

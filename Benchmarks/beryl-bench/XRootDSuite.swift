@@ -18,8 +18,11 @@ struct XRootDSuite {
         var seconds: Double
         var p99Milliseconds: Double
         var serverCPUSeconds: Double
+        /// The part of `serverCPUSeconds` spent in the kernel (system time).
+        var serverSystemSeconds: Double
         var opsPerSecond: Double { Double(operations) / seconds }
         var cpuMicrosecondsPerOp: Double { serverCPUSeconds * 1e6 / Double(max(1, operations)) }
+        var kernelMicrosecondsPerOp: Double { serverSystemSeconds * 1e6 / Double(max(1, operations)) }
     }
 
     struct Results {
@@ -56,6 +59,8 @@ struct XRootDSuite {
             add("\(name)_p99_ms_xrootd", theirs.p99Milliseconds, "ms")
             add("\(name)_server_cpu_us_per_op_beryl", ours.cpuMicrosecondsPerOp, "us")
             add("\(name)_server_cpu_us_per_op_xrootd", theirs.cpuMicrosecondsPerOp, "us")
+            add("\(name)_server_kernel_us_per_op_beryl", ours.kernelMicrosecondsPerOp, "us")
+            add("\(name)_server_kernel_us_per_op_xrootd", theirs.kernelMicrosecondsPerOp, "us")
         }
         add("stat_ratio_vs_xrootd", beryl.stat.opsPerSecond / xrootd.stat.opsPerSecond, "x", .atLeast(2))
         add("mkdir_ratio_vs_xrootd", beryl.mkdir.opsPerSecond / xrootd.mkdir.opsPerSecond, "x", .atLeast(2))
@@ -97,7 +102,7 @@ struct XRootDSuite {
         let latencies = Mutex<[[UInt64]]>(Array(repeating: [], count: connections))
         let failures = Mutex<[String]>([])
         let seconds = phaseSeconds
-        let cpuBefore = server.cpuSeconds()
+        let cpuBefore = server.cpuTimes()
         let start = DispatchTime.now().uptimeNanoseconds
         DispatchQueue.concurrentPerform(iterations: connections) { thread in
             var mine: [UInt64] = []
@@ -119,13 +124,16 @@ struct XRootDSuite {
             latencies.withLock { $0[thread] = mine }
         }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let cpu = server.cpuSeconds() - cpuBefore
+        let cpuAfter = server.cpuTimes()
+        let cpu = cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system
         if let failure = failures.withLock({ $0.first }) { throw XRootDError.unexpectedResponse(failure) }
         let all = latencies.withLock { $0.flatMap { $0 } }.sorted()
         let p99 = all.isEmpty ? .nan : Double(all[min(all.count - 1, Int(Double(all.count) * 0.99))]) / 1e6
         print("  \(server.name) \(name): \(all.count) ops in \(String(format: "%.2f", elapsed)) s, "
               + "\(Int(Double(all.count) / elapsed)) ops/s, p99 \(String(format: "%.3f", p99)) ms, "
-              + "server CPU \(String(format: "%.1f", cpu * 1e6 / Double(max(1, all.count)))) us/op")
-        return Phase(operations: all.count, seconds: elapsed, p99Milliseconds: p99, serverCPUSeconds: cpu)
+              + "server CPU \(String(format: "%.1f", cpu * 1e6 / Double(max(1, all.count)))) us/op, "
+              + "of it kernel \(String(format: "%.1f", (cpuAfter.system - cpuBefore.system) * 1e6 / Double(max(1, all.count)))) us/op")
+        return Phase(operations: all.count, seconds: elapsed, p99Milliseconds: p99, serverCPUSeconds: cpu,
+                     serverSystemSeconds: cpuAfter.system - cpuBefore.system)
     }
 }
