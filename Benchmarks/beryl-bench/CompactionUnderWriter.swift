@@ -42,6 +42,8 @@ struct CompactionUnderWriter {
         let compacting = Atomic<Bool>(false)
         /// (latency ns, during compaction) per mutation, handed over when the writer ends.
         let samples = Mutex<[(UInt64, Bool)]>([])
+        let slow = Mutex<[(UInt64, UInt64)]>([])
+        let phases = Mutex<[(UInt64, String)]>([])
     }
 
     func run() throws -> Outcome {
@@ -66,7 +68,9 @@ struct CompactionUnderWriter {
                 let during = shared.compacting.load(ordering: .relaxed)
                 let t = DispatchTime.now().uptimeNanoseconds
                 _ = try? ns.setSize(FileID(UInt64(i)), UInt64(n))
-                samples.append((DispatchTime.now().uptimeNanoseconds - t, during))
+                let l = DispatchTime.now().uptimeNanoseconds - t
+                if l > 3_000_000 { shared.slow.withLock { $0.append((t, l)) } }
+                samples.append((l, during))
                 i = i % files + 1
                 n += 1
             }
@@ -76,10 +80,18 @@ struct CompactionUnderWriter {
         usleep(1_000_000)
         shared.compacting.store(true, ordering: .relaxed)
         var report: CompactionReport?
-        let seconds = try measure { report = try ns.compact(.all) }
+        var options = CompactionOptions()
+        options.observer = { log, phase in shared.phases.withLock { $0.append((DispatchTime.now().uptimeNanoseconds, "\(log) \(phase)")) } }
+        let seconds = try measure { report = try ns.compact(.all, options: options) }
         shared.stop.store(true, ordering: .relaxed)
         while !thread.isFinished { usleep(1_000) }
         let samples = shared.samples.withLock { $0 }
+        if ProcessInfo.processInfo.environment["BERYL_BENCH_VERBOSE"] != nil {
+            var events = shared.phases.withLock { $0 }.map { ($0.0, $0.1) }
+            events += shared.slow.withLock { $0 }.map { ($0.0, "SLOW mutation \(Double($0.1) / 1e6) ms") }
+            let t0 = events.map(\.0).min() ?? 0
+            for e in events.sorted(by: { $0.0 < $1.0 }) { print(String(format: "%9.3f ms  ", Double(e.0 - t0) / 1e6) + e.1) }
+        }
         let before = samples.filter { !$0.1 }.map { Double($0.0) / 1e9 }
         let during = samples.filter { $0.1 }.map { Double($0.0) / 1e9 }
         var out = Outcome()

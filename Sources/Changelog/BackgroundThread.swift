@@ -2,7 +2,7 @@ import Glibc
 
 /// Runs one closure on a new pthread; `join()` waits for it and returns its result (so the two
 /// boot scans use both cores without an executor; replication runs its sender, receiver and
-/// supervisor loops on them; the page prefaulter runs on one for the life of the process and is
+/// supervisor loops on them; the mapping worker runs on one for the life of the process and is
 /// never joined). Join at most once.
 public final class BackgroundThread<Result>: @unchecked Sendable {
     // @unchecked: `result` is written by the worker before it exits and read only after

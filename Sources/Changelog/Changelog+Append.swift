@@ -239,22 +239,36 @@ extension Changelog {
         }
     }
 
-    /// Allocates more file space (fallocate, so later stores cannot hit ENOSPC) and maps it.
-    /// Steps double from 1 MiB up to 256 MiB. Readers keep their lease on the old mapping.
+    /// Allocates more file space (fallocate, so later stores cannot hit ENOSPC). Steps double from
+    /// 1 MiB up to 256 MiB. The writable mapping reaches well past the allocated space (address space
+    /// only: nothing past `capacity` is ever touched), so most steps do not remap; when one does, the
+    /// old mapping goes to the `MappingWorker` to be unmapped off this lock. Readers keep their lease
+    /// on the old mapping.
     func grow(toFit end: UInt64) throws(ChangelogError) {
         let step = min(max(capacity, 1 << 20), 256 << 20)
         let newCapacity = (end + step + 4095) & ~4095
         try file.allocate(newCapacity - capacity, at: capacity)
-        let mapped: MappedRegion
-        do throws(ChangelogError) {
-            mapped = try MappedRegion(file: file, length: Int(newCapacity), writable: true)
-        } catch {
-            try? file.truncate(to: capacity)
-            throw error
+        if (region?.length ?? 0) < Int(newCapacity) {
+            let mapped: MappedRegion
+            do throws(ChangelogError) {
+                mapped = try MappedRegion(file: file, length: max(Int(newCapacity) * 4, 64 << 20), writable: true)
+            } catch {
+                try? file.truncate(to: capacity)
+                throw error
+            }
+            replaceRegion(with: mapped)
         }
-        region = mapped
-        prefaultedEnd = 0
         capacity = newCapacity
+    }
+
+    /// Allocates and maps room for the next appends, as their first append would (see `grow`), ahead
+    /// of time: a compaction's output does this before its commit, so that once it is the live log
+    /// the writer's first append neither allocates nor maps under the owner's lock.
+    func reserveGrowth() throws(ChangelogError) {
+        try lock.withLock { () throws(ChangelogError) in
+            let step = min(max(capacity, 1 << 20), 256 << 20)
+            if capacity < endOffset + step / 2 { try grow(toFit: endOffset) }
+        }
     }
 
     /// Under the lock: writes `bytes` at the end with `pwrite` (past the end of the file, or into space
@@ -267,8 +281,7 @@ extension Changelog {
     func writeUnpublished(_ bytes: UnsafeRawBufferPointer) throws(ChangelogError) -> UInt64 {
         let newEnd = endOffset + UInt64(bytes.count)
         if region == nil || region!.length < Int(newEnd) {
-            region = try MappedRegion(file: file, length: max(Int(newEnd), (region?.length ?? 0) * 2, 1 << 20), writable: true)
-            prefaultedEnd = 0
+            replaceRegion(with: try MappedRegion(file: file, length: max(Int(newEnd), (region?.length ?? 0) * 2, 1 << 20), writable: true))
         }
         let previousCapacity = capacity
         if newEnd > capacity { capacity = newEnd }

@@ -31,7 +31,7 @@ public final class Changelog: @unchecked Sendable {
     var poison: ChangelogError?
     var isClosed = false
     var region: MappedRegion?
-    /// How far the prefaulter has been asked to map `region` (reset when the region is replaced).
+    /// How far the mapping worker has been asked to map `region` (reset when the region is replaced).
     var prefaultedEnd: UInt64 = 0
     var appendsSinceOpen = 0
     /// A directory whose fsync must complete before any append counts as durable (set when

@@ -17,7 +17,7 @@ public enum CompressionPolicy: Sendable, Equatable {
     case lz4(minimumBytes: Int)
 }
 
-/// Whether a writer's preallocated pages are mapped ahead of its appends (see `PagePrefaulter`).
+/// Whether a writer's preallocated pages are mapped ahead of its appends (see `MappingWorker`).
 public enum PrefaultPolicy: Sendable {
     /// A shared thread maps the next MiB ahead of the end, so appends do not take page faults.
     case ahead

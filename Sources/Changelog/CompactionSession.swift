@@ -77,6 +77,8 @@ public final class CompactionSession {
                 try c.flush()
             }
             try out.sync()
+            // Best effort: without the reservation the writer's first append allocates it itself.
+            try? out.reserveGrowth()
         } catch {
             abort()
             throw error

@@ -14,9 +14,10 @@ public final class MappedRegion: @unchecked Sendable {
     public let length: Int
     public let isWritable: Bool
 
-    /// Maps `length` bytes (rounded up to a page) of `file`. A zero length maps nothing. A
-    /// writable mapping must not extend past the file's allocated size (the writer fallocates
-    /// first), so a store can never fault with SIGBUS.
+    /// Maps `length` bytes (rounded up to a page) of `file`. A zero length maps nothing. A mapping
+    /// may reach past the end of the file (address space only); nothing may touch a page past it:
+    /// a writer stores only below its fallocated capacity and readers only below the log's end, so
+    /// no access can fault with SIGBUS.
     public init(file: SystemFile, length: Int, writable: Bool = false) throws(ChangelogError) {
         self.isWritable = writable
         self.file = file

@@ -2,9 +2,9 @@ import Glibc
 import Testing
 @testable import Changelog
 
-/// The page prefaulter maps a writer's preallocated pages ahead of its appends: the writer's own
+/// The mapping worker maps a writer's preallocated pages ahead of its appends: the writer's own
 /// thread then takes (almost) no page faults, and the bytes on disk are the same as without it.
-@Suite struct PrefaultTests {
+@Suite struct MappingWorkerTests {
     /// Minor page faults taken so far by the calling thread (field 10 of /proc/thread-self/stat).
     static func minorFaultsOfThisThread() -> Int {
         let fd = open("/proc/thread-self/stat", O_RDONLY)
@@ -20,7 +20,7 @@ import Testing
         return fields.count > 7 ? Int(fields[7]) ?? -1 : -1  // state is field 3; minflt is field 10
     }
 
-    /// Appends 4 MiB of 1 KiB records, letting the prefaulter catch up every 64 KiB; returns the
+    /// Appends 4 MiB of 1 KiB records, letting the mapping worker catch up every 64 KiB; returns the
     /// writer thread's minor faults and the records read back after reopening.
     static func appendFourMiB(in dir: TemporaryDirectory, prefault: PrefaultPolicy, durability: Durability) throws -> (faults: Int, records: Int) {
         var configuration = ChangelogConfiguration(contentKind: .files, durability: durability)
@@ -32,7 +32,7 @@ import Testing
         for i in 0..<4096 {
             body.withUnsafeMutableBytes { $0.storeBytes(of: UInt64(i), toByteOffset: 0, as: UInt64.self) }
             try log.append(.update, payload: body)
-            if i % 64 == 63 { PagePrefaulter.shared.waitUntilIdle() }
+            if i % 64 == 63 { MappingWorker.shared.waitUntilIdle() }
         }
         let faults = minorFaultsOfThisThread() - before
         log.close()
@@ -49,8 +49,8 @@ import Testing
         let off = try Self.appendFourMiB(in: dir, prefault: .off, durability: .none)
         let ahead = try Self.appendFourMiB(in: dir, prefault: .ahead, durability: .none)
         #expect(off.records == 4096 && ahead.records == 4096)
-        // 4 MiB of fresh pages: one write fault each without the prefaulter; with it, only the
-        // pages written right after the mapping grows (before the prefaulter's next window).
+        // 4 MiB of fresh pages: one write fault each without prefaulting; with it, only the
+        // pages written right after the mapping grows (before the worker's next window).
         #expect(off.faults >= 900, "faults without prefaulting: \(off.faults)")
         #expect(ahead.faults * 4 < off.faults, "faults with prefaulting: \(ahead.faults), without: \(off.faults)")
     }
@@ -60,6 +60,29 @@ import Testing
         defer { dir.remove() }
         let batch = try Self.appendFourMiB(in: dir, prefault: .ahead, durability: .batch)
         #expect(batch.records == 4096)
-        #expect(PagePrefaulter.shared.counts.finished > 0)
+        #expect(MappingWorker.shared.counts.finished > 0)
+    }
+
+    @Test func outgrownMappingsAreReleasedByTheWorker() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.file("grow.log")
+        let log = try Changelog.open(at: path, configuration: .init(contentKind: .files, durability: .none))
+        try log.append(.update, payload: payload(id: 1))
+        // A reader's lease on the first mapping, taken before the log outgrows it.
+        let (lease, leasedEnd) = try log.lease()
+        let released = MappingWorker.shared.counts.released
+        let body = [UInt8](repeating: 7, count: 4000)
+        for i in 0..<2000 { try log.append(.update, payload: payload(id: UInt64(i + 2), extra: body)) }
+        MappingWorker.shared.waitUntilIdle()
+        #expect(MappingWorker.shared.counts.released > released)
+        // The retired mapping stays readable through the lease until the reader lets go.
+        let first = LogScan(path: path, bytes: lease!.bytes(count: leasedEnd), identity: log.identity, policy: .strict)
+        var seen = 0
+        var scan = first
+        _ = try scan.run(from: RecordFormat.fileHeaderSize, after: log.header.baseSequence) { _ in seen += 1; return true }
+        #expect(seen == 1)
+        log.close()
+        #expect(try records(of: path).count == 2001)
     }
 }
