@@ -46,9 +46,8 @@ public final class MappingWorker: @unchecked Sendable {
     /// Requests handled so far, how many populates the kernel refused, how many mappings were let go.
     public var counts: (finished: Int, failed: Int, released: Int) { lock.withLock { (finished, failed, released) } }
 
-    /// Queues `request`, taking ownership of it: the caller keeps no reference to a released mapping,
-    /// so its last release (the unmap) happens on the worker or on a reader, never on the caller.
-    func submit(_ request: consuming Request) {
+    /// Queues `request`.
+    func submit(_ request: Request) {
         lock.lock()
         if case .populate(let region, let range, let advice) = request,
            let last = queue.indices.last, case .populate(let queued, let queuedRange, advice) = queue[last],
@@ -113,10 +112,12 @@ extension Changelog {
     }
 
     /// Under the lock: makes `mapped` the writable mapping and hands the old one to the worker, so
-    /// that unmapping it happens neither here nor under any caller's lock.
+    /// that unmapping it happens neither here nor under any caller's lock (the worker, which runs
+    /// only on idle CPU time, dequeues it after this thread has let go of it).
     func replaceRegion(with mapped: MappedRegion) {
-        if region != nil { MappingWorker.shared.submit(.release(region.take()!)) }
+        let old = region
         region = mapped
         prefaultedEnd = 0
+        if let old { MappingWorker.shared.submit(.release(old)) }
     }
 }

@@ -98,9 +98,9 @@ extension Namespace {
     /// Lock held: makes the loaded state current and persists repairs.
     private func install(_ loaded: Loaded, start: Double) throws(NamespaceError) -> BootReport {
         tree = loaded.tree
-        // A replica compacts its arenas between lock slices (see `Namespace.receive`).
-        tree.files.compactsArenaInline = configuration.access != .replica
-        tree.containers.compactsArenaInline = configuration.access != .replica
+        // Serving: no mutation may copy a whole arena under the write lock (see `ArenaReclaim`).
+        tree.files.reclaim = .incremental
+        tree.containers.reclaim = .incremental
         filesLog = loaded.files.log
         directoriesLog = loaded.containers.log
         var r = BootReport()

@@ -150,8 +150,6 @@ extension Namespace {
             try checkReadable()
             guard access != .readOnly else { throw .readOnly }
             access = .readWrite
-            tree.files.compactsArenaInline = true
-            tree.containers.compactsArenaInline = true
             return pendingEntries.count
         }
         role = .master
@@ -163,8 +161,6 @@ extension Namespace {
     public func demote() throws(NamespaceError) {
         lock.withWriteLock {
             if access == .readWrite { access = .replica }
-            tree.files.compactsArenaInline = false
-            tree.containers.compactsArenaInline = false
         }
         role = .replica
         for log in [filesLog, directoriesLog].compactMap({ $0 }) {
@@ -212,29 +208,14 @@ extension Namespace {
             throw .log(error)
         }
         if holding { endSlice(applied: inSlice) }
-        compactArenasOutsideTheWriteLock()
         changes.bump()
         if let failure { throw failure }
         return applied
     }
 
-    /// The share of the files' arena that is garbage (for tests of the replica's compaction).
+    /// The share of the files' arenas that is garbage (for tests of the replica's reclaim).
     var replicatedGarbageRatio: Double {
-        lock.withReadLock { tree.files.arena.count == 0 ? 0 : Double(tree.files.arena.garbage) / Double(tree.files.arena.count) }
-    }
-
-    /// A replica's arena compaction: the copy of every live section is built under the read lock
-    /// (reads go on; only this thread mutates a replica), then installed under the write lock,
-    /// which only sets offsets (milliseconds at 10^6 rows, instead of the whole copy).
-    private func compactArenasOutsideTheWriteLock() {
-        if lock.withReadLock({ tree.files.arena.needsCompaction }) {
-            let (fresh, offsets) = lock.withReadLock { tree.files.compactedArena() }
-            lock.withWriteLock { tree.files.installCompactedArena(fresh, offsets: offsets) }
-        }
-        if lock.withReadLock({ tree.containers.arena.needsCompaction }) {
-            let (fresh, offsets) = lock.withReadLock { tree.containers.compactedArena() }
-            lock.withWriteLock { tree.containers.installCompactedArena(fresh, offsets: offsets) }
-        }
+        lock.withReadLock { tree.files.arenaGarbageRatio }
     }
 
     /// Lock held: attaches what the slice freed, counts, and releases the lock.

@@ -19,6 +19,7 @@ extension NamespaceTree {
             if c == ContainerID.detached.rawValue { continue }
             if let row = containers.row(of: c) { parents[i] = Int32(row) } else { orphans.append(.file(i)); parents[i] = -2 }
         }
+        precondition(files.isSingleUntaggedArena, "boot attaches before any incremental arena reclaim")
         let clashes = parents.withUnsafeBufferPointer { parentRows in
             files.rows.withUnsafeMutableBufferPointer { fileRows in
                 containers.rows.withUnsafeMutableBufferPointer { containerRows in

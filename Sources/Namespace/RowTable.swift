@@ -28,21 +28,39 @@ struct RowTable<Row: TableRow> {
     var rows: [Row] = []
     private var freeRows: [UInt32] = []
     private var index = IDIndex()
+    /// Where new variable sections go.
     private(set) var arena = ByteArena()
     /// Largest id ever seen (updates and deletes), so ids are never reused.
     var largestID: UInt64 = 0
-    /// Whether `replace` and `remove` compact the arena when half of it is garbage. A replica turns
-    /// this off and compacts between its lock slices instead (see `Namespace.receive`), so one update
-    /// never holds the write lock for a copy of every live section.
-    var compactsArenaInline = true
+    /// How garbage in the arena is reclaimed once half of it is garbage (see `ArenaReclaim`).
+    var reclaim = ArenaReclaim.wholeCopy
+    /// During an incremental reclaim: the previous arena, emptied a few rows per mutation. Rows whose
+    /// offset does not carry `arenaTag` still point into it.
+    private var draining: ByteArena? = nil
+    /// The next row an incremental reclaim looks at.
+    private var drainCursor = 0
+    /// Bit 63 of every row's offset names its arena: `arenaTag` for `arena`, the other value for
+    /// `draining`. It flips at the start of each incremental reclaim.
+    private var arenaTag: UInt64 = 0
+    private static var tagBit: UInt64 { 1 << 63 }
 
     var count: Int { index.count }
 
     /// Bytes in use by the table (rows, id index, arena including garbage), for statistics.
     /// Reserved but untouched capacity is not counted: it is virtual memory only.
     var storageBytes: Int {
-        rows.count * MemoryLayout<Row>.stride + index.bytes + arena.count + freeRows.count * 4
+        rows.count * MemoryLayout<Row>.stride + index.bytes + arena.count + (draining?.count ?? 0) + freeRows.count * 4
     }
+
+    /// The share of the arenas' bytes that is garbage (a draining arena's are all garbage or copied).
+    var arenaGarbageRatio: Double {
+        let total = arena.count + (draining?.count ?? 0)
+        let garbage = arena.garbage + (draining.map { $0.count - liveBytesLeftToDrain($0) } ?? 0)
+        return total == 0 ? 0 : Double(garbage) / Double(total)
+    }
+
+    /// Whether every section lives in one arena with untagged offsets (boot, before serving).
+    var isSingleUntaggedArena: Bool { draining == nil && arenaTag == 0 }
 
     /// Reserves (virtual, untouched until used) room for `n` rows. The id index is not
     /// reserved: it is zero-filled, so a guess inflated by dead records would stay resident.
@@ -63,7 +81,7 @@ struct RowTable<Row: TableRow> {
     @discardableResult
     mutating func insert(_ row: Row, extras: UnsafeRawBufferPointer) -> Int {
         var r = row
-        r.extrasOffset = arena.append(extras)
+        r.extrasOffset = arena.append(extras) | arenaTag
         r.extrasLength = UInt32(extras.count)
         noteID(r.id)
         let at: Int
@@ -75,6 +93,7 @@ struct RowTable<Row: TableRow> {
             rows.append(r)
         }
         index.insert(r.id, row: UInt32(at)) { rows[Int($0)].id }
+        reclaimStep()
         return at
     }
 
@@ -84,37 +103,47 @@ struct RowTable<Row: TableRow> {
         var r = row
         let old = rows[at]
         if let extras {
-            arena.release(old.extrasLength)
-            r.extrasOffset = arena.append(extras)
+            release(old)
+            r.extrasOffset = arena.append(extras) | arenaTag
             r.extrasLength = UInt32(extras.count)
         } else {
             r.extrasOffset = old.extrasOffset
             r.extrasLength = old.extrasLength
         }
         rows[at] = r
-        if compactsArenaInline && arena.needsCompaction { compactArena() }
+        reclaimStep()
     }
 
     mutating func remove(_ at: Int) {
         let old = rows[at]
         index.remove(old.id, row: UInt32(at))
-        arena.release(old.extrasLength)
+        release(old)
         rows[at].id = 0
         rows[at].extrasLength = 0
         freeRows.append(UInt32(at))
-        if compactsArenaInline && arena.needsCompaction { compactArena() }
+        reclaimStep()
+    }
+
+    /// Counts a row's variable section as garbage in the arena that holds it.
+    @inline(__always)
+    private mutating func release(_ row: Row) {
+        if row.extrasOffset & Self.tagBit == arenaTag { arena.release(row.extrasLength) } else { draining?.release(row.extrasLength) }
     }
 
     @inline(__always)
     func withExtras<R>(_ at: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         let r = rows[at]
-        return arena.withBytes(at: r.extrasOffset, length: r.extrasLength, body)
+        let offset = r.extrasOffset & ~Self.tagBit
+        if r.extrasOffset & Self.tagBit == arenaTag { return arena.withBytes(at: offset, length: r.extrasLength, body) }
+        return draining!.withBytes(at: offset, length: r.extrasLength, body)
     }
 
     @inline(__always)
     func withExtras<R, E: Error>(_ at: Int, throwing body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
         let r = rows[at]
-        return try arena.withBytes(at: r.extrasOffset, length: r.extrasLength, throwing: body)
+        let offset = r.extrasOffset & ~Self.tagBit
+        if r.extrasOffset & Self.tagBit == arenaTag { return try arena.withBytes(at: offset, length: r.extrasLength, throwing: body) }
+        return try draining!.withBytes(at: offset, length: r.extrasLength, throwing: body)
     }
 
     /// The name: the first field of every variable section (u8 length, bytes).
@@ -133,7 +162,9 @@ struct RowTable<Row: TableRow> {
     @inline(__always)
     func nameBytes(_ at: Int) -> UnsafeRawBufferPointer {
         let r = rows[at]
-        let e = arena.unsafeBytes(at: r.extrasOffset, length: r.extrasLength)
+        let offset = r.extrasOffset & ~Self.tagBit
+        let e = r.extrasOffset & Self.tagBit == arenaTag ? arena.unsafeBytes(at: offset, length: r.extrasLength)
+                                                         : draining!.unsafeBytes(at: offset, length: r.extrasLength)
         guard !e.isEmpty else { return UnsafeRawBufferPointer(start: nil, count: 0) }
         return UnsafeRawBufferPointer(rebasing: e[1..<min(e.count, 1 + Int(e[0]))])
     }
@@ -143,35 +174,77 @@ struct RowTable<Row: TableRow> {
         for i in rows.indices where rows[i].id != 0 { body(i) }
     }
 
-    /// A compacted copy of the arena and each row's offset in it (0 for free rows), built with read
-    /// access only: a replica builds it under the namespace's read lock, while reads go on, and
-    /// installs it with `installCompactedArena` under the write lock, where only offsets are set.
-    /// Valid only if the table does not change in between (a replica's single applying thread).
-    func compactedArena() -> (ByteArena, [UInt64]) {
+    /// After a mutation: reclaims garbage once half of the arena is garbage, by `reclaim`.
+    @inline(__always)
+    private mutating func reclaimStep() {
+        switch reclaim {
+        case .wholeCopy:
+            if arena.needsCompaction { compactArena() }
+        case .incremental:
+            if draining != nil { drainSome() } else if arena.needsCompaction { startDraining() }
+        }
+    }
+
+    /// Starts an incremental reclaim: new sections go to a fresh arena, the old one is emptied by
+    /// the next mutations.
+    private mutating func startDraining() {
         var fresh = ByteArena()
         fresh.reserve(arena.count - arena.garbage)
-        var offsets = [UInt64](repeating: 0, count: rows.count)
-        for i in rows.indices where rows[i].id != 0 {
-            let r = rows[i]
-            offsets[i] = arena.withBytes(at: r.extrasOffset, length: r.extrasLength) { fresh.append($0) }
-        }
-        return (fresh, offsets)
-    }
-
-    mutating func installCompactedArena(_ fresh: ByteArena, offsets: [UInt64]) {
-        precondition(offsets.count == rows.count, "the table changed since its arena was compacted")
-        for i in rows.indices where rows[i].id != 0 { rows[i].extrasOffset = offsets[i] }
+        draining = arena
         arena = fresh
+        arenaTag ^= Self.tagBit
+        drainCursor = 0
+        drainSome()
     }
 
-    /// Copies every live variable section into a fresh arena, dropping the garbage.
+    /// Moves the live sections of the next rows (at least 16, and enough that a reclaim ends within
+    /// 65,536 mutations) out of the draining arena; drops it after the last row.
+    private mutating func drainSome() {
+        guard let old = draining else { return }
+        draining = nil
+        let end = min(rows.count, drainCursor + max(16, rows.count >> 16))
+        while drainCursor < end {
+            let r = rows[drainCursor]
+            if r.id != 0 && r.extrasOffset & Self.tagBit != arenaTag {
+                let moved = old.withBytes(at: r.extrasOffset & ~Self.tagBit, length: r.extrasLength) { arena.append($0) }
+                rows[drainCursor].extrasOffset = moved | arenaTag
+            }
+            drainCursor += 1
+        }
+        if drainCursor < rows.count { draining = old }
+    }
+
+    /// Bytes of `old` still referenced by rows not yet drained (for the garbage ratio).
+    private func liveBytesLeftToDrain(_ old: ByteArena) -> Int {
+        var bytes = 0
+        for i in drainCursor..<rows.count where rows[i].id != 0 && rows[i].extrasOffset & Self.tagBit != arenaTag {
+            bytes += Int(rows[i].extrasLength)
+        }
+        return bytes
+    }
+
+    /// Copies every live variable section into a fresh arena, dropping the garbage (and ending any
+    /// incremental reclaim): offsets come out untagged.
     mutating func compactArena() {
         var fresh = ByteArena()
-        fresh.reserve(arena.count - arena.garbage)
+        fresh.reserve(arena.count - arena.garbage + (draining?.count ?? 0) - (draining?.garbage ?? 0))
         for i in rows.indices where rows[i].id != 0 {
-            let r = rows[i]
-            rows[i].extrasOffset = arena.withBytes(at: r.extrasOffset, length: r.extrasLength) { fresh.append($0) }
+            rows[i].extrasOffset = withExtras(i) { fresh.append($0) }
         }
         arena = fresh
+        draining = nil
+        arenaTag = 0
+        drainCursor = 0
     }
+}
+
+/// How a `RowTable` reclaims the garbage of its arena once half of it is garbage.
+enum ArenaReclaim {
+    /// Copy every live section into a fresh arena inside the mutation that crossed the threshold:
+    /// fastest in all, for boot, where nobody waits on a lock.
+    case wholeCopy
+    /// Start a fresh arena and move the old one's live sections a few rows per later mutation, so
+    /// no mutation holds the namespace's write lock for a copy of every section (about 100 ms at
+    /// 10^6 files). For a serving namespace, master or replica.
+    case incremental
 }
