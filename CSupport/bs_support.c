@@ -1,11 +1,8 @@
 // See include/CBerylSupport.h for why each function is in C. No parsing or policy lives here.
-#define _GNU_SOURCE 1
 #include "CBerylSupport.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
-#include <sys/resource.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -119,12 +116,6 @@ int bs_madvise(void *address, size_t length, int advice) {
     default: break;
     }
     return madvise(address, length, a) < 0 ? -errno : 0;
-}
-
-int bs_make_thread_idle(void) {
-    struct sched_param param = {0};
-    if (sched_setscheduler(0, SCHED_IDLE, &param) == 0) return 0; /* 0: the calling thread */
-    return setpriority(PRIO_PROCESS, 0, 19) < 0 ? -errno : 0;
 }
 
 int bs_msync(void *address, size_t length) { return msync(address, length, MS_SYNC) < 0 ? -errno : 0; }

@@ -63,9 +63,6 @@ int bs_munmap(void *address, size_t length);
 
 /// advice: 0 normal, 1 sequential, 2 random, 3 willneed.
 int bs_madvise(void *address, size_t length, int advice);
-/* Puts the calling thread in SCHED_IDLE (else nice 19): it runs on otherwise idle CPU time and its
-   wake-ups do not preempt other threads. Pthread/sched constants are awkward to reach from Swift. */
-int bs_make_thread_idle(void);
 
 /// Why C: msync(MS_SYNC) on a page-aligned range; kept with the other mapping calls.
 int bs_msync(void *address, size_t length);

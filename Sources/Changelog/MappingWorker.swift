@@ -1,4 +1,3 @@
-import CBerylSupport
 import Glibc
 
 /// Keeps the costly parts of a writable log's mapping off its writer's thread (where they would run
@@ -13,11 +12,10 @@ import Glibc
 ///   tears down one page-table entry per page the log ever touched: 2.6 ms for 257 MiB, so seconds
 ///   for the tens of GiB of a production log, during which every reader and writer would wait.
 ///
-/// The thread runs under `SCHED_IDLE`: waking it must not preempt the writer that queued the request
-/// (under its locks: with the CPUs busy, a preempted writer waited a whole scheduling period, 25-30
-/// ms, suite namespace). When no CPU is idle the prefaulting falls behind and the writer takes its
-/// faults as it would without the worker. Populate requests for one mapping are merged, so a
-/// starved queue stays short.
+/// The thread runs at normal priority. `SCHED_IDLE` was tried, so that waking it could not preempt
+/// a writer holding locks; it was dropped because a starved idle thread can hold `mmap_lock` or a
+/// page lock that the writer then waits for. Populate requests for one mapping are merged, so a
+/// queue that falls behind stays short.
 ///
 /// Requests are best effort (a failed populate only leaves the fault to the writer). A request holds
 /// its mapping (a lease), so closing or swapping a log while one is queued is safe; a retired mapping
@@ -72,7 +70,6 @@ public final class MappingWorker: @unchecked Sendable {
     }
 
     private func run() {
-        _ = bs_make_thread_idle()
         lock.lock()
         while true {
             while queue.isEmpty { lock.wait() }
@@ -112,8 +109,7 @@ extension Changelog {
     }
 
     /// Under the lock: makes `mapped` the writable mapping and hands the old one to the worker, so
-    /// that unmapping it happens neither here nor under any caller's lock (the worker, which runs
-    /// only on idle CPU time, dequeues it after this thread has let go of it).
+    /// that unmapping it happens neither here nor under any caller's lock.
     func replaceRegion(with mapped: MappedRegion) {
         let old = region
         region = mapped
