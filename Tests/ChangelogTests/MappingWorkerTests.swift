@@ -67,22 +67,24 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let path = dir.file("grow.log")
+        let first = try Changelog.open(at: path, configuration: .init(contentKind: .files, durability: .none))
+        let body = [UInt8](repeating: 7, count: 4000)
+        for i in 0..<25 { try first.append(.update, payload: payload(id: UInt64(i + 1), extra: body)) }
+        first.close()
+        // Reopened, the writable mapping covers exactly the file; a reader takes a lease on it.
         let log = try Changelog.open(at: path, configuration: .init(contentKind: .files, durability: .none))
-        try log.append(.update, payload: payload(id: 1))
-        // A reader's lease on the first mapping, taken before the log outgrows it.
         let (lease, leasedEnd) = try log.lease()
         let released = MappingWorker.shared.counts.released
-        let body = [UInt8](repeating: 7, count: 4000)
-        for i in 0..<2000 { try log.append(.update, payload: payload(id: UInt64(i + 2), extra: body)) }
+        // The next append outgrows the mapping: a larger one replaces it, the old one goes to the worker.
+        try log.append(.update, payload: payload(id: 26, extra: body))
         MappingWorker.shared.waitUntilIdle()
         #expect(MappingWorker.shared.counts.released > released)
         // The retired mapping stays readable through the lease until the reader lets go.
-        let first = LogScan(path: path, bytes: lease!.bytes(count: leasedEnd), identity: log.identity, policy: .strict)
+        var scan = LogScan(path: path, bytes: lease!.bytes(count: leasedEnd), identity: log.identity, policy: .strict)
         var seen = 0
-        var scan = first
         _ = try scan.run(from: RecordFormat.fileHeaderSize, after: log.header.baseSequence) { _ in seen += 1; return true }
-        #expect(seen == 1)
+        #expect(seen == 25)
         log.close()
-        #expect(try records(of: path).count == 2001)
+        #expect(try records(of: path).count == 26)
     }
 }
