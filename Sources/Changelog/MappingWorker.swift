@@ -9,7 +9,7 @@ import Glibc
 ///   `page_mkwrite`; while a compaction wrote its output on the same file system, those faults made
 ///   a writer's p99 append latency three times slower (docs/BENCHMARKS.md, suite compaction).
 /// * **Unmapping**: when a log outgrows its mapping, the old mapping is released here. Unmapping
-///   tears down one page-table entry per page the log ever touched: 2.6 ms for 257 MiB, so seconds
+///   tears down one page-table entry per page the log ever touched: 2.6 ms for 257 MiB, hundreds of ms
 ///   for the tens of GiB of a production log, during which every reader and writer would wait.
 ///
 /// The thread runs at normal priority. `SCHED_IDLE` was tried, so that waking it could not preempt
