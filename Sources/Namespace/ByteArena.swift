@@ -1,21 +1,59 @@
-/// One growable byte array holding the variable sections of many rows, so a row costs no heap
-/// allocation of its own. Replaced or removed sections become garbage; the owning table
-/// compacts the arena when garbage exceeds half of it (`needsCompaction`).
+/// Growable storage for the variable sections of many rows, so a row costs no heap allocation of its
+/// own. Replaced or removed sections become garbage; the owning table reclaims the arena when
+/// garbage exceeds half of it (`needsCompaction`, see `ArenaReclaim`).
+///
+/// The bytes live in chunks that never reallocate: a section goes into the last chunk if it fits in
+/// that chunk's reserved capacity, else into a new chunk (16 MiB, or the section's size if larger).
+/// One growing array would double and copy every section under the namespace's write lock (21 ms at
+/// 10^6 files, hundreds at 10^7). A section never straddles chunks. Boot reserves the first chunk
+/// from the log's size (address space only), so a booted arena is one chunk, which the parallel
+/// attach reads as one buffer.
+///
+/// An offset is the chunk's index in bits 40-62 and the byte in the chunk in bits 0-39; bit 63 is
+/// left to the owning table (`RowTable` tags which of two arenas a row's section is in).
 struct ByteArena {
-    private(set) var storage: [UInt8] = []
+    private var chunks: [[UInt8]] = []
+    /// Bytes appended, garbage included.
+    private(set) var count = 0
     private(set) var garbage = 0
 
-    var count: Int { storage.count }
-    var needsCompaction: Bool { garbage > (1 << 16) && garbage * 2 > storage.count }
+    static let chunkBytes = 16 << 20
+    private static let chunkShift: UInt64 = 40
+    private static let withinMask: UInt64 = (1 << 40) - 1
 
-    mutating func reserve(_ bytes: Int) { storage.reserveCapacity(bytes) }
+    var needsCompaction: Bool { garbage > (1 << 16) && garbage * 2 > count }
+
+    /// Bytes the chunks have room for (address space; only what was appended is touched).
+    var reservedBytes: Int { chunks.reduce(0) { $0 + $1.capacity } }
+
+    /// Whether the sections are in at most one chunk (see `withSingleChunk`).
+    var isOneChunk: Bool { chunks.count <= 1 }
+
+    /// Reserves room for `bytes` more bytes in one new chunk (virtual memory, touched only as used),
+    /// unless the last chunk has that room already.
+    mutating func reserve(_ bytes: Int) {
+        guard bytes > 0 else { return }
+        if let last = chunks.last, last.capacity - last.count >= bytes { return }
+        startChunk(capacity: bytes)
+    }
+
+    private mutating func startChunk(capacity: Int) {
+        var chunk: [UInt8] = []
+        chunk.reserveCapacity(capacity)
+        chunks.append(chunk)
+    }
 
     /// Appends `bytes`; returns their offset.
     @inline(__always)
     mutating func append(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        let at = storage.count
-        storage.append(contentsOf: bytes)
-        return UInt64(at)
+        if chunks.isEmpty || chunks[chunks.count - 1].capacity - chunks[chunks.count - 1].count < bytes.count {
+            startChunk(capacity: max(Self.chunkBytes, bytes.count))
+        }
+        let index = chunks.count - 1
+        let within = chunks[index].count
+        chunks[index].append(contentsOf: bytes)
+        count += bytes.count
+        return UInt64(index) << Self.chunkShift | UInt64(within)
     }
 
     @inline(__always)
@@ -24,15 +62,17 @@ struct ByteArena {
     /// The hot, non-throwing accessor (no wrapper, so no reference counting on the way).
     @inline(__always)
     func withBytes<R>(at offset: UInt64, length: UInt32, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        let start = Int(offset), end = start + Int(length)
-        return storage.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
+        let start = Int(offset & Self.withinMask), end = start + Int(length)
+        return chunks[Int(offset >> Self.chunkShift)].withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
     }
 
     @inline(__always)
     func withBytes<R, E: Error>(at offset: UInt64, length: UInt32,
                                 throwing body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
-        let start = Int(offset), end = start + Int(length)
-        return try withArrayBytes(storage) { (all) throws(E) -> R in try body(UnsafeRawBufferPointer(rebasing: all[start..<end])) }
+        let start = Int(offset & Self.withinMask), end = start + Int(length)
+        return try withArrayBytes(chunks[Int(offset >> Self.chunkShift)]) { (all) throws(E) -> R in
+            try body(UnsafeRawBufferPointer(rebasing: all[start..<end]))
+        }
     }
 
     /// The bytes at `offset`, as a pointer that stays valid only until the arena next changes
@@ -40,7 +80,15 @@ struct ByteArena {
     /// capture (and so copy) the whole tree; use `withBytes` everywhere else.
     @inline(__always)
     func unsafeBytes(at offset: UInt64, length: UInt32) -> UnsafeRawBufferPointer {
-        let start = Int(offset), end = start + Int(length)
-        return storage.withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[start..<end]) }
+        let start = Int(offset & Self.withinMask), end = start + Int(length)
+        return chunks[Int(offset >> Self.chunkShift)].withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[start..<end]) }
+    }
+
+    /// Runs `body` over the one chunk (empty if none); offsets are then plain byte positions in it.
+    /// For the parallel attach at boot, which reads names from two threads.
+    func withSingleChunk<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        precondition(isOneChunk, "the arena spans several chunks")
+        guard let only = chunks.first else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return only.withUnsafeBytes(body)
     }
 }

@@ -19,12 +19,14 @@ extension NamespaceTree {
             if c == ContainerID.detached.rawValue { continue }
             if let row = containers.row(of: c) { parents[i] = Int32(row) } else { orphans.append(.file(i)); parents[i] = -2 }
         }
-        precondition(files.isSingleUntaggedArena, "boot attaches before any incremental arena reclaim")
+        // The threads read names from one buffer: a booted arena is one chunk (boot reserves it from the
+        // log's size); when it is not (no size known), one copy makes it so.
+        if !files.isSingleUntaggedArena { files.compactArena() }
         let clashes = parents.withUnsafeBufferPointer { parentRows in
             files.rows.withUnsafeMutableBufferPointer { fileRows in
                 containers.rows.withUnsafeMutableBufferPointer { containerRows in
                     childTables.withUnsafeMutableBufferPointer { tables in
-                        files.arena.storage.withUnsafeBytes { arena in
+                        files.arena.withSingleChunk { arena in
                             let context = AttachContext(parents: parentRows, files: fileRows, containers: containerRows,
                                                         tables: tables, arena: arena)
                             let other = BackgroundThread.start { context.attach(parity: 1) }

@@ -59,8 +59,8 @@ struct RowTable<Row: TableRow> {
         return total == 0 ? 0 : Double(garbage) / Double(total)
     }
 
-    /// Whether every section lives in one arena with untagged offsets (boot, before serving).
-    var isSingleUntaggedArena: Bool { draining == nil && arenaTag == 0 }
+    /// Whether every section lives in one arena chunk with untagged offsets (boot, before serving).
+    var isSingleUntaggedArena: Bool { draining == nil && arenaTag == 0 && arena.isOneChunk }
 
     /// Reserves (virtual, untouched until used) room for `n` rows. The id index is not
     /// reserved: it is zero-filled, so a guess inflated by dead records would stay resident.
@@ -223,11 +223,12 @@ struct RowTable<Row: TableRow> {
         return bytes
     }
 
-    /// Copies every live variable section into a fresh arena, dropping the garbage (and ending any
-    /// incremental reclaim): offsets come out untagged.
+    /// Copies every live variable section into a fresh arena of one chunk, dropping the garbage (and
+    /// ending any incremental reclaim): offsets come out untagged. The chunk keeps the room the
+    /// arena had (at boot, the log's size), so the sections still to come fit in it too.
     mutating func compactArena() {
         var fresh = ByteArena()
-        fresh.reserve(arena.count - arena.garbage + (draining?.count ?? 0) - (draining?.garbage ?? 0))
+        fresh.reserve(max(arena.count - arena.garbage + (draining?.count ?? 0) - (draining?.garbage ?? 0), arena.reservedBytes))
         for i in rows.indices where rows[i].id != 0 {
             rows[i].extrasOffset = withExtras(i) { fresh.append($0) }
         }

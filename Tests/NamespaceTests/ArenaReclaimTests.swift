@@ -83,4 +83,35 @@ import Testing
         #expect(table.arenaGarbageRatio == 0)
         Self.check(table, model)
     }
+
+    /// Sections spill into new chunks instead of reallocating: every offset keeps reading its bytes,
+    /// a section larger than a chunk gets one of its own, and a reserved arena stays one chunk.
+    @Test func chunksNeverMoveSections() {
+        var arena = ByteArena()
+        var placed: [(offset: UInt64, fill: UInt8, count: Int)] = []
+        var rng = SeededRandom(seed: 5)
+        var total = 0
+        while total < 2 * ByteArena.chunkBytes + 12_345 {
+            let count = Int.random(in: 1...60_000, using: &rng)
+            let fill = UInt8(truncatingIfNeeded: placed.count)
+            let offset = [UInt8](repeating: fill, count: count).withUnsafeBytes { arena.append($0) }
+            placed.append((offset, fill, count))
+            total += count
+        }
+        let big = ByteArena.chunkBytes + 1
+        placed.append(([UInt8](repeating: 0xAB, count: big).withUnsafeBytes { arena.append($0) }, 0xAB, big))
+        let spanned = !arena.isOneChunk, counted = arena.count
+        #expect(spanned)
+        #expect(counted == total + big)
+        var intact = 0
+        for p in placed where arena.withBytes(at: p.offset, length: UInt32(p.count), { $0.allSatisfy { $0 == p.fill } }) {
+            intact += 1
+        }
+        #expect(intact == placed.count)
+        var reserved = ByteArena()
+        reserved.reserve(total)
+        for p in placed.dropLast() { _ = [UInt8](repeating: p.fill, count: p.count).withUnsafeBytes { reserved.append($0) } }
+        let oneChunk = reserved.isOneChunk
+        #expect(oneChunk)
+    }
 }
