@@ -16,17 +16,26 @@ public final class BackgroundThread<Result>: @unchecked Sendable {
     private func store(_ value: Result) { result = value }
 
     public static func start(_ work: @escaping @Sendable () -> Result) -> BackgroundThread<Result> {
+        if let task = startIfPossible(work) { return task }
+        // No thread: run inline so the caller still gets a result.
+        let task = BackgroundThread()
+        task.store(work())
+        return task
+    }
+
+    /// Starts `work` on a new thread, or returns nil when no thread can be created (never runs it
+    /// inline: for work that never returns, or that takes a lock the caller holds).
+    public static func startIfPossible(_ work: @escaping @Sendable () -> Result) -> BackgroundThread<Result>? {
         let task = BackgroundThread()
         let body: @Sendable () -> Void = { task.store(work()) }
         let context = Unmanaged.passRetained(ThreadStart(body)).toOpaque()
         var thread = pthread_t()
-        if pthread_create(&thread, nil, threadEntry, context) == 0 {
-            task.thread = thread
-            task.started = true
-        } else {
-            // No thread: run inline so the caller still gets a result.
-            Unmanaged<ThreadStart>.fromOpaque(context).takeRetainedValue().body()
+        guard pthread_create(&thread, nil, threadEntry, context) == 0 else {
+            Unmanaged<ThreadStart>.fromOpaque(context).release()
+            return nil
         }
+        task.thread = thread
+        task.started = true
         return task
     }
 

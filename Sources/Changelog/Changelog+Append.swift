@@ -251,7 +251,12 @@ extension Changelog {
         if (region?.length ?? 0) < Int(newCapacity) {
             let mapped: MappedRegion
             do throws(ChangelogError) {
-                mapped = try MappedRegion(file: file, length: max(Int(newCapacity) * 4, 64 << 20), writable: true)
+                do throws(ChangelogError) {
+                    mapped = try MappedRegion(file: file, length: max(Int(newCapacity) * 4, 64 << 20), writable: true)
+                } catch {
+                    // Address space is short (ulimit -v, a log of tens of TiB): map just what is allocated.
+                    mapped = try MappedRegion(file: file, length: Int(newCapacity), writable: true)
+                }
             } catch {
                 try? file.truncate(to: capacity)
                 throw error

@@ -36,6 +36,8 @@ public final class MappingWorker: @unchecked Sendable {
     private let lock = ConditionLock()
     private var queue: [Request] = []
     private var worker: BackgroundThread<Void>?
+    /// Set when the thread could not be created: requests are then dropped.
+    private var unavailable = false
     private var submitted = 0
     private var finished = 0
     private var failed = 0
@@ -54,9 +56,18 @@ public final class MappingWorker: @unchecked Sendable {
             lock.unlock()
             return
         }
+        if worker == nil && !unavailable {
+            worker = BackgroundThread.startIfPossible { [self] in run() }
+            unavailable = worker == nil
+        }
+        guard !unavailable else {
+            // No thread could be started: the writer takes its own faults, and an outgrown mapping is
+            // let go here, as before the worker existed.
+            lock.unlock()
+            return
+        }
         queue.append(request)
         submitted += 1
-        if worker == nil { worker = BackgroundThread.start { [self] in run() } }
         lock.broadcast()
         lock.unlock()
     }
@@ -100,7 +111,7 @@ extension Changelog {
     func prefault(after end: UInt64) {
         guard configurationState.prefault == .ahead, let region,
               end + MappingWorker.window / 2 > prefaultedEnd else { return }
-        let from = max(prefaultedEnd, end & ~4095)
+        let from = max(prefaultedEnd, end) & ~4095
         let to = min(capacity, UInt64(region.length), (end & ~4095) + MappingWorker.window)
         prefaultedEnd = max(prefaultedEnd, to)
         guard from < to else { return }

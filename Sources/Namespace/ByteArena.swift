@@ -18,6 +18,8 @@ struct ByteArena {
     private(set) var garbage = 0
 
     static let chunkBytes = 16 << 20
+    /// The largest chunk an offset can address (bits 0-39).
+    private static let maximumChunkBytes = 1 << 40
     private static let chunkShift: UInt64 = 40
     private static let withinMask: UInt64 = (1 << 40) - 1
 
@@ -33,20 +35,24 @@ struct ByteArena {
     /// unless the last chunk has that room already.
     mutating func reserve(_ bytes: Int) {
         guard bytes > 0 else { return }
-        if let last = chunks.last, last.capacity - last.count >= bytes { return }
+        if let last = chunks.last, Self.room(in: last) >= bytes { return }
         startChunk(capacity: bytes)
     }
 
     private mutating func startChunk(capacity: Int) {
         var chunk: [UInt8] = []
-        chunk.reserveCapacity(capacity)
+        chunk.reserveCapacity(min(capacity, Self.maximumChunkBytes))
         chunks.append(chunk)
     }
+
+    /// What `chunk` can still take without reallocating, and without an offset past bit 39.
+    @inline(__always)
+    private static func room(in chunk: [UInt8]) -> Int { min(chunk.capacity, maximumChunkBytes) - chunk.count }
 
     /// Appends `bytes`; returns their offset.
     @inline(__always)
     mutating func append(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        if chunks.isEmpty || chunks[chunks.count - 1].capacity - chunks[chunks.count - 1].count < bytes.count {
+        if chunks.isEmpty || Self.room(in: chunks[chunks.count - 1]) < bytes.count {
             startChunk(capacity: max(Self.chunkBytes, bytes.count))
         }
         let index = chunks.count - 1

@@ -87,4 +87,22 @@ import Testing
         log.close()
         #expect(try records(of: path).count == 26)
     }
+
+    /// When the larger mapping cannot be made (address space short), growth maps just the
+    /// allocated size instead of failing the append.
+    @Test func growthFallsBackToTheAllocatedSizeWhenTheLargerMappingFails() throws {
+        let dir = TemporaryDirectory()
+        defer {
+            FaultInjection.clear(under: dir.path)
+            dir.remove()
+        }
+        let path = dir.file("fallback.log")
+        let log = try Changelog.open(at: path, configuration: .init(contentKind: .files, durability: .none))
+        FaultInjection.install(.init(.map, nth: 1, fault: .error(ENOMEM)), under: dir.path)
+        try log.append(.update, payload: payload(id: 1))
+        #expect(FaultInjection.clear(under: dir.path) == 1)
+        for i in 2...300 { try log.append(.update, payload: payload(id: UInt64(i), extra: [UInt8](repeating: 3, count: 4000))) }
+        log.close()
+        #expect(try records(of: path).count == 300)
+    }
 }
