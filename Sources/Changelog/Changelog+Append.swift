@@ -245,8 +245,7 @@ extension Changelog {
     /// old mapping goes to the `MappingWorker` to be unmapped off this lock. Readers keep their lease
     /// on the old mapping.
     func grow(toFit end: UInt64) throws(ChangelogError) {
-        let step = min(max(capacity, 1 << 20), 256 << 20)
-        let newCapacity = (end + step + 4095) & ~4095
+        let newCapacity = (end + growthStep + 4095) & ~4095
         try file.allocate(newCapacity - capacity, at: capacity)
         if (region?.length ?? 0) < Int(newCapacity) {
             let mapped: MappedRegion
@@ -266,13 +265,15 @@ extension Changelog {
         capacity = newCapacity
     }
 
+    /// How much `grow` allocates past the end: the capacity again, from 1 MiB up to 256 MiB.
+    private var growthStep: UInt64 { min(max(capacity, 1 << 20), 256 << 20) }
+
     /// Allocates and maps room for the next appends, as their first append would (see `grow`), ahead
     /// of time: a compaction's output does this before its commit, so that once it is the live log
     /// the writer's first append neither allocates nor maps under the owner's lock.
     func reserveGrowth() throws(ChangelogError) {
         try lock.withLock { () throws(ChangelogError) in
-            let step = min(max(capacity, 1 << 20), 256 << 20)
-            if capacity < endOffset + step / 2 { try grow(toFit: endOffset) }
+            if capacity < endOffset + growthStep / 2 { try grow(toFit: endOffset) }
         }
     }
 

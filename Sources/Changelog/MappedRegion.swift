@@ -56,12 +56,11 @@ public final class MappedRegion: @unchecked Sendable {
 
     public enum Advice: Int32 { case normal = 0, sequential = 1, random = 2, willNeed = 3, populateRead = 4, populateWrite = 5 }
 
-    public func advise(_ advice: Advice, range: Range<Int>) -> Int32 {
+    /// Advises the kernel on `range` (the whole mapping by default); returns 0 or -errno.
+    @discardableResult
+    public func advise(_ advice: Advice, range: Range<Int>? = nil) -> Int32 {
+        let range = range ?? 0..<length
         guard let base, range.lowerBound >= 0, range.upperBound <= length, !range.isEmpty else { return 0 }
         return bs_madvise(UnsafeMutableRawPointer(mutating: base + range.lowerBound), range.count, advice.rawValue)
-    }
-
-    public func advise(_ advice: Advice) {
-        if let base, length > 0 { _ = bs_madvise(UnsafeMutableRawPointer(mutating: base), length, advice.rawValue) }
     }
 }
