@@ -86,13 +86,32 @@ struct AdminCommands {
             node.supervisorIsEnabled = enable
             return AdminResult(stdout: "success: remote master check \(enable ? "enabled" : "disabled")"
                                + (node.remote == nil ? " (no remote master is configured)" : "") + "\n")
-        case let target?:
-            guard let endpoint = Endpoint(parsing: target) else { return .failure(EINVAL, "usage: ns master <host:port>") }
-            guard let node = state.replication else { return .failure(EIO, "ns master: replication is not running") }
-            switch node.changeMaster(to: endpoint) {
-            case .success(let text): return AdminResult(stdout: text)
-            case .failure(let code, let message): return .failure(code, message)
+        case "--sync":
+            guard words.count == 2, let mode = SyncReplicationMode(rawValue: words[1]) else {
+                return .failure(EINVAL, "usage: ns master --sync required|preferred|off")
             }
+            guard let node = state.replication else { return .failure(EIO, "ns master: replication is not running") }
+            return Self.answer(node.setSyncMode(mode))
+        case let target?:
+            let usage = "usage: ns master <host:port> [--force] [--discard-divergent]"
+            guard let endpoint = Endpoint(parsing: target) else { return .failure(EINVAL, usage) }
+            var options = RoleChangeOptions()
+            for word in words.dropFirst() {
+                switch word {
+                case "--force": options.force = true
+                case "--discard-divergent": options.discardDivergent = true
+                default: return .failure(EINVAL, "ns master: unexpected '\(word)'; \(usage)")
+                }
+            }
+            guard let node = state.replication else { return .failure(EIO, "ns master: replication is not running") }
+            return Self.answer(node.changeMaster(to: endpoint, options: options))
+        }
+    }
+
+    private static func answer(_ result: RoleChangeResult) -> AdminResult {
+        switch result {
+        case .success(let text): return AdminResult(stdout: text)
+        case .failure(let code, let message): return .failure(code, message)
         }
     }
 

@@ -112,6 +112,7 @@ public final class MGMServer: Sendable {
             var replication = configuration.replication
             replication.dataDirectory = configuration.dataDirectory
             replication.listen = listen
+            replication.syncReplication = replication.syncReplication ?? (configuration.durability == .always ? .required : .preferred)
             let node = try ReplicationNode.start(replication, namespace: namespace, access: state.access,
                                                  masterLog: namespace.masterLog, role: role)
             state.replicationNode.withLock { $0 = node }

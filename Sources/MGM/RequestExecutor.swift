@@ -21,6 +21,11 @@ enum Execution: Sendable {
         .responses([.error(ServerError(code: code, message: message))])
     }
 
+    var isError: Bool {
+        if case .responses(let bodies) = self, case .error? = bodies.last { return true }
+        return false
+    }
+
     var isNotFound: Bool {
         if case .responses(let bodies) = self, case .error(let error)? = bodies.last { return error.code == .notFound }
         return false
@@ -46,6 +51,10 @@ struct RequestExecutor: Sendable {
     func execute(_ request: XRootDRequest, client: ClientIdentity) -> Execution {
         if let refusal = Self.relativePathRefusal(request) { return refusal }
         let governed = Self.isGovernedByAccessRules(request)
+        if request.isMutation, let stall = state.replication?.writeStall {
+            // The pair's own reason (safe start, fence, no slave under `required`) before any rule.
+            return .responses([.wait(Wait(seconds: Int32(clamping: stall.seconds), message: stall.reason))])
+        }
         if governed {
             let rules = state.access.rules
             switch rules.decision(isWrite: request.isMutation) {
@@ -59,9 +68,10 @@ struct RequestExecutor: Sendable {
             }
         }
         let result = perform(request, client: client)
-        if request.isMutation, state.configuration.durability == .always {
-            // Durability `always` in a pair: answered once a connected slave holds the change too.
-            state.replication?.waitForReplica()
+        if request.isMutation, !result.isError, let node = state.replication, let refusal = node.awaitReplication() {
+            // `--sync-replication`: answered only once the slave holds the change (or as the mode allows).
+            logger.warning("mutation not acknowledged", metadata: ["reason": "\(refusal)"])
+            return .error(.serverError, refusal)
         }
         if governed, result.isNotFound, let target = state.access.rules.redirects[.notFound] {
             return .responses([.redirect(Redirect(host: target.host, port: Int32(target.port)))])

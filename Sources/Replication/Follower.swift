@@ -33,6 +33,23 @@ public final class Follower: @unchecked Sendable {
         public var ageMilliseconds: Double = 0
         public var reconnects = 0
         public var corruptChunks = 0
+        /// Seconds since the master last said anything (nil: never since this follower started).
+        public var secondsSinceContact: Double?
+        /// The master's `--sync-replication` and whether it had degraded, as last announced.
+        public var masterMode: SyncReplicationMode?
+        public var masterDegraded = false
+        /// Whether both logs held everything the master last announced.
+        public var inSync = false
+        /// Records this node holds that the master lacks: following stopped (see `DivergentTail`).
+        public var divergence: DivergentTail?
+    }
+
+    /// What the follower does with a divergent tail (records the master lacks).
+    public enum DivergencePolicy: Sendable {
+        /// Stop following and report it (the node stays read-only).
+        case refuse
+        /// Save the records beside the logs (`DivergentTail.save`), then adopt the master's logs.
+        case saveAndDiscard(directory: String, epoch: UInt64)
     }
 
     private let namespace: Namespace
@@ -40,6 +57,8 @@ public final class Follower: @unchecked Sendable {
     private let secret: SyncSecret
     private let epoch: @Sendable () -> UInt64
     private let observedEpoch: @Sendable (UInt64) -> Void
+    private let caughtUp: @Sendable () -> Void
+    private let divergencePolicy: DivergencePolicy
     private let masterLog: MasterLog
     private let lock = ConditionLock()
     private var status = Status()
@@ -48,15 +67,24 @@ public final class Follower: @unchecked Sendable {
     private var thread: BackgroundThread<Void>?
     private var lastAppliedMasterTime: UInt64 = 0
     private var lastHeartbeatMasterTime: UInt64 = 0
+    /// Monotonic seconds of the master's last message.
+    private var lastContact: Double?
+    /// Set when a divergent tail stopped following for good (no reconnect).
+    private var halted = false
     /// Logs being fetched alongside: the replacement, the master's end when announced, and the
     /// sequence after which to apply (nil: all).
     private var alongside: [LogKind: (log: Changelog, target: UInt64, appliedThrough: SequenceNumber?)] = [:]
 
     /// Follows `remote` (an MGM's XRootD address) until `stop()`. `epoch` is this node's epoch.
     /// `observedEpoch` is told a master's epoch when it is newer than ours.
+    /// `caughtUp` is told (every time) that both logs hold what the master announced; a divergent
+    /// tail is handled as `divergence` says.
     public init(namespace: Namespace, remote: Endpoint, secret: SyncSecret, masterLog: MasterLog,
-                epoch: @escaping @Sendable () -> UInt64, observedEpoch: @escaping @Sendable (UInt64) -> Void = { _ in }) {
+                epoch: @escaping @Sendable () -> UInt64, observedEpoch: @escaping @Sendable (UInt64) -> Void = { _ in },
+                caughtUp: @escaping @Sendable () -> Void = {}, divergence: DivergencePolicy = .refuse) {
         self.observedEpoch = observedEpoch
+        self.caughtUp = caughtUp
+        self.divergencePolicy = divergence
         self.namespace = namespace
         self.remote = remote
         self.secret = secret
@@ -93,6 +121,7 @@ public final class Follower: @unchecked Sendable {
                 }
                 if kind == .files { s.files = p } else { s.directories = p }
             }
+            s.secondsSinceContact = lastContact.map { MonotonicTime.now - $0 }
             let behind = s.files.bytesBehind > 0 || s.directories.bytesBehind > 0 || !alongside.isEmpty
             s.ageMilliseconds = behind && lastHeartbeatMasterTime > lastAppliedMasterTime
                 ? Double(lastHeartbeatMasterTime - lastAppliedMasterTime) / 1e6 : 0
@@ -128,12 +157,12 @@ public final class Follower: @unchecked Sendable {
 
     private func loop() {
         var backoff = 0.05
-        while !isStopped {
+        while !isStopped && !lock.withLock({ halted }) {
             do throws(ReplicationError) {
                 try session()
                 backoff = 0.05
             } catch {
-                if isStopped { break }
+                if isStopped || lock.withLock({ halted }) { break }
                 masterLog.log(.warning, "sync: following \(remote): \(error)")
             }
             lock.withLock {
@@ -217,12 +246,19 @@ public final class Follower: @unchecked Sendable {
                     if e.kind == .files { status.files = p } else { status.directories = p }
                 }
                 if lastAppliedMasterTime == 0 { lastAppliedMasterTime = time }
+                lastContact = MonotonicTime.now
+                status.inSync = alongside.isEmpty && ends.allSatisfy { e in
+                    guard let log = namespace.changelog(e.kind.contentKind) else { return false }
+                    return log.identity.rawValue == e.identity && log.end.rawValue >= e.end
+                }
                 lock.broadcast()
             }
+            if lock.withLock({ status.inSync }) { caughtUp() }
         case .data(let kind, let identity, let offset, let time, let bytes):
             try receive(kind, identity: identity, offset: offset, bytes: bytes, acknowledger: acknowledger)
             lock.withLock {
                 lastAppliedMasterTime = time
+                lastContact = MonotonicTime.now
                 lock.broadcast()
             }
         case .logHeader(let kind, let header, let end, let appliedThrough):
@@ -238,6 +274,14 @@ public final class Follower: @unchecked Sendable {
             }
             masterLog.log(.info, "sync: fetching the master's \(kind) log \(replacement.identity) alongside (\(end) bytes)")
             try adoptIfComplete(kind)
+        case .replicationMode(let mode, let degraded):
+            lock.withLock {
+                status.masterMode = mode
+                status.masterDegraded = degraded
+                lastContact = MonotonicTime.now
+            }
+            if degraded { masterLog.log(.warning, "sync: \(remote) announces sync-replication \(mode.rawValue) DEGRADED: "
+                                        + "it answers writes without this slave") }
         case .error(let text):
             throw .refused(text)
         case .refused(let reason):
@@ -290,6 +334,7 @@ public final class Follower: @unchecked Sendable {
     /// Switches to a log fetched alongside once it holds what the master had when it announced it.
     private func adoptIfComplete(_ kind: LogKind) throws(ReplicationError) {
         guard let a = lock.withLock({ alongside[kind] }), a.log.end.rawValue >= a.target else { return }
+        try checkDivergence(kind, replacement: a.log, appliedThrough: a.appliedThrough)
         do {
             try a.log.sync()
             _ = try namespace.adopt(kind.contentKind, replacement: a.log, appliedThrough: a.appliedThrough)
@@ -298,6 +343,31 @@ public final class Follower: @unchecked Sendable {
         }
         lock.withLock { alongside[kind] = nil }
         try socket(send: .acknowledge([LogEnd(kind: kind, identity: a.log.identity.rawValue, end: a.log.end.rawValue)]))
+    }
+
+    /// Before adopting the master's log: records of ours that it lacks are refused (following
+    /// stops, reported) or saved first, as the policy says.
+    private func checkDivergence(_ kind: LogKind, replacement: Changelog, appliedThrough: SequenceNumber?) throws(ReplicationError) {
+        let report: DivergenceReport
+        do { report = try namespace.divergence(of: kind.contentKind, replacement: replacement, appliedThrough: appliedThrough) } catch {
+            throw .io("checking the \(kind) log against the master's: \(error)")
+        }
+        guard !report.isEmpty else { return }
+        let tail = DivergentTail(reports: [report])
+        switch divergencePolicy {
+        case .refuse:
+            lock.withLock {
+                halted = true
+                status.divergence = tail
+            }
+            masterLog.log(.error, "divergent tail: this node holds \(tail.summary); not following \(remote) "
+                          + "(read-only). `ns master \(remote) --discard-divergent` saves them beside the logs and follows")
+            throw .refused("divergent tail: \(tail.summary)")
+        case .saveAndDiscard(let directory, let epoch):
+            let saved = try tail.save(in: directory, epoch: epoch)
+            masterLog.log(.warning, "divergent tail: saved \(tail.summary) to \(saved.joined(separator: ", ")); "
+                          + "adopting \(remote)'s \(kind) log")
+        }
     }
 
     private func socket(send message: SyncMessage) throws(ReplicationError) {

@@ -1,5 +1,33 @@
 import XRootD
 
+/// What a master's acknowledgement promises about its slave (`--sync-replication`).
+public enum SyncReplicationMode: String, Sendable, CaseIterable {
+    /// A mutation is answered only once the slave holds it durably. With no slave in sync, writes
+    /// stall (new ones are told to wait, with the reason) until one is, or an operator runs
+    /// `ns master --sync preferred`.
+    case required
+    /// As `required` while the slave keeps up; a slave that does not acknowledge within
+    /// `replicaAcknowledgementTimeout` makes the master *degrade* (persisted, logged, announced in
+    /// heartbeats) and answer without it until the slave is in sync again.
+    case preferred
+    /// Never wait for the slave (asynchronous shipping).
+    case off
+
+    /// The byte on the wire (stable: never renumber).
+    public var code: UInt8 {
+        switch self {
+        case .required: return 1
+        case .preferred: return 2
+        case .off: return 3
+        }
+    }
+
+    public init?(code: UInt8) {
+        guard let mode = Self.allCases.first(where: { $0.code == code }) else { return nil }
+        self = mode
+    }
+}
+
 /// How a node takes part in a master/slave pair (`beryl-mgm serve --master1 --master2 ...`).
 public struct ReplicationConfiguration: Sendable {
     /// The data directory (role tag, logs).
@@ -16,9 +44,14 @@ public struct ReplicationConfiguration: Sendable {
     public var supervisorInterval: Double
     /// How long a promotion waits for the follower to apply everything the old master wrote.
     public var catchUpTimeout: Double
-    /// How long a mutation under durability `always` waits for a connected slave's acknowledgement
-    /// before it is answered anyway (and the master log says the replica lags).
+    /// `--sync-replication`; nil: `required` under durability `always`, `preferred` otherwise (the
+    /// server fills it in). Only a pair uses it: a single master has nobody to wait for.
+    public var syncReplication: SyncReplicationMode?
+    /// Under `preferred`: how long a mutation waits for the slave before the master degrades.
     public var replicaAcknowledgementTimeout: Double
+    /// Under `required`: how long one mutation in flight waits for the slave before it is answered
+    /// with an error (the change is on this master but unconfirmed; new writes are stalled meanwhile).
+    public var requiredAcknowledgementLimit: Double
     /// Below this many free bytes on the data disk, writes are stalled.
     public var minimumFreeBytes: UInt64
     /// Seconds between heartbeats of an idle sync stream.
@@ -28,7 +61,8 @@ public struct ReplicationConfiguration: Sendable {
 
     public init(dataDirectory: String, listen: Endpoint, master1: Endpoint? = nil, master2: Endpoint? = nil,
                 syncListen: Endpoint? = nil, secretFile: String? = nil, supervisorInterval: Double = 1.0,
-                catchUpTimeout: Double = 60, replicaAcknowledgementTimeout: Double = 5,
+                catchUpTimeout: Double = 60, syncReplication: SyncReplicationMode? = nil,
+                replicaAcknowledgementTimeout: Double = 5, requiredAcknowledgementLimit: Double = 60,
                 minimumFreeBytes: UInt64 = 100 << 20, heartbeatInterval: Double = 0.1, stallSeconds: Int = 60) {
         self.dataDirectory = dataDirectory
         self.listen = listen
@@ -38,7 +72,9 @@ public struct ReplicationConfiguration: Sendable {
         self.secretFile = secretFile
         self.supervisorInterval = supervisorInterval
         self.catchUpTimeout = catchUpTimeout
+        self.syncReplication = syncReplication
         self.replicaAcknowledgementTimeout = replicaAcknowledgementTimeout
+        self.requiredAcknowledgementLimit = requiredAcknowledgementLimit
         self.minimumFreeBytes = minimumFreeBytes
         self.heartbeatInterval = heartbeatInterval
         self.stallSeconds = stallSeconds

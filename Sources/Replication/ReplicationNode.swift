@@ -1,6 +1,7 @@
 import Changelog
 import Glibc
 import Namespace
+import Synchronization
 import XRootD
 
 /// One node of a master/slave pair: its role state and fencing epoch, the sync server (always
@@ -9,11 +10,11 @@ import XRootD
 ///
 /// Fencing: the epoch, persisted in the role tag, grows with every promotion and is written
 /// before the promoted node accepts a write. A node that sees a higher epoch than its own (in a
-/// sync handshake or a supervisor probe) stops accepting writes and never accepts them again
-/// until it has become a slave of that epoch; a slave refuses records from a master of a lower
-/// epoch; a master with a remote that could be read-write starts read-only until a probe says
-/// otherwise. Two read-write masters at once thus need both the operator's mistake and a network
-/// partition hiding the nodes from each other (see docs/REPLICATION.md).
+/// sync handshake, a heartbeat or a supervisor probe) writes that fence to its role tag, stops
+/// accepting writes and never accepts them again, across restarts, until it has become a slave of
+/// that epoch; a slave refuses records from a master of a lower epoch; a master with a remote
+/// starts read-only and opens for writes only once the remote has answered as a non-writable node
+/// of an older (or, for a slave, the same) epoch, or an operator forces it (see docs/REPLICATION.md).
 public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
     // @unchecked: mutable state is guarded by `lock`.
     public let configuration: ReplicationConfiguration
@@ -24,9 +25,21 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
     let secret: SyncSecret
     let lock = ConditionLock()
     var state: RoleState
+    /// The role of the tag (what a restart comes back as).
+    var role: MGMRole
     var epoch: UInt64
-    /// Set when a higher epoch was seen: no writes until this node is a slave of it.
+    /// Set when a higher epoch was seen: no writes until this node is a slave of it (persisted).
     var fencedBy: UInt64?
+    /// A slave that has once caught up with its master (persisted; see `RoleTag.synced`).
+    var synced: Bool
+    /// A master that stopped waiting for its slave under `preferred` (persisted).
+    var degraded: Bool
+    /// A master tag waiting, read-only, for the remote to answer before it opens for writes.
+    var awaitingRemote = false
+    /// Why it still awaits (logged once per distinct reason).
+    var awaitingReason: String?
+    /// What an acknowledgement promises (`ns master --sync` changes it).
+    var syncMode: SyncReplicationMode
     var follower: Follower?
     var syncServer: SyncServer?
     var supervisorEnabled: Bool
@@ -41,10 +54,14 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
     var supervisorRules = SupervisorRules()
     /// The data disk is below `minimumFreeBytes` (writes stalled for it).
     var diskStall = false
+    /// Serializes role-tag writes (they share one temporary file name).
+    let tagWriter = Mutex<Void>(())
 
     public var currentEpoch: UInt64 { lock.withLock { epoch } }
     public var currentState: RoleState { lock.withLock { state } }
     public var isMaster: Bool { currentState == .masterReadWrite }
+    public var currentSyncMode: SyncReplicationMode { lock.withLock { syncMode } }
+    public var isDegraded: Bool { lock.withLock { degraded } }
     /// The sync listener's address (answered to the XRootD query `sync`).
     public var syncEndpoint: Endpoint {
         Endpoint(host: configuration.syncEndpoint.host, port: lock.withLock { syncServer?.port } ?? configuration.syncEndpoint.port)
@@ -58,10 +75,15 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
         self.access = access
         self.masterLog = masterLog
         self.secret = secret
+        self.role = tag.role
         self.epoch = tag.epoch
+        self.fencedBy = tag.fencedBy.flatMap { $0 > tag.epoch ? $0 : nil }
+        self.synced = tag.synced
+        self.degraded = tag.degraded
         self.state = tag.role == .master ? .masterReadOnly : .slaveReadOnly
         self.supervisorEnabled = remote != nil
         self.probe = remote.map { RemoteProbe($0) }
+        self.syncMode = remote == nil ? .off : (configuration.syncReplication ?? .preferred)
     }
 
     /// Starts the node on a booted namespace (read-write for a master tag, `.replica` for a slave):
@@ -97,7 +119,7 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
         node.lock.withLock { node.syncServer = server }
         node.lock.withLock { node.supervisorThread = BackgroundThread.start { node.superviseLoop() } }
         masterLog.log(.info, "replication: \(node.currentState.rawValue) epoch=\(node.currentEpoch) sync=\(node.syncEndpoint)"
-                      + (remote.map { " remote=\($0)" } ?? " (single master)"))
+                      + (remote.map { " remote=\($0) sync-replication=\(node.currentSyncMode.rawValue)" } ?? " (single master)"))
         return node
     }
 
@@ -118,27 +140,6 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
         }
     }
 
-    /// A master tag: read-write at once for a single master; with a remote, only after a probe
-    /// shows that the remote is not a read-write master of the same or a newer epoch.
-    private func startAsMaster() {
-        guard let remote else {
-            setWritable(true)
-            return
-        }
-        let probe = RemoteProbe.status(of: remote)
-        lock.withLock { remoteStatus = probe }
-        if let probe, probe.state == .masterReadWrite || probe.epoch > epoch {
-            if probe.epoch > epoch {
-                fence(byEpoch: probe.epoch, reason: "at start, \(remote) is \(probe.state.rawValue) at epoch \(probe.epoch)")
-            } else {
-                masterLog.log(.error, "dual master: \(remote) is already master-rw at epoch \(probe.epoch); staying master-ro")
-                setWritable(false)
-            }
-            return
-        }
-        setWritable(true)
-    }
-
     /// Applies the master states to the namespace and the write stall.
     func setWritable(_ writable: Bool) {
         do {
@@ -153,45 +154,37 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
         namespace.changeNotifier.bump()
     }
 
-    func startFollowing() {
-        lock.withLock { state = .slaveReadOnly }
+    /// Follows the remote. `discardDivergent`: records of ours that the master lacks are saved
+    /// beside the logs and then discarded (else following stops and reports them).
+    func startFollowing(discardDivergent: Bool = false) {
+        lock.withLock {
+            state = .slaveReadOnly
+            role = .slave
+        }
         guard let remote else {
             masterLog.log(.warning, "replication: a slave without --master1/--master2 serves read-only and follows nobody")
             return
         }
+        let policy: Follower.DivergencePolicy = discardDivergent
+            ? .saveAndDiscard(directory: configuration.dataDirectory, epoch: currentEpoch) : .refuse
         let follower = Follower(namespace: namespace, remote: remote, secret: secret, masterLog: masterLog,
                                 epoch: { [weak self] in self?.currentEpoch ?? 0 },
-                                observedEpoch: { [weak self] e in self?.adoptEpoch(e) })
+                                observedEpoch: { [weak self] e in self?.adoptEpoch(e) },
+                                caughtUp: { [weak self] in self?.noteSynced() },
+                                divergence: policy)
         lock.withLock { self.follower = follower }
         follower.start()
     }
 
-    /// A slave following a master of a newer epoch takes that epoch (persisted), so that an older
-    /// master coming back is refused.
-    func adoptEpoch(_ newer: UInt64) {
-        let changed = lock.withLock { () -> Bool in
-            guard state == .slaveReadOnly, newer > epoch else { return false }
-            epoch = newer
-            fencedBy = nil
-            return true
-        }
-        guard changed else { return }
-        do { try RoleFile.write(RoleTag(role: .slave, epoch: newer), in: configuration.dataDirectory) } catch {
-            masterLog.log(.error, "replication: cannot persist epoch \(newer): \(error)")
-        }
-        masterLog.log(.info, "replication: following epoch \(newer)")
+    /// The role tag as the node's state says it now.
+    var tag: RoleTag {
+        lock.withLock { RoleTag(role: role, epoch: epoch, fencedBy: fencedBy, synced: synced, degraded: degraded) }
     }
 
-    public func fence(byEpoch newer: UInt64, reason: String) {
-        let wasWritable = lock.withLock { () -> Bool in
-            guard newer > epoch, state == .masterReadWrite || state == .masterReadOnly else { return false }
-            fencedBy = max(fencedBy ?? 0, newer)
-            return true
-        }
-        guard wasWritable else { return }
-        setWritable(false)
-        masterLog.log(.error, "fenced: \(reason); epoch \(newer) > ours (\(currentEpoch)): no writes until this node "
-                      + "is a slave of the new master (ns master <remote>)")
+    /// Writes the role tag from the node's state (durably, replacing the file atomically). One
+    /// writer at a time, each writing the state as it is when it gets its turn.
+    func persistTag() throws(ReplicationError) {
+        try tagWriter.withLock { _ throws(ReplicationError) in try RoleFile.write(tag, in: configuration.dataDirectory) }
     }
 
     public func stop() {
@@ -209,17 +202,6 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
             self.follower = nil
             supervisorThread = nil
         }
-    }
-
-    /// Under durability `always`: waits until a connected slave holds what the namespace has
-    /// acknowledged so far (semi-synchronous: without a slave, or after the timeout, it returns).
-    public func waitForReplica() {
-        guard currentState == .masterReadWrite, let server = lock.withLock({ syncServer }), server.slavesInSync > 0 else { return }
-        let ends = LogKind.allCases.compactMap { kind -> LogEnd? in
-            guard let log = namespace.changelog(kind.contentKind) else { return nil }
-            return LogEnd(kind: kind, identity: log.identity.rawValue, end: log.shippableEnd.rawValue)
-        }
-        _ = server.waitForReplicas(covering: ends, timeout: configuration.replicaAcknowledgementTimeout)
     }
 
     public var supervisorIsEnabled: Bool {

@@ -23,6 +23,15 @@ extension ReplicationNode {
         }
         line += " sync=\(syncEndpoint) configdir=\(configuration.dataDirectory) remotecheck=\(enabled ? "enabled" : "disabled")"
         if let fenced { line += " fenced-by-epoch=\(fenced)" }
+        if remote != nil {
+            let (mode, degraded, awaiting) = lock.withLock { () -> (SyncReplicationMode, Bool, Bool) in
+                (self.syncMode, self.degraded, self.awaitingRemote)
+            }
+            line += " sync-replication=\(mode.rawValue)" + (degraded ? " degraded=1" : "") + (awaiting ? " awaiting-remote=1" : "")
+            if let divergence = lock.withLock({ follower })?.currentStatus.divergence {
+                line += " diverged-records=\(divergence.records)"
+            }
+        }
         if let server = lock.withLock({ syncServer }), state == .masterReadWrite || state == .masterReadOnly {
             line += " slaves=\(server.connectedSlaves)"
         }
@@ -51,6 +60,9 @@ extension ReplicationNode {
             ("ns.master.mode", currentState == .masterReadWrite ? "master-rw" : "slave-ro"),
             ("ns.master.state", currentState.rawValue),
             ("ns.master.epoch", "\(currentEpoch)"),
+            ("ns.master.sync_replication", currentSyncMode.rawValue),
+            ("ns.master.degraded", isDegraded ? "1" : "0"),
+            ("ns.master.fenced_by", "\(lock.withLock { fencedBy } ?? 0)"),
         ]
         if let follower = lock.withLock({ follower }) {
             let s = follower.currentStatus

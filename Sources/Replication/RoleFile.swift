@@ -10,31 +10,55 @@ public enum MGMRole: String, Sendable, CaseIterable {
     public var mode: String { self == .master ? "master-rw" : "slave-ro" }
 }
 
-/// The role tag of a data directory, `<dir>/beryl.role`: the role and the fencing epoch, as
-/// `master epoch=3` (a bare `master` or `slave`, as older versions wrote, is epoch 0; the legacy MGM
-/// kept `/var/eos/eos.mgm.rw` for the role). No file: a slave of epoch 0. The epoch grows with every
+/// The role tag of a data directory, `<dir>/beryl.role`: the role, the fencing epoch and what the
+/// node must remember across restarts, as `master epoch=3 fenced=4 synced=1 degraded=1`. A bare
+/// `master` or `slave`, as older versions wrote, is epoch 0; the legacy MGM kept
+/// `/var/eos/eos.mgm.rw` for the role. No file: a slave of epoch 0. The epoch grows with every
 /// promotion and is written before the promoted node accepts a write (see docs/REPLICATION.md).
 public struct RoleTag: Sendable, Equatable, CustomStringConvertible {
     public var role: MGMRole
     public var epoch: UInt64
+    /// A newer epoch this node has seen (a probe, a handshake, a heartbeat): no writes until it
+    /// follows that epoch. Written before the node answers anything else.
+    public var fencedBy: UInt64?
+    /// A slave that has once held everything its master announced (caught up): only such a slave
+    /// may be promoted while its master cannot be reached.
+    public var synced: Bool
+    /// A master under `--sync-replication preferred` that stopped waiting for its slave: writes it
+    /// acknowledged since may be missing on the slave (reported by a forced promotion).
+    public var degraded: Bool
 
-    public init(role: MGMRole, epoch: UInt64 = 0) {
+    public init(role: MGMRole, epoch: UInt64 = 0, fencedBy: UInt64? = nil, synced: Bool = false, degraded: Bool = false) {
         self.role = role
         self.epoch = epoch
+        self.fencedBy = fencedBy
+        self.synced = synced
+        self.degraded = degraded
     }
 
-    public var description: String { "\(role.rawValue) epoch=\(epoch)" }
+    public var description: String {
+        var text = "\(role.rawValue) epoch=\(epoch)"
+        if let fencedBy { text += " fenced=\(fencedBy)" }
+        if synced { text += " synced=1" }
+        if degraded { text += " degraded=1" }
+        return text
+    }
 
-    /// Parses `<role> [epoch=<n>]`; nil for anything else.
+    /// Parses `<role> [epoch=<n>] [fenced=<n>] [synced=0|1] [degraded=0|1]`; nil for anything else.
     public init?(parsing text: String) {
         let words = text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" })
         guard let first = words.first, let role = MGMRole(rawValue: String(first)) else { return nil }
-        var epoch: UInt64 = 0
+        self.init(role: role)
         for word in words.dropFirst() {
-            guard word.hasPrefix("epoch="), let value = UInt64(word.dropFirst(6)) else { return nil }
-            epoch = value
+            guard let equals = word.firstIndex(of: "="), let value = UInt64(word[word.index(after: equals)...]) else { return nil }
+            switch word[..<equals] {
+            case "epoch": epoch = value
+            case "fenced": fencedBy = value
+            case "synced": synced = value != 0
+            case "degraded": degraded = value != 0
+            default: return nil
+            }
         }
-        self.init(role: role, epoch: epoch)
     }
 }
 
@@ -56,9 +80,13 @@ public enum RoleFile {
         return RoleTag(parsing: text) ?? RoleTag(role: .slave)
     }
 
-    /// Writes the role, keeping the directory's epoch.
+    /// Writes the role (an operator's `beryl-mgm tag`), keeping the directory's epoch; a fence the
+    /// node had learned becomes its epoch, so a re-tagged master is never older than what it saw
+    /// (and it still opens for writes only under the safe-start rules). A re-tagged node has not
+    /// synced with anybody yet.
     public static func write(_ role: MGMRole, in directory: String) throws(ReplicationError) {
-        try write(RoleTag(role: role, epoch: readTag(in: directory).epoch), in: directory)
+        let before = readTag(in: directory)
+        try write(RoleTag(role: role, epoch: max(before.epoch, before.fencedBy ?? 0)), in: directory)
     }
 
     /// Writes the tag (creating the directory if needed), replacing the file atomically and durably.

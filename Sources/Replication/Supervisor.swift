@@ -46,19 +46,23 @@ extension ReplicationNode {
                 rules.stallWrites = configuration.stallSeconds
             }
         case .masterReadWrite:
-            if let probe, probe.state == .masterReadWrite {
-                if probe.epoch > ourEpoch {
-                    fence(byEpoch: probe.epoch, reason: "supervisor: \(remote!) is master-rw at epoch \(probe.epoch)")
-                } else {
-                    masterLog.log(.error, "supervisor: dual read-write master detected (\(remote!) at epoch \(probe.epoch)); stalling writes")
-                }
+            if let probe, probe.epoch > ourEpoch {
+                // Whatever its state: a newer epoch means a newer master exists (it may be down or
+                // read-only now, but it was promoted after us).
+                fence(byEpoch: probe.epoch, reason: "supervisor: \(remote!) is \(probe.state.rawValue) at epoch \(probe.epoch)")
+                rules.stallWrites = configuration.stallSeconds
+            } else if let probe, probe.state == .masterReadWrite {
+                masterLog.log(.error, "supervisor: dual read-write master detected (\(remote!) at epoch \(probe.epoch)); stalling writes")
                 rules.stallWrites = configuration.stallSeconds
             }
+            if isDegraded, let server = lock.withLock({ syncServer }), server.slavesInSync > 0 { recover() }
         case .masterReadOnly:
-            if let probe, probe.state == .masterReadWrite, probe.epoch > ourEpoch {
-                fence(byEpoch: probe.epoch, reason: "supervisor: \(remote!) is master-rw at epoch \(probe.epoch)")
+            if let probe, probe.epoch > ourEpoch {
+                fence(byEpoch: probe.epoch, reason: "supervisor: \(remote!) is \(probe.state.rawValue) at epoch \(probe.epoch)")
+            } else {
+                reconsiderStart(after: probe)
             }
-            rules.stallWrites = configuration.stallSeconds
+            if currentState == .masterReadOnly { rules.stallWrites = configuration.stallSeconds }
         case .transition, .invalid:
             return
         }

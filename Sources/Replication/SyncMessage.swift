@@ -74,6 +74,10 @@ public enum SyncMessage: Sendable, Equatable {
     case acknowledge([LogEnd])
     /// Either way: a failure the sender reports before closing.
     case error(message: String)
+    /// Master -> slave, after `subscribe` and whenever it changes: what the master's
+    /// acknowledgements promise (`--sync-replication`) and whether it has degraded (answered
+    /// writes without the slave), so that a forced promotion can report the exposure.
+    case replicationMode(SyncReplicationMode, degraded: Bool)
 
     /// The current protocol version (sent in `challenge`).
     public static let protocolVersion: UInt16 = 1
@@ -107,6 +111,7 @@ public enum SyncMessage: Sendable, Equatable {
         case .heartbeat: return "heartbeat"
         case .acknowledge: return "acknowledge"
         case .error: return "error"
+        case .replicationMode: return "replicationMode"
         }
     }
 }

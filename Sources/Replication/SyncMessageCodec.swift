@@ -13,6 +13,7 @@ enum SyncMessageType: UInt8, CaseIterable {
     case heartbeat = 8
     case acknowledge = 9
     case error = 10
+    case replicationMode = 11
 }
 
 extension SyncMessage {
@@ -80,6 +81,10 @@ extension SyncMessage {
         case .error(let message):
             frame.append(SyncMessageType.error.rawValue)
             frame.appendString(message)
+        case .replicationMode(let mode, let degraded):
+            frame.append(SyncMessageType.replicationMode.rawValue)
+            frame.append(mode.code)
+            frame.append(degraded ? 1 : 0)
         }
         Self.patchLength(of: &frame, from: 0)
         return frame
@@ -173,6 +178,14 @@ extension SyncMessage {
             message = .acknowledge(try decodeEnds(&r, "ends"))
         case .error:
             message = .error(message: try r.string("message"))
+        case .replicationMode:
+            let code = try r.u8("mode")
+            guard let mode = SyncReplicationMode(code: code) else {
+                throw .protocolViolation("replicationMode.mode: unknown mode \(code)")
+            }
+            let degraded = try r.u8("degraded")
+            guard degraded <= 1 else { throw .protocolViolation("replicationMode.degraded: \(degraded) is not 0 or 1") }
+            message = .replicationMode(mode, degraded: degraded == 1)
         }
         try r.finish()
         return message

@@ -92,6 +92,9 @@ final class SyncSender: @unchecked Sendable {
             try? socket.send(.refused(reason: "not a master (\(role.currentState.rawValue))"))
             return
         }
+        // An authenticated follower of our epoch or an older one: the remote is a slave now (a
+        // master awaiting its remote at start may open without waiting for the next probe).
+        role.followerConnected(epoch: epoch)
         guard case .subscribe(let subscriptions)? = try socket.receive(timeout: 5) else {
             throw .protocolViolation("expected subscribe after the handshake")
         }
@@ -145,7 +148,13 @@ final class SyncSender: @unchecked Sendable {
         var lastState = server.role.currentState
         var corruptAt = SyncFaults.corruptDataMessage
         var dataMessages = 0
+        var announcedMode: (mode: SyncReplicationMode, degraded: Bool)?
         while !isClosed {
+            let mode = server.role.replicationMode
+            if announcedMode.map({ $0.mode != mode.mode || $0.degraded != mode.degraded }) ?? true {
+                try socket.send(.replicationMode(mode.mode, degraded: mode.degraded))
+                announcedMode = mode
+            }
             let generation = notifier.current
             let state = server.role.currentState
             guard state == .masterReadWrite || state == .masterReadOnly else {

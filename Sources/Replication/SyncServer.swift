@@ -10,6 +10,10 @@ public protocol SyncRoleSource: Sendable {
     var currentState: RoleState { get }
     /// A peer presented `epoch`, higher than ours: this node must stop accepting writes.
     func fence(byEpoch epoch: UInt64, reason: String)
+    /// What this master's acknowledgements promise, and whether it has degraded (told to slaves).
+    var replicationMode: (mode: SyncReplicationMode, degraded: Bool) { get }
+    /// An authenticated slave of epoch `epoch` (not newer than ours) started following.
+    func followerConnected(epoch: UInt64)
 }
 
 /// The master side of changelog shipping: listens on the sync address, authenticates each slave
@@ -75,27 +79,33 @@ public final class SyncServer: @unchecked Sendable {
     /// Slaves that are caught up (durability `always` waits for them).
     public var slavesInSync: Int { lock.withLock { senders.values.filter(\.isInSync).count } }
 
-    /// Waits until every caught-up slave has acknowledged (durably written) both logs up to the
-    /// ends `ends`, or `timeout` seconds pass. True when covered, or when no slave is in sync. A
-    /// slave that misses the timeout is no longer waited for until it has caught up again (so a
-    /// slow or stuck slave costs one timeout, not one per write).
-    public func waitForReplicas(covering ends: [LogEnd], timeout: Double) -> Bool {
-        let deadline = MonotonicTime.now + timeout
-        let lagging: [SyncSender] = lock.withLock {
+    /// Whether a connected slave has acknowledged (durably written) both logs up to `ends`.
+    public func isAcknowledged(_ ends: [LogEnd]) -> Bool {
+        lock.withLock { senders.values.contains { $0.isStreaming && $0.hasAcknowledged(ends) } }
+    }
+
+    /// Waits until a connected slave has acknowledged both logs up to `ends`, `deadline`
+    /// (monotonic seconds) passes, or `giveUp` says so (checked at least every 50 ms). True when
+    /// acknowledged.
+    public func waitForAcknowledgement(of ends: [LogEnd], until deadline: Double, giveUp: () -> Bool) -> Bool {
+        lock.withLock {
             while true {
-                let waited = senders.values.filter(\.isInSync)
-                let behind = waited.filter { !$0.hasAcknowledged(ends) }
-                if behind.isEmpty { return [] }
+                if senders.values.contains(where: { $0.isStreaming && $0.hasAcknowledged(ends) }) { return true }
                 let left = deadline - MonotonicTime.now
-                if left <= 0 || stopped { return behind }
+                if left <= 0 || stopped { return false }
                 _ = lock.wait(seconds: min(left, 0.05))
+                if giveUp() { return false }
             }
         }
+    }
+
+    /// Stops counting slaves that missed an acknowledgement as in sync until they catch up again.
+    func markLagging(_ ends: [LogEnd], timeout: Double) {
+        let lagging = lock.withLock { senders.values.filter { $0.isInSync && !$0.hasAcknowledged(ends) } }
         for sender in lagging where sender.markBehind() {
             masterLog.log(.warning, "sync: slave \(sender.peer) did not acknowledge within \(timeout) s; "
-                          + "no longer waiting for it until it catches up")
+                          + "no longer counted as in sync until it catches up")
         }
-        return lagging.isEmpty
     }
 
     /// Called by a sender when its slave acknowledged more.

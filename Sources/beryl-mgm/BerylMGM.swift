@@ -38,6 +38,9 @@ struct Serve: ParsableCommand {
     var syncListen: String?
     @Option(name: .customLong("secret-file"), help: "Shared secret of the pair (a file of mode 0600) for the sync handshake.")
     var secretFile: String?
+    @Option(name: .customLong("sync-replication"),
+            help: "What a pair's master waits for before answering a mutation: required (the slave holds it), preferred (as required, degrading after 5 s without the slave), off. Default: required under --durability always, preferred otherwise.")
+    var syncReplication: String?
 
     func run() throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
@@ -62,10 +65,18 @@ struct Serve: ParsableCommand {
             guard let e = Endpoint(parsing: text) else { throw ValidationError("\(option) must be HOST:PORT") }
             return e
         }
-        let replication = ReplicationConfiguration(dataDirectory: data, listen: Endpoint(host: host, port: port),
+        var syncMode: SyncReplicationMode?
+        if let syncReplication {
+            guard let mode = SyncReplicationMode(rawValue: syncReplication) else {
+                throw ValidationError("--sync-replication must be required, preferred or off")
+            }
+            syncMode = mode
+        }
+        var replication = ReplicationConfiguration(dataDirectory: data, listen: Endpoint(host: host, port: port),
                                                    master1: try endpoint(master1, "--master1"),
                                                    master2: try endpoint(master2, "--master2"),
                                                    syncListen: try endpoint(syncListen, "--sync-listen"), secretFile: secretFile)
+        replication.syncReplication = syncMode
         let configuration = MGMConfiguration(dataDirectory: data, host: host, port: port, durability: mode,
                                              adminAllow: Set(adminAllow), replication: replication)
         let server: MGMServer

@@ -28,7 +28,7 @@ struct NsStat: ParsableCommand {
 struct NsMaster: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "master", abstract: "Print or clear the master log, toggle the remote check, change the master.",
-        discussion: "beryl ns master [--log | --log-clear | --enable | --disable | <host:port>]")
+        discussion: "beryl ns master [--log | --log-clear | --enable | --disable | --sync required|preferred|off | <host:port> [--force] [--discard-divergent]]")
     @Argument(parsing: .captureForPassthrough, help: "--log | --log-clear | --enable | --disable | <host:port>")
     var words: [String] = []
 

@@ -67,6 +67,15 @@ final class MGMNode: @unchecked Sendable {
         process = nil
     }
 
+    /// Sends `signal` (SIGSTOP, SIGCONT) to the running process.
+    func send(_ signal: Int32) {
+        guard let p = process, p.isRunning else { return }
+        kill(p.processIdentifier, signal)
+    }
+
+    /// The role tag file's text.
+    var roleTag: String { (try? String(contentsOfFile: directory + "/beryl.role", encoding: .utf8)) ?? "" }
+
     func terminate() {
         guard let p = process else { return }
         if p.isRunning { kill(p.processIdentifier, SIGTERM) }
@@ -152,6 +161,10 @@ final class PairFixture: @unchecked Sendable {
                 try slave.tag("slave")
                 try master.start()
                 try slave.start()
+                // A master tag with a remote opens for writes once the remote answered (safe start).
+                guard PairFixture.eventually(20, { master.state() == "master-rw" }) else {
+                    throw XRootDError.connectionFailed("the master did not open for writes after its slave started", errno: 0)
+                }
                 self.master = master
                 self.slave = slave
                 return

@@ -34,6 +34,8 @@ import Testing
         .acknowledge([LogEnd(kind: .files, identity: 2, end: 64)]),
         .acknowledge([]),
         .error(message: "log identity changed: ünïcödé ✓"),
+        .replicationMode(.required, degraded: false),
+        .replicationMode(.preferred, degraded: true),
     ]
 
     static func body(_ frame: [UInt8]) -> [UInt8] { Array(frame.dropFirst(SyncMessage.lengthPrefixSize)) }
@@ -108,6 +110,9 @@ import Testing
         // A data length beyond the frame.
         let lying = [7, 2] + [UInt8](repeating: 0, count: 24) + [0xFF, 0xFF, 0xFF, 0x7F]
         #expect(Self.violation(lying)?.contains("bytes needs 2147483647") == true)
+        // A replication mode or degradation flag out of range.
+        #expect(Self.violation([11, 9, 0])?.contains("unknown mode 9") == true)
+        #expect(Self.violation([11, 1, 2])?.contains("is not 0 or 1") == true)
     }
 
     @Test func longStringsAreCutAtACharacterBoundary() throws {
