@@ -88,6 +88,8 @@ final class ReplicationPair {
     let a: Node
     let b: Node
     let durability: String
+    /// `--sync-replication` of both nodes (`off`: asynchronous shipping, what the lag probe measures).
+    var syncReplication = "off"
 
     init(name: String, durability: String = "batch") throws {
         scratch = scratchDirectory(name)
@@ -112,12 +114,14 @@ final class ReplicationPair {
     }
 
     /// Starts `node` (`beryl-mgm serve` as a pair member) and waits until it answers, at most `timeout` s.
-    func start(_ node: Node, timeout: Double = 60) throws {
+    /// `single`: as a single master (no `--master1/--master2`), for the same workload without a pair.
+    func start(_ node: Node, timeout: Double = 60, single: Bool = false) throws {
         guard let binary = BenchServer.sibling("beryl-mgm") else { throw BenchError("beryl-mgm is not built next to beryl-bench") }
-        let arguments = ["serve", "--data", node.directory, "--listen", node.endpoint.description,
-                         "--master1", a.endpoint.description, "--master2", b.endpoint.description,
-                         "--sync-listen", "127.0.0.1:\(node.syncPort)", "--secret-file", secretFile,
-                         "--durability", durability, "--log-level", "info"]
+        let pair = single ? [] : ["--master1", a.endpoint.description, "--master2", b.endpoint.description,
+                                  "--sync-replication", syncReplication]
+        let arguments = ["serve", "--data", node.directory, "--listen", node.endpoint.description] + pair
+            + ["--sync-listen", "127.0.0.1:\(node.syncPort)", "--secret-file", secretFile,
+               "--durability", durability, "--log-level", "info"]
         let command = "exec '\(binary)' " + arguments.map { "'\($0)'" }.joined(separator: " ") + " >>'\(node.logPath)' 2>&1"
         node.process = try ChildProcess("/bin/sh", ["-c", command])
         let deadline = Date().addingTimeInterval(timeout)

@@ -16,6 +16,11 @@ import XRootD
 ///   until the slave answers itself: ack-to-visible on the slave.
 /// * **Role change**: the three `ns master` admin calls (old master, slave, old master), timed end
 ///   to end, twice with no load (there and back), then twice with the load on the master.
+/// * **Sync modes**: 16 writers without pacing against a master under `--sync-replication
+///   required`, then `preferred`, then a single master (no pair), each on fresh directories with
+///   durability `batch`: mutations per second and p99 latency (what waiting for the slave costs).
+///   The lag, role-change and catch-up parts run the pair with `--sync-replication off`, so the lag
+///   is the asynchronous shipping path as before.
 /// * **Catch-up**: a master data directory with a backlog of 1 M records (written in-process, see
 ///   `ScaleSuite.appendFileVersions`), ending with a sentinel file; a slave process is started and
 ///   the time until the sentinel is visible on it is the catch-up. Twice: a fresh, empty slave
@@ -23,7 +28,7 @@ import XRootD
 ///   after the master took another 1 M records while it was down (it resumes at its length and
 ///   applies the streamed records). A reader stats `/` on the slave meanwhile.
 struct ReplicationSuite {
-    enum Part: CaseIterable { case lag, roleChange, catchUp }
+    enum Part: CaseIterable { case lag, roleChange, catchUp, syncModes }
 
     var quick: Bool
     var parts: Set<Part> = Set(Part.allCases)
@@ -51,6 +56,7 @@ struct ReplicationSuite {
             }
         }
         if parts.contains(.catchUp) { try catchUp(&figures, &notes) }
+        if parts.contains(.syncModes) { try syncModes(&figures, &notes) }
         return (figures, notes)
     }
 
@@ -369,5 +375,56 @@ struct ReplicationSuite {
         let f = FileMetadata(id: FileID(UInt64(files + 1 + index)), container: ContainerID(2), name: "catchup-sentinel-\(index)",
                              ctime: Timestamp(seconds: 1_700_000_000), mtime: Timestamp(seconds: 1_700_000_000), uid: 1000, gid: 1000)
         try log.append(.update, payload: try FileCodec.encode(f))
+    }
+}
+
+// MARK: Sync modes
+
+extension ReplicationSuite {
+    /// `required`, `preferred` and a single master under the same unpaced 16-writer load.
+    func syncModes(_ figures: inout [Figure], _ notes: inout [String]) throws {
+        let seconds = quick ? 3.0 : 8.0
+        for mode in ["required", "preferred", "single"] {
+            let pair = try ReplicationPair(name: "sync-\(mode)", durability: "batch")
+            pair.syncReplication = mode == "single" ? "off" : mode
+            defer {
+                pair.stopAll()
+                pair.remove()
+            }
+            do {
+                try pair.tag(pair.a, "master")
+                if mode == "single" {
+                    try pair.start(pair.a, single: true)
+                } else {
+                    try pair.tag(pair.b, "slave")
+                    try pair.start(pair.a)
+                    try pair.start(pair.b)
+                    try pair.waitUntilFollowing(pair.b)
+                }
+                let deadline = Date().addingTimeInterval(30)
+                while (try? pair.a.state()) != "master-rw" {
+                    guard Date() < deadline else { throw BenchError("\(mode): the master did not open for writes") }
+                    usleep(20_000)
+                }
+                let load = try LoadGenerator(node: pair.a, threads: loadThreads, rate: 1_000_000, tag: "sync")
+                load.start()
+                usleep(UInt32(seconds * 1e6))
+                let result = load.stop()
+                let latency = result.latenciesNanoseconds.map { Double($0) / 1e6 }
+                let p99 = percentile(latency, 0.99), p50 = percentile(latency, 0.5)
+                print("  sync \(mode): \(Int(result.rate)) mutations/s, p50 \(format(p50)) ms, p99 \(format(p99)) ms (\(result.failed) failed)")
+                figures += [
+                    Figure(name: "\(mode)_mkdir_ops_per_s", value: result.rate, unit: "ops/s", goal: .report),
+                    Figure(name: "\(mode)_mkdir_p50_ms", value: p50, unit: "ms", goal: .report),
+                    Figure(name: "\(mode)_mkdir_p99_ms", value: p99, unit: "ms", goal: .report),
+                ]
+                notes.append("sync \(mode): \(loadThreads) unpaced writers (mkdir/rmdir), durability batch, \(result.succeeded) "
+                             + "mutations in \(format(result.seconds)) s, \(result.failed) failed"
+                             + (result.firstError.map { ", first: \($0)" } ?? ""))
+            } catch {
+                print(pair.logTails())
+                throw error
+            }
+        }
     }
 }
