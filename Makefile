@@ -82,13 +82,15 @@ clean:
 
 # Longer reliability runs: 10x the crash-test kill points (2,100 for appends, 120 random kills in
 # compaction), the 200-client load test for LOAD_SECONDS (default 60; 5 in `make test`) with the other
-# abuse tests, and every fuzz target for 10 minutes.
+# abuse tests, a 60-step failover walk (8 in `make test`; BERYL_WALK_SEED picks another), and every
+# fuzz target for 10 minutes.
 SOAK_FACTOR ?= 10
 LOAD_SECONDS ?= 60
 soak: deps
 	$(SWIFT) build --build-tests
 	BERYL_SOAK_FACTOR=$(SOAK_FACTOR) $(SWIFT) test --filter 'KillTests|CompactionCrashTests|TornWriteTests'
 	BERYL_LOAD_SECONDS=$(LOAD_SECONDS) $(SWIFT) test --filter 'LoadAndAbuseTests'
+	BERYL_WALK_STEPS=60 $(SWIFT) test --filter 'RoleChangeWalkTests'
 	$(MAKE) fuzz FUZZ_SECONDS=600
 
 # Fuzz each target for FUZZ_SECONDS (default 60) with libFuzzer + ASan, from the seed corpus.

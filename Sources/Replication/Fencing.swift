@@ -162,6 +162,8 @@ extension ReplicationNode {
             () -> (RoleState, Bool, String?, UInt64?, SyncReplicationMode) in (self.state, self.awaitingRemote, self.awaitingReason, self.fencedBy, self.syncMode)
         }
         if let fenced {
+            // With the newer master answering, the supervisor redirects writes to it instead.
+            if lock.withLock({ supervisorRules.redirectWrites }) != nil { return nil }
             return (configuration.stallSeconds, "fenced: a master of epoch \(fenced) exists (ours \(currentEpoch)); "
                     + "this node accepts no writes until it follows it")
         }

@@ -62,7 +62,13 @@ extension ReplicationNode {
             } else {
                 reconsiderStart(after: probe)
             }
-            if currentState == .masterReadOnly { rules.stallWrites = configuration.stallSeconds }
+            if lock.withLock({ fencedBy }) != nil, let remote, let probe, probe.state == .masterReadWrite {
+                // Fenced, and the newer master answers: send writes and misses there instead of stalling them.
+                rules.redirectWrites = remote
+                rules.redirectMissing = remote
+            } else if currentState == .masterReadOnly {
+                rules.stallWrites = configuration.stallSeconds
+            }
         case .transition, .invalid:
             return
         }
@@ -99,7 +105,7 @@ extension ReplicationNode {
             r.redirects[.write] = rules.redirectWrites
             r.redirects[.notFound] = rules.redirectMissing
             // A master-ro node keeps its stall whatever the supervisor decides.
-            if rules.stallWrites == nil && currentState != .masterReadOnly {
+            if rules.stallWrites == nil && (currentState != .masterReadOnly || rules.redirectWrites != nil) {
                 r.stalls[.write] = nil
             } else if let seconds = rules.stallWrites {
                 r.stalls[.write] = seconds

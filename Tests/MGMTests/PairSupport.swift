@@ -16,6 +16,8 @@ final class MGMNode: @unchecked Sendable {
     var process: Process?
     var environment: [String: String] = [:]
     var durability = "batch"
+    /// More `serve` flags (e.g. `--sync-replication required`).
+    var extraArguments: [String] = []
     var secretFile: String
     var peers: (Endpoint, Endpoint)!
 
@@ -43,6 +45,7 @@ final class MGMNode: @unchecked Sendable {
         p.arguments = ["serve", "--data", directory, "--listen", "127.0.0.1:\(port)", "--durability", durability,
                        "--master1", peers.0.description, "--master2", peers.1.description,
                        "--sync-listen", "127.0.0.1:\(syncPort)", "--secret-file", secretFile, "--log-level", "error"]
+            + extraArguments
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         // Never the test runner's own stdout/stderr: a child that outlived a failed test would hold
         // them open and `swift test` would wait for it forever.
@@ -137,7 +140,8 @@ final class PairFixture: @unchecked Sendable {
 
     /// Starts a tagged master and slave. Their ports were free a moment before; if another test took
     /// one meanwhile (a process then fails to bind and exits), the pair starts over on new ports.
-    init(masterDurability: String = "batch", masterEnvironment: [String: String] = [:], slaveSecret: String? = nil) throws {
+    init(masterDurability: String = "batch", masterEnvironment: [String: String] = [:], slaveSecret: String? = nil,
+         extraArguments: [String] = []) throws {
         let dir = TestServer.temporaryDirectory()
         secretFile = dir + "/secret"
         try "pair-secret\n".write(toFile: secretFile, atomically: true, encoding: .utf8)
@@ -156,6 +160,8 @@ final class PairFixture: @unchecked Sendable {
             slave.peers = (master.endpoint, slave.endpoint)
             master.durability = masterDurability
             master.environment = masterEnvironment
+            master.extraArguments = extraArguments
+            slave.extraArguments = extraArguments
             do {
                 try master.tag("master")
                 try slave.tag("slave")
