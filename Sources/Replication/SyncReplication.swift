@@ -50,9 +50,16 @@ extension ReplicationNode {
             degrade(after: timeout)
             return notWritableReason()
         case .required:
+            let start = MonotonicTime.now
             let limit = configuration.requiredAcknowledgementLimit
-            let acknowledged = server.waitForAcknowledgement(of: ends, until: MonotonicTime.now + limit) {
-                currentSyncMode != .required || notWritableReason() != nil
+            let giveUp = { self.currentSyncMode != .required || self.notWritableReason() != nil }
+            var acknowledged = server.waitForAcknowledgement(
+                of: ends, until: start + min(limit, configuration.replicaAcknowledgementTimeout), giveUp: giveUp)
+            if !acknowledged && !giveUp() {
+                // A slave that stopped acknowledging no longer counts as in sync: new writes are told
+                // to wait (with the reason) instead of piling up here; this one waits on.
+                server.markLagging(ends, timeout: configuration.replicaAcknowledgementTimeout)
+                acknowledged = server.waitForAcknowledgement(of: ends, until: start + limit, giveUp: giveUp)
             }
             if let refusal = notWritableReason() { return refusal }
             if acknowledged || currentSyncMode != .required { return nil }
