@@ -62,7 +62,8 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
     public var isMaster: Bool { currentState == .masterReadWrite }
     public var currentSyncMode: SyncReplicationMode { lock.withLock { syncMode } }
     public var isDegraded: Bool { lock.withLock { degraded } }
-    /// The sync listener's address (answered to the XRootD query `sync`).
+    /// The sync listener's address (answered to the XRootD query `sync`); a single master has none
+    /// and answers the configured address, where nothing listens.
     public var syncEndpoint: Endpoint {
         Endpoint(host: configuration.syncEndpoint.host, port: lock.withLock { syncServer?.port } ?? configuration.syncEndpoint.port)
     }
@@ -94,12 +95,17 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
         let remote = try configuration.remote()
         var tag = RoleFile.readTag(in: configuration.dataDirectory)
         if let role { tag.role = role }
+        // A pair authenticates its sync channel with a shared secret; a single master has no sync
+        // listener at all (nobody may pull its logs).
         let secret: SyncSecret
-        if let file = configuration.secretFile {
+        if remote != nil {
+            guard let file = configuration.secretFile else {
+                throw .configuration("a master/slave pair needs --secret-file (a file of mode 0600 holding the shared "
+                                     + "secret): without it anybody who reaches the sync port could pull the namespace")
+            }
             secret = try SyncSecret.load(from: file)
         } else {
             secret = SyncSecret(bytes: [])
-            if remote != nil { masterLog.log(.warning, "sync: no --secret-file: slaves authenticate with an empty secret") }
         }
         let node = ReplicationNode(configuration: configuration, remote: remote, namespace: namespace, access: access,
                                    masterLog: masterLog, secret: secret, tag: tag)
@@ -108,36 +114,23 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
         } else {
             node.startFollowing()
         }
-        let server: SyncServer
-        do {
-            server = try startSyncServer(configuration, remote: remote, namespace: namespace, secret: secret, node: node,
-                                         masterLog: masterLog)
-        } catch {
-            node.stop()
-            throw error
+        if remote != nil {
+            let server: SyncServer
+            do {
+                server = try SyncServer.start(host: configuration.syncEndpoint.host, port: configuration.syncEndpoint.port,
+                                              namespace: namespace, secret: secret, role: node, masterLog: masterLog,
+                                              heartbeatInterval: configuration.heartbeatInterval)
+            } catch {
+                node.stop()
+                throw error
+            }
+            node.lock.withLock { node.syncServer = server }
         }
-        node.lock.withLock { node.syncServer = server }
         node.lock.withLock { node.supervisorThread = BackgroundThread.start { node.superviseLoop() } }
-        masterLog.log(.info, "replication: \(node.currentState.rawValue) epoch=\(node.currentEpoch) sync=\(node.syncEndpoint)"
-                      + (remote.map { " remote=\($0) sync-replication=\(node.currentSyncMode.rawValue)" } ?? " (single master)"))
+        masterLog.log(.info, "replication: \(node.currentState.rawValue) epoch=\(node.currentEpoch)"
+                      + (remote.map { " sync=\(node.syncEndpoint) remote=\($0) sync-replication=\(node.currentSyncMode.rawValue)" }
+                         ?? " (single master: no sync listener)"))
         return node
-    }
-
-    /// The sync listener. A single master's is a convenience (a slave may be added later): when its
-    /// default port is taken, any free port will do.
-    private static func startSyncServer(_ configuration: ReplicationConfiguration, remote: Endpoint?, namespace: Namespace,
-                                        secret: SyncSecret, node: ReplicationNode,
-                                        masterLog: MasterLog) throws(ReplicationError) -> SyncServer {
-        let sync = configuration.syncEndpoint
-        do {
-            return try SyncServer.start(host: sync.host, port: sync.port, namespace: namespace, secret: secret, role: node,
-                                        masterLog: masterLog, heartbeatInterval: configuration.heartbeatInterval)
-        } catch {
-            guard remote == nil, configuration.syncListen == nil else { throw error }
-            masterLog.log(.warning, "sync: \(sync) is not free (\(error)); listening on another port")
-            return try SyncServer.start(host: sync.host, port: 0, namespace: namespace, secret: secret, role: node,
-                                        masterLog: masterLog, heartbeatInterval: configuration.heartbeatInterval)
-        }
     }
 
     /// Applies the master states to the namespace and the write stall.

@@ -21,7 +21,7 @@ extension ReplicationNode {
         if let remote {
             line += " mgm:\(remote)=\(probe == nil ? "down" : "ok") mgm:mode=\(probe?.state.rawValue ?? "unknown")"
         }
-        line += " sync=\(syncEndpoint) configdir=\(configuration.dataDirectory) remotecheck=\(enabled ? "enabled" : "disabled")"
+        line += " sync=\(remote == nil ? "none" : syncEndpoint.description) configdir=\(configuration.dataDirectory) remotecheck=\(enabled ? "enabled" : "disabled")"
         if let fenced { line += " fenced-by-epoch=\(fenced)" }
         if remote != nil {
             let (mode, degraded, awaiting) = lock.withLock { () -> (SyncReplicationMode, Bool, Bool) in
@@ -63,6 +63,7 @@ extension ReplicationNode {
             ("ns.master.sync_replication", currentSyncMode.rawValue),
             ("ns.master.degraded", isDegraded ? "1" : "0"),
             ("ns.master.fenced_by", "\(lock.withLock { fencedBy } ?? 0)"),
+            ("ns.sync.listening", lock.withLock { syncServer } == nil ? "0" : "1"),
         ]
         if let follower = lock.withLock({ follower }) {
             let s = follower.currentStatus

@@ -14,16 +14,23 @@ import XRootD
         defer { SyncSecretTests.cleanup(directory) }
         let namespace = try Namespace.boot(NamespaceConfiguration(directory: directory, durability: .none))
         defer { namespace.close() }
-        let configuration = ReplicationConfiguration(dataDirectory: directory, listen: Endpoint(host: "127.0.0.1", port: 1),
-                                                     syncListen: Endpoint(host: "127.0.0.1", port: 0), heartbeatInterval: 30)
+        // A pair whose remote never answers (port 1 on loopback: refused at once), opened by force.
+        let secretFile = directory + "/secret"
+        SyncSecretTests.write(secretFile, Array("wake-secret\n".utf8), mode: 0o600)
+        let listen = Endpoint(host: "127.0.0.1", port: 2), remote = Endpoint(host: "127.0.0.1", port: 1)
+        let configuration = ReplicationConfiguration(dataDirectory: directory, listen: listen, master1: listen, master2: remote,
+                                                     syncListen: Endpoint(host: "127.0.0.1", port: 0), secretFile: secretFile,
+                                                     supervisorInterval: 3600, heartbeatInterval: 30)
         let node = try ReplicationNode.start(configuration, namespace: namespace, access: AccessControl(),
                                              masterLog: namespace.masterLog, role: .master)
         defer { node.stop() }
+        #expect(node.currentState == .masterReadOnly, "a master tag whose remote does not answer starts read-only")
+        guard case .success = node.forceOpen() else { Issue.record("--force did not open the master"); return }
         #expect(node.currentState == .masterReadWrite)
 
         let socket = try SyncSocket.connect(host: "127.0.0.1", port: node.syncEndpoint.port, timeout: 2)
         defer { socket.close() }
-        _ = try SyncHandshake.runSlave(on: socket, secret: SyncSecret(bytes: []), epoch: 0, timeout: 5)
+        _ = try SyncHandshake.runSlave(on: socket, secret: try SyncSecret.load(from: secretFile), epoch: 0, timeout: 5)
         try socket.send(.subscribe(LogKind.allCases.map {
             LogSubscription(kind: $0, identity: 0, length: 0, lastSequence: 0, tailFingerprint: 0)
         }))
@@ -39,6 +46,7 @@ import XRootD
         usleep(100_000)
 
         node.setWritable(false)
+        // (supervisorInterval is an hour: only the demotion above changes the state.)
         var start = timespec()
         clock_gettime(CLOCK_MONOTONIC, &start)
         var announced = false
