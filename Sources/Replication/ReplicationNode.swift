@@ -39,7 +39,7 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
     var changing = false
     /// What the supervisor last installed (so it changes only its own rules, and logs changes).
     var supervisorRules = SupervisorRules()
-    /// The data disk is below `minimumFreeBytes` (writes stalled for it).
+    /// The data disk is below `minimumFreeBytes` (mutations refused with kXR_NoSpace).
     var diskStall = false
 
     public var currentEpoch: UInt64 { lock.withLock { epoch } }
@@ -95,7 +95,13 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
             throw error
         }
         node.lock.withLock { node.syncServer = server }
-        node.lock.withLock { node.supervisorThread = BackgroundThread.start { node.superviseLoop() } }
+        do {
+            let supervisor = try BackgroundThread.start(named: "supervisor") { node.superviseLoop() }
+            node.lock.withLock { node.supervisorThread = supervisor }
+        } catch {
+            node.stop()
+            throw .resources("\(error)")
+        }
         masterLog.log(.info, "replication: \(node.currentState.rawValue) epoch=\(node.currentEpoch) sync=\(node.syncEndpoint)"
                       + (remote.map { " remote=\($0)" } ?? " (single master)"))
         return node

@@ -15,6 +15,8 @@ final class MGMNode: @unchecked Sendable {
     let syncPort: Int
     var process: Process?
     var environment: [String: String] = [:]
+    /// Further `serve` options (`--max-connections`, `--min-free`, ...).
+    var extraArguments: [String] = []
     var durability = "batch"
     var secretFile: String
     var peers: (Endpoint, Endpoint)!
@@ -43,6 +45,7 @@ final class MGMNode: @unchecked Sendable {
         p.arguments = ["serve", "--data", directory, "--listen", "127.0.0.1:\(port)", "--durability", durability,
                        "--master1", peers.0.description, "--master2", peers.1.description,
                        "--sync-listen", "127.0.0.1:\(syncPort)", "--secret-file", secretFile, "--log-level", "error"]
+            + extraArguments
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         // Never the test runner's own stdout/stderr: a child that outlived a failed test would hold
         // them open and `swift test` would wait for it forever.
