@@ -19,8 +19,9 @@ public struct ReplicationConfiguration: Sendable {
     /// How long a mutation under durability `always` waits for a connected slave's acknowledgement
     /// before it is answered anyway (and the master log says the replica lags).
     public var replicaAcknowledgementTimeout: Double
-    /// Below this many free bytes on the data disk, writes are stalled.
-    public var minimumFreeBytes: UInt64
+    /// Below this many free bytes on the data disk, mutations are refused with `kXR_NoSpace`
+    /// (`--min-free`); nil: the smaller of 100 MiB and 5 % of the file system (`DiskSpace`).
+    public var minimumFreeBytes: UInt64?
     /// Seconds between heartbeats of an idle sync stream.
     public var heartbeatInterval: Double
     /// The seconds a stalled write is told to wait.
@@ -29,7 +30,7 @@ public struct ReplicationConfiguration: Sendable {
     public init(dataDirectory: String, listen: Endpoint, master1: Endpoint? = nil, master2: Endpoint? = nil,
                 syncListen: Endpoint? = nil, secretFile: String? = nil, supervisorInterval: Double = 1.0,
                 catchUpTimeout: Double = 60, replicaAcknowledgementTimeout: Double = 5,
-                minimumFreeBytes: UInt64 = 100 << 20, heartbeatInterval: Double = 0.1, stallSeconds: Int = 60) {
+                minimumFreeBytes: UInt64? = nil, heartbeatInterval: Double = 0.1, stallSeconds: Int = 60) {
         self.dataDirectory = dataDirectory
         self.listen = listen
         self.master1 = master1
