@@ -59,6 +59,15 @@ public final class MGMServer: Sendable {
             throw MGMError.boot(error, directory: configuration.dataDirectory)
         }
         namespace.role = role == .master ? .master : .replica
+        // The operator log's lines (replication, supervisor, compaction, disk space) reach the service log too.
+        namespace.masterLog.forward { line in
+            let level: Logger.Level = switch line.level {
+            case .info: .info
+            case .warning: .warning
+            case .error: .error
+            }
+            logger.log(level: level, "\(line.message)", metadata: ["log": "master"])
+        }
         // The persisted `ns compact` schedule resumes; it stays `blocked` unless this is a master.
         let scheduler = try? CompactionScheduler(namespace: namespace)
         scheduler?.start()

@@ -3,7 +3,8 @@ import Synchronization
 
 /// The namespace's operator log: short timestamped lines about background work (compaction
 /// runs, skipped damaged spans, failures, boot recovery), kept in memory, newest last. Bounded:
-/// beyond `capacity` lines the oldest are dropped. Thread-safe.
+/// beyond `capacity` lines the oldest are dropped. Each line is also handed to the sink set with
+/// `forward(to:)` (the server's service log), once. Thread-safe.
 public final class MasterLog: Sendable {
     public struct Line: Sendable, Equatable, CustomStringConvertible {
         public enum Level: String, Sendable { case info = "INFO", warning = "WARN", error = "ERROR" }
@@ -26,6 +27,7 @@ public final class MasterLog: Sendable {
 
     public let capacity: Int
     private let storage = Mutex<[Line]>([])
+    private let sink = Mutex<(@Sendable (Line) -> Void)?>(nil)
 
     public init(capacity: Int = 1_000) {
         self.capacity = max(1, capacity)
@@ -37,7 +39,11 @@ public final class MasterLog: Sendable {
             if lines.count >= capacity { lines.removeFirst(lines.count - capacity + 1) }
             lines.append(line)
         }
+        sink.withLock { $0 }?(line)
     }
+
+    /// Hands every line logged from now on to `sink` too (called on the logging thread, no lock held).
+    public func forward(to sink: @escaping @Sendable (Line) -> Void) { self.sink.withLock { $0 = sink } }
 
     /// The kept lines, oldest first.
     public var lines: [Line] { storage.withLock { $0 } }
