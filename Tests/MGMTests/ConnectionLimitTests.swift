@@ -45,6 +45,40 @@ import XRootD
         #expect(node.serviceLog.contains("bytes before login (at most 8192 before login)"), "\(node.serviceLog.suffix(500))")
     }
 
+    /// 32 logged-in connections each send 16 MiB of a 16 MiB request and stop short of its end: the
+    /// default 256 MiB server-wide budget holds about 16 of them, the others are refused with
+    /// kXR_Overloaded, and the server (a child process) grows by about the budget, not by 512 MiB.
+    @Test func loggedInPartialFramesStayWithinTheServerWideBudget() throws {
+        let node = try MGMNode.singleMaster(arguments: ["--log-level", "error"])
+        defer { node.stop() }
+        let client = try node.directClient()
+        for index in 0..<20 { try client.mkdir("/warm/\(index)", options: [.makePath]) }
+        let before = node.residentBytes
+        let size = 16 << 20
+        let partial = [UInt8](repeating: 0x2F, count: size - (64 << 10))
+        var connections: [RawConnection] = []
+        for _ in 0..<32 {
+            let raw = try RawConnection(port: node.port)
+            #expect(raw.logIn())
+            #expect(raw.send(headerClaiming(length: UInt32(size), code: .mkdir)))
+            #expect(raw.sendWithoutBlocking(partial, stall: .seconds(2)) == partial.count)
+            connections.append(raw)
+        }
+        var refused = 0
+        for raw in connections {
+            var ready = pollfd(fd: raw.fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&ready, 1, 200) == 1 else { continue }
+            if case .error(let e)? = raw.readResponse()?.body, e.code == .overloaded { refused += 1 }
+        }
+        let growth = node.residentBytes - before
+        print("logged in: 32 connections each holding 16 MiB of a 16 MiB request: \(refused) refused (kXR_Overloaded), "
+              + "server VmRSS grew \(ProcessMemory.mebibytes(growth)) (from \(ProcessMemory.mebibytes(before)))")
+        #expect(refused >= 14 && refused <= 18, "\(refused) refused")
+        #expect(growth < (256 + 256 + 64) << 20, "the server grew by \(ProcessMemory.mebibytes(growth))")
+        connections.removeAll()
+        try client.mkdir("/after")
+    }
+
     /// `--max-connections 4`: a fifth connection is answered with kXR_Overloaded "too many connections"
     /// (printed by xrdfs and the Python bindings), closed, and logged; once one closes, a new one is served.
     @Test func connectionsBeyondTheLimitAreRefusedWithAnError() throws {
