@@ -77,6 +77,8 @@ struct ConnectionBuffers {
     /// server-wide limit.
     mutating func settle(decoderBytes: Int) -> Bool {
         let wanted = max(0, decoderBytes + queuedBytes - ConnectionLimits.allowancePerConnection)
+        // Ordinary connections stay within their allowance: no shared atomic touched per read.
+        if wanted == charged { return true }
         guard budget.charge(wanted - charged) else { return false }
         charged = wanted
         return true
@@ -85,13 +87,13 @@ struct ConnectionBuffers {
     /// Charges what is held whatever the limit.
     mutating func forceSettle(decoderBytes: Int) {
         let wanted = max(0, decoderBytes + queuedBytes - ConnectionLimits.allowancePerConnection)
-        budget.force(wanted - charged)
+        if wanted != charged { budget.force(wanted - charged) }
         charged = wanted
     }
 
     /// The connection closed: gives everything back.
     mutating func releaseAll() {
-        budget.force(-charged)
+        if charged != 0 { budget.force(-charged) }
         charged = 0
         queuedBytes = 0
     }
