@@ -27,9 +27,10 @@ public struct DiskSpace: Sendable, Equatable, CustomStringConvertible {
         var s = statvfs()
         guard statvfs(directory, &s) == 0 else { return nil }
         let unit = UInt64(s.f_frsize)
-        var free = UInt64(s.f_bavail) * unit
         #if DEBUG
-        if let injected = injectedFreeBytes() { free = injected }
+        let free = injectedFreeBytes() ?? UInt64(s.f_bavail) * unit
+        #else
+        let free = UInt64(s.f_bavail) * unit
         #endif
         return DiskSpace(free: free, minimum: configured ?? defaultMinimum(fileSystemSize: UInt64(s.f_blocks) * unit))
     }

@@ -33,9 +33,11 @@ import Testing
         #expect(ran.load(ordering: .relaxed) == 1)
     }
 
+    #if DEBUG
     @Test func threadStartFaultsParseFromTheEnvironmentFormat() {
         #expect(FaultInjection.parseThreadStartFaults("sync-sender:3,follower") == ["sync-sender": 3, "follower": -1])
         #expect(FaultInjection.parseThreadStartFaults(nil) == [:])
         #expect(FaultInjection.parseThreadStartFaults("supervisor:x") == ["supervisor": -1])
     }
+    #endif
 }
