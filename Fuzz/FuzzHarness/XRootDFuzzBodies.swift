@@ -15,6 +15,20 @@ extension FuzzBodies {
             frames += 1
             if case .request(let frame) = message { _ = try? XRootDRequest(frame: frame) }
         }
+        // As the server uses it: a small limit raised after the first message (a login), and a
+        // partial frame discarded, the rest of its payload skipped as it arrives.
+        var limited = RequestFrameDecoder(start: .requests, maximumPayload: 64)
+        limited.append(bytes.prefix(bytes.count / 3))
+        _ = try? limited.next()
+        limited.maximumPayload = 1 << 16
+        _ = limited.pendingHeader
+        _ = limited.discardPendingFrame()
+        limited.append(bytes.dropFirst(bytes.count / 3))
+        var limitedFrames = 0
+        while limitedFrames < 1000, let message = try? limited.next() {
+            limitedFrames += 1
+            if case .request(let frame) = message { _ = try? XRootDRequest(frame: frame) }
+        }
         var responses = ResponseFrameDecoder(maximumBody: 1 << 16)
         responses.append(bytes)
         while frames < 2000, let frame = try? responses.next() {

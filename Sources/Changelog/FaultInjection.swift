@@ -87,6 +87,43 @@ public enum FaultInjection {
         #endif
     }
 
+    #if DEBUG
+    /// Thread starts still to refuse, by thread name (`BackgroundThread.start(named:_:)`): from
+    /// `failThreadStarts`, or in a child process from the environment variable
+    /// `BERYL_FAULT_THREAD_START=<name>[:<count>][,<name>[:<count>]...]` (no count: every start).
+    static let threadStartFaults = Mutex<[String: Int]?>(nil)
+
+    static func threadStartFails(_ name: String) -> Bool {
+        threadStartFaults.withLock { faults in
+            if faults == nil { faults = parseThreadStartFaults(getenv("BERYL_FAULT_THREAD_START").map { String(cString: $0) }) }
+            guard let left = faults?[name], left != 0 else { return false }
+            if left > 0 { faults?[name] = left - 1 }
+            return true
+        }
+    }
+
+    static func parseThreadStartFaults(_ text: String?) -> [String: Int] {
+        var faults: [String: Int] = [:]
+        for item in (text ?? "").split(separator: ",") {
+            let parts = item.split(separator: ":", maxSplits: 1)
+            guard let name = parts.first else { continue }
+            faults[String(name)] = parts.count == 2 ? Int(parts[1]) ?? -1 : -1
+        }
+        return faults
+    }
+    #endif
+
+    /// Makes the next `count` starts of threads named `name` fail (nil: every one) until cleared
+    /// with `count: 0`. Debug builds only; a no-op in release.
+    public static func failThreadStarts(named name: String, count: Int?) {
+        #if DEBUG
+        threadStartFaults.withLock { faults in
+            if faults == nil { faults = parseThreadStartFaults(getenv("BERYL_FAULT_THREAD_START").map { String(cString: $0) }) }
+            faults?[name] = count ?? -1
+        }
+        #endif
+    }
+
     @inline(__always)
     static func check(_ operation: Operation, path: String) throws(ChangelogError) {
         #if DEBUG

@@ -17,6 +17,8 @@ import XRootD
 /// because the client does not read them), no queued request is executed and the connection is not read;
 /// both resume when the channel becomes writable again. So a client that pipelines requests and never
 /// reads holds at most one request's answer beyond the watermark, not an answer per request.
+///
+/// Request bytes are bounded before and after login, per connection and server-wide (`ConnectionLimits`).
 final class ConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -28,6 +30,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private let logger: Logger
     private let maximumQueued: Int
     private let maximumOpenFiles: Int
+    private let maximumPayload: Int
+    private var buffers: ConnectionBuffers
     private let idleTimeout: TimeAmount?
     /// When a request last arrived (for the idle timeout).
     private var lastActivity = NIODeadline.now()
@@ -50,17 +54,20 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var nextHandle: UInt32 = 1
 
     init(executor: RequestExecutor, pool: NIOThreadPool, tracker: InFlightTracker, logger: Logger,
-         address: String, maximumPayload: Int, maximumQueued: Int, maximumOpenFiles: Int, idleTimeout: Duration? = nil,
-         readsInline: Bool, mutationsInline: Bool) {
+         address: String, limits: ConnectionLimits, budget: RequestBufferBudget, maximumQueued: Int, maximumOpenFiles: Int,
+         idleTimeout: Duration? = nil, readsInline: Bool, mutationsInline: Bool) {
         self.executor = executor
         self.pool = pool
         self.tracker = tracker
+        self.maximumPayload = limits.maximumPayload
+        buffers = ConnectionBuffers(budget: budget, perConnection: max(limits.perConnection, limits.maximumPayload))
         self.maximumQueued = maximumQueued
         self.maximumOpenFiles = maximumOpenFiles
         self.idleTimeout = idleTimeout.map { .nanoseconds(Int64($0.components.seconds) * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000) }
         self.readsInline = readsInline
         self.mutationsInline = mutationsInline
-        decoder = RequestFrameDecoder(start: .handshake, maximumPayload: maximumPayload)
+        // Until login, a frame longer than a login needs closes the connection (raised at login).
+        decoder = RequestFrameDecoder(start: .handshake, maximumPayload: min(limits.preLoginPayload, limits.maximumPayload))
         identity = ClientIdentity(address: address)
         var logger = logger
         logger[metadataKey: "peer"] = "\(address)"
@@ -104,13 +111,36 @@ final class ConnectionHandler: ChannelDuplexHandler {
                     unflushed = true
                 case .request(let frame):
                     queue.append(frame)
+                    buffers.queued(frame)
                     pump(context)
                 }
             }
+            settleBuffers(context)
         } catch {
             endBatch(context)
+            if case .frameTooLarge(let length, let limit) = error, !identity.loggedIn {
+                logger.warning("closing connection: a request of \(length) bytes before login (at most \(limit) before login)")
+                closed = true
+                context.close(promise: nil)
+                return
+            }
             errorCaught(context: context, error: error)
         }
+    }
+
+    /// Charges what this connection buffers to the server-wide budget; when that is exhausted, the
+    /// partial request is refused (`kXR_Overloaded`) and the rest of its payload skipped unbuffered.
+    private func settleBuffers(_ context: ChannelHandlerContext) {
+        if buffers.settle(decoderBytes: decoder.bufferedByteCount) { return }
+        if let header = decoder.discardPendingFrame() {
+            let name = RequestID(rawValue: header.requestCode)?.name ?? "request \(header.requestCode)"
+            let message = "Unable to \(name); the server holds too many partially received requests "
+                + "(\(buffers.budget.current) bytes of all connections, limit \(buffers.budget.limit)): retry later"
+            logger.warning("refusing a request of \(header.payloadLength) bytes: request buffers full",
+                           metadata: ["buffered": "\(buffers.budget.current)", "limit": "\(buffers.budget.limit)"])
+            respond(context, header.streamID, [.error(ServerError(code: .overloaded, message: message))])
+        }
+        buffers.forceSettle(decoderBytes: decoder.bufferedByteCount)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -127,11 +157,18 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if queue.count >= maximumQueued || !context.channel.isWritable {
+        if mustHoldReads(context) {
             readHeld = true
         } else {
             context.read()
         }
+    }
+
+    /// Not read while the queue is full, the client does not take its answers, or the connection
+    /// holds more request bytes than its budget (with requests waiting, which drain).
+    private func mustHoldReads(_ context: ChannelHandlerContext) -> Bool {
+        queue.count >= maximumQueued || !context.channel.isWritable
+            || buffers.isOverConnectionBudget(decoderBytes: decoder.bufferedByteCount, queueIsEmpty: queue.isEmpty)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -150,6 +187,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         idleCheck?.cancel()
         idleCheck = nil
         queue.removeAll()
+        buffers.releaseAll()
         files.removeAll()
         logger.debug("connection closed", metadata: ["user": "\(identity.user)"])
         context.fireChannelInactive()
@@ -160,9 +198,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private func pump(_ context: ChannelHandlerContext) {
         // Not while the client is not taking its answers (see the type's comment).
         while !busy, !closed, context.channel.isWritable, let frame = queue.popFirst() {
+            buffers.dequeued(frame)
             handle(frame, context)
         }
-        if readHeld, queue.count < maximumQueued, !closed, context.channel.isWritable {
+        if !closed { _ = buffers.settle(decoderBytes: decoder.bufferedByteCount) }
+        if readHeld, !closed, !mustHoldReads(context) {
             readHeld = false
             context.read()
         }
@@ -187,6 +227,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         case .login(let login):
             identity.user = login.user
             identity.loggedIn = true
+            decoder.maximumPayload = maximumPayload
             sessionID = SessionIDs.next()
             logger.info("login", metadata: ["user": "\(login.user)", "pid": "\(login.processID)"])
             respond(context, stream, [.ok(LoginResponse(sessionID: sessionID).encode())])

@@ -11,6 +11,8 @@ struct FileOpening {
         let path = RequestExecutor.plain(r.path)
         let options = r.options
         if options.isWrite {
+            // A refused name creates no parent directory first.
+            if options.contains(.makePath) { try NameRules.checkNewPath(path) }
             if options.contains(.makePath), let slash = path.lastIndex(of: "/"), slash != path.startIndex {
                 let ids = UserDirectory.shared.ids(of: client.user)
                 try namespace.createContainer(String(path[..<slash]),

@@ -14,8 +14,20 @@ public struct MGMConfiguration: Sendable {
     public var role: MGMRole?
     /// Client addresses, besides loopback ones, whose `root` logins may run admin commands.
     public var adminAllow: Set<String>
-    /// The largest request payload accepted; a longer frame closes the connection.
+    /// The largest request payload accepted after login; a longer frame closes the connection.
     public var maximumPayload: Int
+    /// The largest request payload accepted before login (a login needs a few hundred bytes); a
+    /// longer frame closes the connection as soon as its header arrives.
+    public var maximumPreLoginPayload: Int
+    /// Request bytes one connection may hold (a partial frame and complete ones waiting) before it
+    /// is no longer read until its queue drains (never less than one `maximumPayload` frame).
+    public var maximumBufferedPerConnection: Int
+    /// Request bytes all connections together may hold beyond 64 KiB each; a partial request that
+    /// would pass it is refused with `kXR_Overloaded`, its payload skipped unbuffered.
+    public var maximumBufferedTotal: Int
+    /// Open connections (`--max-connections`); a further one is answered with `kXR_Overloaded`
+    /// ("too many connections") and closed, and the service log says so.
+    public var maximumConnections: Int
     /// Event-loop threads (network I/O) and pool threads (namespace calls, which may block on the logs).
     public var eventLoopThreads: Int
     public var poolThreads: Int
@@ -38,7 +50,9 @@ public struct MGMConfiguration: Sendable {
 
     public init(dataDirectory: String, host: String = "127.0.0.1", port: Int = 1094, durability: Durability = .batch,
                 role: MGMRole? = nil, adminAllow: Set<String> = [],
-                maximumPayload: Int = XRootDProtocol.defaultMaximumPayload, eventLoopThreads: Int = 2,
+                maximumPayload: Int = XRootDProtocol.defaultMaximumPayload, maximumPreLoginPayload: Int = 8 << 10,
+                maximumBufferedPerConnection: Int = 17 << 20, maximumBufferedTotal: Int = 256 << 20,
+                maximumConnections: Int = 4096, eventLoopThreads: Int = 2,
                 poolThreads: Int = 8, maximumQueuedRequests: Int = 16, maximumOpenFiles: Int = 16_384,
                 idleTimeout: Duration? = .seconds(900), shutdownGrace: Duration = .seconds(10),
                 placement: RequestPlacement = .automatic, replication: ReplicationConfiguration? = nil) {
@@ -49,6 +63,10 @@ public struct MGMConfiguration: Sendable {
         self.role = role
         self.adminAllow = adminAllow
         self.maximumPayload = maximumPayload
+        self.maximumPreLoginPayload = maximumPreLoginPayload
+        self.maximumBufferedPerConnection = maximumBufferedPerConnection
+        self.maximumBufferedTotal = maximumBufferedTotal
+        self.maximumConnections = maximumConnections
         self.eventLoopThreads = eventLoopThreads
         self.poolThreads = poolThreads
         self.maximumQueuedRequests = maximumQueuedRequests
@@ -58,6 +76,12 @@ public struct MGMConfiguration: Sendable {
         self.placement = placement
         self.replication = replication ?? ReplicationConfiguration(dataDirectory: dataDirectory,
                                                                    listen: Endpoint(host: host, port: port))
+    }
+
+    var connectionLimits: ConnectionLimits {
+        ConnectionLimits(maximumConnections: maximumConnections, preLoginPayload: maximumPreLoginPayload,
+                         maximumPayload: maximumPayload, perConnection: maximumBufferedPerConnection,
+                         serverWide: maximumBufferedTotal)
     }
 
     /// True when namespace mutations (and admin opens) run on the event loop rather than the thread pool.

@@ -59,6 +59,15 @@ public final class MGMServer: Sendable {
             throw MGMError.boot(error, directory: configuration.dataDirectory)
         }
         namespace.role = role == .master ? .master : .replica
+        // The operator log's lines (replication, supervisor, compaction, disk space) reach the service log too.
+        namespace.masterLog.forward { line in
+            let level: Logger.Level = switch line.level {
+            case .info: .info
+            case .warning: .warning
+            case .error: .error
+            }
+            logger.log(level: level, "\(line.message)", metadata: ["log": "master"])
+        }
         // The persisted `ns compact` schedule resumes; it stays `blocked` unless this is a master.
         let scheduler = try? CompactionScheduler(namespace: namespace)
         scheduler?.start()
@@ -76,6 +85,8 @@ public final class MGMServer: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
         let tracker = InFlightTracker()
         let connections = ConnectionRegistry()
+        let limits = configuration.connectionLimits
+        let budget = RequestBufferBudget(limit: limits.serverWide)
         let executor = RequestExecutor(state: state, logger: logger)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
@@ -83,11 +94,20 @@ public final class MGMServer: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 let address = channel.remoteAddress?.ipAddress ?? "unknown"
-                connections.add(channel)
+                guard connections.add(channel, limit: limits.maximumConnections) else {
+                    let message = "too many connections: this server serves at most \(limits.maximumConnections) "
+                        + "(--max-connections); retry later"
+                    logger.warning("refusing connection: \(limits.maximumConnections) connections open (--max-connections)",
+                                   metadata: ["peer": "\(address)"])
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            ConnectionRefuser(message: message, maximumPayload: limits.preLoginPayload))
+                    }
+                }
                 return channel.eventLoop.makeCompletedFuture {
                     // One handler frames and answers (no decoder stage: each stage costs a type-erased hop per message).
                     let handler = ConnectionHandler(executor: executor, pool: pool, tracker: tracker, logger: logger,
-                                                    address: address, maximumPayload: configuration.maximumPayload,
+                                                    address: address, limits: limits, budget: budget,
                                                     maximumQueued: configuration.maximumQueuedRequests,
                                                     maximumOpenFiles: configuration.maximumOpenFiles,
                                                     idleTimeout: configuration.idleTimeout,
@@ -160,9 +180,16 @@ final class ConnectionRegistry: Sendable {
     var count: Int { channels.withLock { $0.count } }
     var all: [any Channel] { channels.withLock { Array($0.values) } }
 
-    func add(_ channel: any Channel) {
+    /// Registers `channel` unless `limit` connections are open already; false then (not registered).
+    func add(_ channel: any Channel, limit: Int = .max) -> Bool {
         let key = ObjectIdentifier(channel)
-        channels.withLock { $0[key] = channel }
+        let admitted = channels.withLock { open -> Bool in
+            guard open.count < limit else { return false }
+            open[key] = channel
+            return true
+        }
+        guard admitted else { return false }
         channel.closeFuture.whenComplete { _ in self.channels.withLock { _ = $0.removeValue(forKey: key) } }
+        return true
     }
 }

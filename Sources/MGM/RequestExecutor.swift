@@ -66,6 +66,12 @@ struct RequestExecutor: Sendable {
             case nil:
                 break
             }
+            if request.isMutation, let space = state.access.diskShortage {
+                // Refused before it runs: nothing is written while the data disk is below --min-free.
+                return .error(.noSpace, "Unable to \(Self.action(request)); no space left on device: the data disk has "
+                              + "\(space.free) bytes free, below the minimum of \(space.minimum) bytes (--min-free); "
+                              + "writes are refused until space returns, reads go on")
+            }
         }
         let result = perform(request, client: client)
         if request.isMutation, !result.isError, let node = state.replication, let refusal = node.awaitReplication() {
@@ -312,6 +318,16 @@ struct RequestExecutor: Sendable {
     /// (`logRefusesWrites`: a write or sync failed, see `Namespace.logWriteFailure`) the text says so and
     /// what the operator does: restart the server.
     static func serverError(_ error: NamespaceError, request: XRootDRequest, logRefusesWrites: Bool = false) -> ServerError {
+        let code = error.errno
+        var text = String(cString: strerror(code)).lowercased()
+        if logRefusesWrites {
+            text += " (the namespace changelog refuses writes since a write or sync failed; restart the server)"
+        }
+        return ServerError(code: XRootDErrorCode(errno: code), message: "Unable to \(action(request)); \(text)")
+    }
+
+    /// What a refused request was doing, as the stock server's messages say it (`mkdir /a`, `create /f`).
+    static func action(_ request: XRootDRequest) -> String {
         let action: String
         switch request {
         case .stat(let r): action = "locate \(plain(r.path))"
@@ -326,11 +342,6 @@ struct RequestExecutor: Sendable {
             action = (creates ? "create " : "open ") + plain(r.path)
         default: action = request.requestID.name
         }
-        let code = error.errno
-        var text = String(cString: strerror(code)).lowercased()
-        if logRefusesWrites {
-            text += " (the namespace changelog refuses writes since a write or sync failed; restart the server)"
-        }
-        return ServerError(code: XRootDErrorCode(errno: code), message: "Unable to \(action); \(text)")
+        return action
     }
 }

@@ -50,11 +50,20 @@ public final class CompactionScheduler: @unchecked Sendable {
         }
     }
 
-    /// Starts the background thread (once).
-    public func start() {
+    /// Starts the background thread (once). When no thread can be created the master log says so
+    /// and no scheduled compaction runs (`ns compact` on demand still works); false then.
+    @discardableResult
+    public func start() -> Bool {
         lock.withLock {
-            guard thread == nil, !stopping else { return }
-            thread = BackgroundThread.start { [self] in loop() }
+            guard thread == nil, !stopping else { return true }
+            do {
+                thread = try BackgroundThread.start(named: "compaction-scheduler") { [self] in loop() }
+                return true
+            } catch {
+                namespace.masterLog.log(.error, "compaction schedule: \(error); scheduled compactions do not run "
+                                        + "until beryl-mgm is restarted")
+                return false
+            }
         }
     }
 

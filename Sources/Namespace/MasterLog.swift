@@ -3,7 +3,10 @@ import Synchronization
 
 /// The namespace's operator log: short timestamped lines about background work (compaction
 /// runs, skipped damaged spans, failures, boot recovery), kept in memory, newest last. Bounded:
-/// beyond `capacity` lines the oldest are dropped. Thread-safe.
+/// beyond `capacity` lines the oldest are dropped. Each line is also handed to the sink set with
+/// `forward(to:)` (the server's service log), once; a line repeating the previous one (a slave
+/// retrying a master that is down, every second) is counted instead, and the count is forwarded
+/// (`previous message repeated N times`) before the next different line. Thread-safe.
 public final class MasterLog: Sendable {
     public struct Line: Sendable, Equatable, CustomStringConvertible {
         public enum Level: String, Sendable { case info = "INFO", warning = "WARN", error = "ERROR" }
@@ -26,6 +29,13 @@ public final class MasterLog: Sendable {
 
     public let capacity: Int
     private let storage = Mutex<[Line]>([])
+    private let sink = Mutex<Forwarding?>(nil)
+
+    private struct Forwarding {
+        var deliver: @Sendable (Line) -> Void
+        var last: Line?
+        var repeats = 0
+    }
 
     public init(capacity: Int = 1_000) {
         self.capacity = max(1, capacity)
@@ -37,6 +47,29 @@ public final class MasterLog: Sendable {
             if lines.count >= capacity { lines.removeFirst(lines.count - capacity + 1) }
             lines.append(line)
         }
+        let (deliver, lines) = sink.withLock { forwarding -> ((@Sendable (Line) -> Void)?, [Line]) in
+            guard var f = forwarding else { return (nil, []) }
+            defer { forwarding = f }
+            if let last = f.last, last.level == line.level, last.message == line.message {
+                f.repeats += 1
+                return (f.deliver, [])
+            }
+            var out: [Line] = []
+            if let last = f.last, f.repeats > 0 {
+                out.append(Line(time: line.time, level: last.level,
+                                message: "previous message repeated \(f.repeats) times: \(last.message)"))
+            }
+            out.append(line)
+            f.last = line
+            f.repeats = 0
+            return (f.deliver, out)
+        }
+        if let deliver { for forwarded in lines { deliver(forwarded) } }
+    }
+
+    /// Hands every line logged from now on to `sink` too (called on the logging thread, no lock held).
+    public func forward(to sink: @escaping @Sendable (Line) -> Void) {
+        self.sink.withLock { $0 = Forwarding(deliver: sink) }
     }
 
     /// The kept lines, oldest first.

@@ -80,7 +80,7 @@ extension Namespace {
                                                       bytesPerRecordGuess: 96)
         let fileLoader = LogLoader<FileRow>(path: config.filesLogPath, configuration: config.changelogConfiguration(.files),
                                             bytesPerRecordGuess: 96)
-        let background = BackgroundThread.start { containerLoader.load() }
+        let background = BackgroundThread.startOrRunInline { containerLoader.load() }
         var files = fileLoader.load()
         var containers = background.join()
         if let error = containers.error ?? files.error { throw error }

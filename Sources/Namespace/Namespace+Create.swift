@@ -35,6 +35,7 @@ extension Namespace {
     @discardableResult
     public func createFile(_ path: String, attributes: CreationAttributes = CreationAttributes()) throws(NamespaceError) -> FileID {
         let (parent, name) = try NameRules.split(path)
+        try NameRules.checkNewName(name, path: path)
         return try mutate { () throws(NamespaceError) -> FileID in
             try checkWritable()
             let row = try tree.resolveContainer(parent, path: path)
@@ -60,6 +61,7 @@ extension Namespace {
     public func createSymlink(_ path: String, target: String,
                               attributes: CreationAttributes = CreationAttributes()) throws(NamespaceError) -> FileID {
         let (parent, name) = try NameRules.split(path)
+        try NameRules.checkNewName(name, path: path)
         let targetBytes = Array(target.utf8)
         guard !targetBytes.isEmpty, !targetBytes.contains(0) else { throw .invalidArgument("bad symlink target") }
         guard targetBytes.count <= NameRules.maximumPathLength else { throw .nameTooLong(target) }
@@ -75,6 +77,9 @@ extension Namespace {
     public func createContainer(_ path: String, attributes: CreationAttributes = CreationAttributes(),
                                 missingParents: MissingParents = .fail) throws(NamespaceError) -> ContainerID {
         let parts = try NameRules.components(of: path)
+        // Every component is checked before anything is created (mkdir -p makes no parents for a
+        // path it then refuses).
+        for part in parts { try NameRules.checkNewName(part, path: path) }
         return try mutate { () throws(NamespaceError) -> ContainerID in
             try checkWritable()
             guard var current = tree.containers.row(of: ContainerID.root.rawValue) else { throw .notFound(path) }

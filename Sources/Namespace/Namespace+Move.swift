@@ -6,6 +6,7 @@ extension Namespace {
     public func rename(_ source: String, to destination: String) throws(NamespaceError) {
         let sourceParts = try NameRules.components(of: source)
         let (targetParent, targetName) = try NameRules.split(destination)
+        try NameRules.checkNewName(targetName, path: destination)
         guard !sourceParts.isEmpty else { throw .invalidArgument("cannot move the root") }
         try mutate { () throws(NamespaceError) in
             try checkWritable()

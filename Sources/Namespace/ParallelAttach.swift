@@ -29,7 +29,7 @@ extension NamespaceTree {
                         files.arena.withSingleChunk { arena in
                             let context = AttachContext(parents: parentRows, files: fileRows, containers: containerRows,
                                                         tables: tables, arena: arena)
-                            let other = BackgroundThread.start { context.attach(parity: 1) }
+                            let other = BackgroundThread.startOrRunInline { context.attach(parity: 1) }
                             let mine = context.attach(parity: 0)
                             return mine + other.join()
                         }

@@ -79,6 +79,7 @@ public enum AccessDecision: Sendable, Equatable {
 /// by the replication supervisor. Thread-safe.
 public final class AccessControl: Sendable {
     private let state: Mutex<AccessRules>
+    private let shortage = Mutex<DiskSpace?>(nil)
 
     public init(_ rules: AccessRules = AccessRules()) { state = Mutex(rules) }
 
@@ -92,6 +93,11 @@ public final class AccessControl: Sendable {
     public func setStall(_ scope: AccessScope, seconds: Int) { state.withLock { $0.stalls[scope] = max(0, seconds) } }
     public func removeStall(_ scope: AccessScope) { state.withLock { _ = $0.stalls.removeValue(forKey: scope) } }
     public func removeAll() { state.withLock { $0 = AccessRules() } }
+
+    /// The data disk's figures while it is below its minimum free space (mutations are refused with
+    /// `kXR_NoSpace`); nil otherwise. Set by the supervisor's disk check.
+    public var diskShortage: DiskSpace? { shortage.withLock { $0 } }
+    public func setDiskShortage(_ space: DiskSpace?) { shortage.withLock { $0 = space } }
 
     /// Changes the rules in one step (for a supervisor swapping several rules at once).
     public func update(_ change: (inout AccessRules) -> Void) { state.withLock { change(&$0) } }

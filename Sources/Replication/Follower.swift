@@ -92,8 +92,15 @@ public final class Follower: @unchecked Sendable {
         self.epoch = epoch
     }
 
+    /// Starts the follower thread. When no thread can be created the error is logged and this node
+    /// follows nothing (it serves reads of what it holds) until it is restarted.
     public func start() {
-        lock.withLock { thread = BackgroundThread.start { self.loop() } }
+        do {
+            let started = try BackgroundThread.start(named: "follower") { self.loop() }
+            lock.withLock { thread = started }
+        } catch {
+            masterLog.log(.error, "replication: \(error); this slave does not follow \(remote) until beryl-mgm is restarted")
+        }
     }
 
     public func stop() {
@@ -218,7 +225,7 @@ public final class Follower: @unchecked Sendable {
         }
         masterLog.log(.info, "sync: following \(remote) (sync \(syncEndpoint), epoch \(masterEpoch), \(state.rawValue))")
         let acknowledger = ReplicaAcknowledger(socket: socket)
-        acknowledger.start()
+        try acknowledger.start()
         defer { acknowledger.stop() }
         while !isStopped {
             guard let message = try socket.receive(timeout: 2.0) else {

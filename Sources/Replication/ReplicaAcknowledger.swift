@@ -26,8 +26,15 @@ final class ReplicaAcknowledger: @unchecked Sendable {
         self.socket = socket
     }
 
-    func start() {
-        lock.withLock { thread = BackgroundThread.start { self.loop() } }
+    /// Starts the sending thread; throws when none can be created (the sync session then ends).
+    func start() throws(ReplicationError) {
+        let started: BackgroundThread<Void>
+        do {
+            started = try BackgroundThread.start(named: "replica-acknowledger") { self.loop() }
+        } catch {
+            throw .resources("\(error)")
+        }
+        lock.withLock { thread = started }
     }
 
     /// Queues an acknowledgement; throws the error that ended the thread, if any.

@@ -52,8 +52,9 @@ public struct ReplicationConfiguration: Sendable {
     /// Under `required`: how long one mutation in flight waits for the slave before it is answered
     /// with an error (the change is on this master but unconfirmed; new writes are stalled meanwhile).
     public var requiredAcknowledgementLimit: Double
-    /// Below this many free bytes on the data disk, writes are stalled.
-    public var minimumFreeBytes: UInt64
+    /// Below this many free bytes on the data disk, mutations are refused with `kXR_NoSpace`
+    /// (`--min-free`); nil: the smaller of 100 MiB and 5 % of the file system (`DiskSpace`).
+    public var minimumFreeBytes: UInt64?
     /// Seconds between heartbeats of an idle sync stream.
     public var heartbeatInterval: Double
     /// The seconds a stalled write is told to wait.
@@ -63,7 +64,7 @@ public struct ReplicationConfiguration: Sendable {
                 syncListen: Endpoint? = nil, secretFile: String? = nil, supervisorInterval: Double = 1.0,
                 catchUpTimeout: Double = 60, syncReplication: SyncReplicationMode? = nil,
                 replicaAcknowledgementTimeout: Double = 5, requiredAcknowledgementLimit: Double = 60,
-                minimumFreeBytes: UInt64 = 100 << 20, heartbeatInterval: Double = 0.1, stallSeconds: Int = 60) {
+                minimumFreeBytes: UInt64? = nil, heartbeatInterval: Double = 0.1, stallSeconds: Int = 60) {
         self.dataDirectory = dataDirectory
         self.listen = listen
         self.master1 = master1

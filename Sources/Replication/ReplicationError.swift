@@ -19,6 +19,8 @@ public enum ReplicationError: Error, Sendable, CustomStringConvertible, Equatabl
     case io(String)
     /// The pair's configuration is inconsistent (`--listen` is neither master).
     case configuration(String)
+    /// The process could not get what the operation needs (a thread: `ThreadStartError`).
+    case resources(String)
 
     public var description: String {
         switch self {
@@ -31,6 +33,7 @@ public enum ReplicationError: Error, Sendable, CustomStringConvertible, Equatabl
         case .epochFenced(let reason): return "sync epoch fenced: \(reason)"
         case .io(let what): return what
         case .configuration(let what): return "replication configuration: \(what)"
+        case .resources(let what): return what
         }
     }
 }

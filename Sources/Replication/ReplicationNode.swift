@@ -52,7 +52,7 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
     var changing = false
     /// What the supervisor last installed (so it changes only its own rules, and logs changes).
     var supervisorRules = SupervisorRules()
-    /// The data disk is below `minimumFreeBytes` (writes stalled for it).
+    /// The data disk is below `minimumFreeBytes` (mutations refused with kXR_NoSpace).
     var diskStall = false
     /// Serializes role-tag writes (they share one temporary file name).
     let tagWriter = Mutex<Void>(())
@@ -126,7 +126,13 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
             }
             node.lock.withLock { node.syncServer = server }
         }
-        node.lock.withLock { node.supervisorThread = BackgroundThread.start { node.superviseLoop() } }
+        do {
+            let supervisor = try BackgroundThread.start(named: "supervisor") { node.superviseLoop() }
+            node.lock.withLock { node.supervisorThread = supervisor }
+        } catch {
+            node.stop()
+            throw .resources("\(error)")
+        }
         masterLog.log(.info, "replication: \(node.currentState.rawValue) epoch=\(node.currentEpoch)"
                       + (remote.map { " sync=\(node.syncEndpoint) remote=\($0) sync-replication=\(node.currentSyncMode.rawValue)" }
                          ?? " (single master: no sync listener)"))

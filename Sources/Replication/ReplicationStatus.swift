@@ -4,11 +4,11 @@ import XRootD
 /// What `ns` prints about replication.
 extension ReplicationNode {
     /// The value of the `Replication` line:
-    /// `mode=<master-rw|slave-ro> state=<state> master=<host:port> epoch=<n> mgm:<remote>=<ok|down> mgm:mode=<remote's state>`.
+    /// `mode=<master-rw|master-ro|slave-ro> state=<state> master=<host:port> epoch=<n> mgm:<remote>=<ok|down> mgm:mode=<remote's state>`.
     public var replicationLine: String {
         let (state, epoch, probe) = lock.withLock { (self.state, self.epoch, remoteStatus) }
         let (enabled, fenced) = lock.withLock { (supervisorEnabled, fencedBy) }
-        let mode = state == .masterReadWrite ? "master-rw" : "slave-ro"
+        let mode = state.mode
         let master: String
         if state == .masterReadWrite {
             master = configuration.listen.description
@@ -57,7 +57,7 @@ extension ReplicationNode {
     /// `ns stat -m` pairs.
     public var monitoringPairs: [(String, String)] {
         var pairs: [(String, String)] = [
-            ("ns.master.mode", currentState == .masterReadWrite ? "master-rw" : "slave-ro"),
+            ("ns.master.mode", currentState.mode),
             ("ns.master.state", currentState.rawValue),
             ("ns.master.epoch", "\(currentEpoch)"),
             ("ns.master.sync_replication", currentSyncMode.rawValue),

@@ -12,6 +12,18 @@ public enum RoleState: String, Sendable, CaseIterable {
     /// No usable role (a failed boot or an unreadable role file).
     case invalid
 
+    /// The `mode=` of the `Replication` line and `ns.master.mode`: the role this state belongs to
+    /// and whether it accepts writes, so mode and state never disagree. A master is `master-rw` or
+    /// `master-ro`; every other state is a node that is not (yet) a master, `slave-ro` (a slave in
+    /// `transition` is being promoted and accepts no write until it is `master-rw`).
+    public var mode: String {
+        switch self {
+        case .masterReadWrite: return "master-rw"
+        case .masterReadOnly: return "master-ro"
+        case .slaveReadOnly, .transition, .invalid: return "slave-ro"
+        }
+    }
+
     /// The byte on the wire (stable: never renumber).
     public var code: UInt8 {
         switch self {

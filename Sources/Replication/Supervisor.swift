@@ -14,7 +14,8 @@ struct SupervisorRules: Equatable {
 /// - slave, remote is a reachable read-write master: redirect `w:*` and `ENOENT:*` to it;
 /// - slave, master down: no redirects, stall `w:*` (clients retry until a master is back);
 /// - master that sees a second read-write master: stall `w:*` and log it (fence if its epoch is newer);
-/// - any node with less than `minimumFreeBytes` free on the data disk: stall `w:*`.
+/// - any node, every round (a single master too, with the remote checks disabled): measures the data
+///   disk (`checkDiskSpace`, in DiskSpace.swift); below `--min-free` mutations get `kXR_NoSpace`.
 extension ReplicationNode {
     func superviseLoop() {
         while true {
@@ -72,21 +73,15 @@ extension ReplicationNode {
         case .transition, .invalid:
             return
         }
-        if diskIsLow() { rules.stallWrites = configuration.stallSeconds }
+        checkDiskSpace()
         install(rules)
     }
 
-    /// With the remote checks disabled, only the disk check runs (as in the legacy MGM): it adds
-    /// the write stall while space is low and takes it back when space returns.
+    /// With the remote checks disabled (a single master, or `ns master --disable`), only the disk
+    /// check runs (as in the legacy MGM): mutations are refused while space is low, accepted again
+    /// when it returns.
     func checkDiskOnly() {
-        let low = diskIsLow()
-        var rules = lock.withLock { supervisorRules }
-        if low {
-            rules.stallWrites = configuration.stallSeconds
-        } else if lock.withLock({ diskStall }) {
-            rules.stallWrites = nil
-        }
-        install(rules)
+        checkDiskSpace()
     }
 
     /// Removes the supervisor's redirects (after a promotion).
@@ -120,22 +115,5 @@ extension ReplicationNode {
         if let e = r.redirectMissing { parts.append("redirect ENOENT:* => \(e)") }
         if let s = r.stallWrites { parts.append("stall w:* \(s) s") }
         return parts.isEmpty ? "cleared" : parts.joined(separator: ", ")
-    }
-
-    /// Less than `minimumFreeBytes` free on the data directory's file system.
-    func diskIsLow() -> Bool {
-        var s = statvfs()
-        guard statvfs(configuration.dataDirectory, &s) == 0 else { return false }
-        let free = UInt64(s.f_bavail) * UInt64(s.f_frsize)
-        let low = free < configuration.minimumFreeBytes
-        let changed = lock.withLock { () -> Bool in
-            defer { diskStall = low }
-            return diskStall != low
-        }
-        if changed {
-            masterLog.log(low ? .warning : .info, low ? "supervisor: disk space warning - stalling writes (\(free) bytes free)"
-                          : "supervisor: disk space is back (\(free) bytes free)")
-        }
-        return low
     }
 }

@@ -105,7 +105,12 @@ final class SyncSender: @unchecked Sendable {
         server.masterLog.log(.info, "sync: slave \(peer) connected (epoch \(epoch)): "
                              + subscriptions.map { "\($0.kind) \(String($0.identity, radix: 16))@\($0.length)" }.joined(separator: ", "))
         for s in subscriptions { try resume(s) }
-        let receiver = BackgroundThread.start { self.receiveAcknowledgements() }
+        let receiver: BackgroundThread<Void>
+        do {
+            receiver = try BackgroundThread.start(named: "sync-acknowledgement-reader") { self.receiveAcknowledgements() }
+        } catch {
+            throw .resources("\(error); connection closed (the slave reconnects)")
+        }
         defer {
             close()
             receiver.join()

@@ -53,7 +53,12 @@ public final class SyncServer: @unchecked Sendable {
         let listener = try SyncListener.listen(host: host, port: port)
         let server = SyncServer(listener: listener, namespace: namespace, secret: secret, role: role,
                                 masterLog: masterLog, heartbeatInterval: heartbeatInterval)
-        server.acceptThread = BackgroundThread.start { server.acceptLoop() }
+        do {
+            server.acceptThread = try BackgroundThread.start(named: "sync-accept") { server.acceptLoop() }
+        } catch {
+            listener.close()
+            throw .resources("\(error)")
+        }
         return server
     }
 
@@ -123,21 +128,48 @@ public final class SyncServer: @unchecked Sendable {
                 continue
             }
             guard let (socket, peer) = accepted else { continue }
-            let sender = SyncSender(server: self, socket: socket, peer: peer)
-            lock.withLock {
-                if stopped {
-                    socket.close()
-                    return
-                }
-                let id = nextID
-                nextID += 1
-                senders[id] = sender
-                threads[id] = BackgroundThread.start {
-                    sender.run()
-                    self.finished(id)
-                }
-            }
+            serve(SyncSender(server: self, socket: socket, peer: peer), socket: socket, peer: peer)
         }
+    }
+
+    /// Runs `sender` on its own thread. The thread is started outside the lock, and when none can be
+    /// created this one connection is closed and logged (the slave reconnects): a sender run inline
+    /// here would hold up the accept loop and, under the lock, every write waiting for replicas.
+    private func serve(_ sender: SyncSender, socket: SyncSocket, peer: String) {
+        let id: Int? = lock.withLock {
+            guard !stopped else { return nil }
+            let id = nextID
+            nextID += 1
+            senders[id] = sender
+            return id
+        }
+        guard let id else {
+            socket.close()
+            return
+        }
+        let thread: BackgroundThread<Void>
+        do {
+            thread = try BackgroundThread.start(named: "sync-sender") {
+                sender.run()
+                self.finished(id)
+            }
+        } catch {
+            lock.withLock {
+                senders[id] = nil
+                lock.broadcast()
+            }
+            socket.close()
+            masterLog.log(.error, "sync: slave \(peer): \(error); connection closed (the slave reconnects)")
+            return
+        }
+        // Kept for `stop` to join, unless the sender has already finished or `stop` has already
+        // collected the threads: then it is joined here (it has returned, or is about to).
+        let joinNow = lock.withLock { () -> Bool in
+            guard senders[id] != nil, !stopped else { return true }
+            threads[id] = thread
+            return false
+        }
+        if joinNow { thread.join() }
     }
 
     private func finished(_ id: Int) {

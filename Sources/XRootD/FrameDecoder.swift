@@ -20,10 +20,13 @@ public struct ResponseFrame: Hashable, Sendable {
     }
 }
 
-/// Bytes received but not yet framed; consumed from the front, compacted now and then.
+/// Bytes received but not yet framed; consumed from the front, compacted now and then. Once
+/// empty, a storage grown past `retainedCapacity` (by one large frame) is given back, so a
+/// connection does not keep the memory of its largest frame for its whole life.
 struct ByteAccumulator {
     private var storage: [UInt8] = []
     private var start = 0
+    static let retainedCapacity = 1 << 20
 
     var count: Int { storage.count - start }
 
@@ -38,14 +41,25 @@ struct ByteAccumulator {
     func peek(_ length: Int) -> ArraySlice<UInt8> { storage[start..<start + length] }
 
     mutating func consume(_ length: Int) -> [UInt8] {
-        defer { start += length }
+        defer {
+            start += length
+            if start == storage.count { removeAll() }
+        }
         return Array(storage[start..<start + length])
+    }
+
+    /// Drops every byte held (and a large storage with them).
+    mutating func removeAll() {
+        storage.removeAll(keepingCapacity: storage.capacity <= Self.retainedCapacity)
+        start = 0
     }
 }
 
 /// Frames the client-to-server byte stream: the 20-byte handshake (optionally), then requests.
 /// Handles partial input (returns nil until a whole message is buffered) and refuses payload
-/// lengths above `maximumPayload`; after an error it keeps failing, the connection is to be dropped.
+/// lengths above `maximumPayload` (which the server raises after login); after an error it keeps
+/// failing, the connection is to be dropped. A partial frame can be discarded (`discardPendingFrame`):
+/// the rest of its payload is then skipped as it arrives, never buffered.
 public struct RequestFrameDecoder: Sendable {
     public enum Start: Sendable { case handshake, requests }
     public enum Message: Hashable, Sendable {
@@ -53,10 +67,12 @@ public struct RequestFrameDecoder: Sendable {
         case request(RequestFrame)
     }
 
-    public let maximumPayload: Int
+    public var maximumPayload: Int
     private var buffer = ByteAccumulator()
     private var awaitingHandshake: Bool
     private var failure: XRootDError?
+    /// Payload bytes of a discarded frame still to arrive (dropped as they come).
+    private var skipping = 0
 
     public init(start: Start = .handshake, maximumPayload: Int = XRootDProtocol.defaultMaximumPayload) {
         self.maximumPayload = maximumPayload
@@ -65,7 +81,29 @@ public struct RequestFrameDecoder: Sendable {
 
     public var bufferedByteCount: Int { buffer.count }
 
-    public mutating func append<C: Collection<UInt8>>(_ bytes: C) { buffer.append(bytes) }
+    public mutating func append<C: Collection<UInt8>>(_ bytes: C) {
+        guard skipping > 0 else { return buffer.append(bytes) }
+        let skipped = min(skipping, bytes.count)
+        skipping -= skipped
+        if skipped < bytes.count { buffer.append(bytes.dropFirst(skipped)) }
+    }
+
+    /// The header of a request whose header has arrived but not all of its payload (nil when none,
+    /// or while the handshake is awaited, or after an error).
+    public var pendingHeader: RequestHeader? {
+        guard failure == nil, !awaitingHandshake, buffer.count >= RequestHeader.length,
+              let header = try? RequestHeader.decode(buffer.peek(RequestHeader.length)) else { return nil }
+        return buffer.count < RequestHeader.length + Int(max(0, header.payloadLength)) ? header : nil
+    }
+
+    /// Drops the partial request (`pendingHeader`) and skips the rest of its payload as it arrives;
+    /// returns its header. For a server that refuses the request without buffering it.
+    public mutating func discardPendingFrame() -> RequestHeader? {
+        guard let header = pendingHeader else { return nil }
+        skipping = RequestHeader.length + Int(header.payloadLength) - buffer.count
+        buffer.removeAll()
+        return header
+    }
 
     /// The next complete message, or nil when more bytes are needed.
     public mutating func next() throws(XRootDError) -> Message? {

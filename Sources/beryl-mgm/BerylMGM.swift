@@ -41,6 +41,13 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("sync-replication"),
             help: "What a pair's master waits for before answering a mutation: required (the slave holds it), preferred (as required, degrading after 5 s without the slave), off. Default: required under --durability always, preferred otherwise.")
     var syncReplication: String?
+    @Option(name: .customLong("max-connections"),
+            help: "Open client connections at most; a further one is refused with an error (kXR_Overloaded) and closed.")
+    var maxConnections = 4096
+    @Option(name: .customLong("min-free"),
+            help: ArgumentHelp("Free bytes the data disk keeps: below, mutations are refused with kXR_NoSpace (reads go on).",
+                               discussion: "Default: the smaller of 100 MiB and 5 % of the data file system."))
+    var minFree: UInt64?
 
     func run() throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
@@ -54,6 +61,7 @@ struct Serve: ParsableCommand {
             throw ValidationError("--listen must be IP:PORT, e.g. 127.0.0.1:1094")
         }
         let host = String(listen[..<colon]).trimmingCharacters(in: "[]")
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -75,10 +83,12 @@ struct Serve: ParsableCommand {
         var replication = ReplicationConfiguration(dataDirectory: data, listen: Endpoint(host: host, port: port),
                                                    master1: try endpoint(master1, "--master1"),
                                                    master2: try endpoint(master2, "--master2"),
-                                                   syncListen: try endpoint(syncListen, "--sync-listen"), secretFile: secretFile)
+                                                   syncListen: try endpoint(syncListen, "--sync-listen"), secretFile: secretFile,
+                                                   minimumFreeBytes: minFree)
         replication.syncReplication = syncMode
         let configuration = MGMConfiguration(dataDirectory: data, host: host, port: port, durability: mode,
-                                             adminAllow: Set(adminAllow), replication: replication)
+                                             adminAllow: Set(adminAllow), maximumConnections: maxConnections,
+                                             replication: replication)
         let server: MGMServer
         do {
             server = try MGMServer.start(configuration, logger: logger)

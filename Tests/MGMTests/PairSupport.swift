@@ -15,9 +15,9 @@ final class MGMNode: @unchecked Sendable {
     let syncPort: Int
     var process: Process?
     var environment: [String: String] = [:]
-    var durability = "batch"
-    /// More `serve` flags (e.g. `--sync-replication required`).
+    /// Further `serve` options (`--max-connections`, `--min-free`, `--sync-replication`, ...).
     var extraArguments: [String] = []
+    var durability = "batch"
     var secretFile: String
     var peers: (Endpoint, Endpoint)!
 

@@ -86,7 +86,7 @@ import Testing
         let initial = start
         let stop = Atomic<Bool>(false)
         let shared = ns
-        let writer = BackgroundThread.start { () -> (ReferenceModel, [String], Int) in
+        let writer = BackgroundThread.startOrRunInline { () -> (ReferenceModel, [String], Int) in
             var g = SeededGenerator(seed: 99)
             var model = initial
             var moved = 0, steps = 0
@@ -98,7 +98,7 @@ import Testing
             return (model, problems, steps)
         }
         let readers = (0..<2).map { r in
-            BackgroundThread.start { () -> Int in
+            BackgroundThread.startOrRunInline { () -> Int in
                 var lookups = 0
                 while !stop.load(ordering: .relaxed) {
                     _ = try? shared.stat("/a/b/f\(lookups % 200)")

@@ -10,7 +10,7 @@ import Testing
         defer { dir.remove() }
         let ns = try Namespace.boot(dir.configuration())
         try ns.createContainer("/d", attributes: fixedAttributes)
-        let reader = BackgroundThread.start { () -> Int in
+        let reader = BackgroundThread.startOrRunInline { () -> Int in
             var seen = 0
             for _ in 0..<300 {
                 guard let entries = try? ns.list("/d") else { continue }

@@ -17,7 +17,7 @@ import Testing
         let filesLog = try #require(ns.filesLog)
         let syncsBefore = filesLog.syncCount
         let workers = (0..<threads).map { t in
-            BackgroundThread.start { () -> [String] in
+            BackgroundThread.startOrRunInline { () -> [String] in
                 var acknowledged: [String] = []
                 for i in 0..<perThread {
                     let path = "/t\(t)/f\(i)"
