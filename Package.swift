@@ -83,7 +83,7 @@ let package = Package(
         .executableTarget(name: "FuzzSyncMessage", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzSyncMessage"),
 
         // MARK: Tests
-        .target(name: "BerylTestSupport", path: "Tests/Support"),
+        .target(name: "BerylTestSupport", dependencies: ["Changelog"], path: "Tests/Support"),
         .testTarget(name: "ChangelogTests", dependencies: ["Changelog", "FuzzHarness", "BerylTestSupport"]),
         .testTarget(name: "NamespaceTests", dependencies: ["BerylTestSupport", "Namespace", "Changelog"]),
         .testTarget(name: "XRootDTests", dependencies: ["BerylTestSupport", "XRootD"]),
