@@ -63,7 +63,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "beryl-mgm",
-            dependencies: ["MGM", "Changelog", "Replication", "XRootD", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["MGM", "Changelog", "Namespace", "Replication", "XRootD", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "BenchSupport", path: "Benchmarks/BenchSupport"),

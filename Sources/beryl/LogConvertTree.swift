@@ -35,12 +35,21 @@ struct LogTree: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tree",
         abstract: "Boot the namespace of a data directory offline (read-only) and list it.",
-        discussion: "--tsv prints the columns of the legacy namespace listing (fixtures/eos/namespace-expected.tsv): containers by id, then files by id, detached files with path '-'.")
+        discussion: """
+            --tsv prints the columns of the legacy namespace listing (fixtures/eos/namespace-expected.tsv): \
+            containers by id, then files by id, detached files with path '-'.
+
+            Exit status: 0 when the namespace booted and was listed; 1 when it does not boot (a log is missing, \
+            damaged or not a changelog; one log of the pair is missing or empty while the other holds records, \
+            unless --allow-missing-log).
+            """)
     @Argument(help: "Data directory holding files.mdlog and directories.mdlog.") var data: String
     @Flag(help: "Tab-separated listing of every field.") var tsv = false
+    @Flag(name: .customLong("allow-missing-log"), help: "Boot even when one log of the pair is missing or empty while the other holds records.")
+    var allowMissingLog = false
 
     func run() throws {
-        let ns = try Namespace.boot(NamespaceConfiguration(directory: data, access: .readOnly))
+        let ns = try Namespace.boot(NamespaceConfiguration(directory: data, access: .readOnly, allowMissingLog: allowMissingLog))
         defer { ns.close() }
         for repair in ns.bootReport.repairs { FileHandleStderr.write("boot repair (in memory only): \(repair)\n") }
         if tsv {
