@@ -14,6 +14,8 @@ public enum LogPairCheck {
         case empty
         /// Bytes after the header: records (or damage that boot will report).
         case records(fileBytes: UInt64)
+        /// Not a regular file, or unreadable: not judged here (opening it reports what it is).
+        case other
     }
 
     /// A pair boot refuses, for the error line.
@@ -48,11 +50,14 @@ public enum LogPairCheck {
 
     /// Reads at most the header and the next 4 KiB: a log with records has a frame there.
     public static func content(of path: String) -> Content {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return errno == ENOENT ? .missing : .records(fileBytes: 0) }
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return errno == ENOENT ? .missing : .other }
         defer { close(fd) }
         var st = stat()
-        let size = fstat(fd, &st) == 0 ? UInt64(st.st_size) : 0
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+            return .other
+        }
+        let size = UInt64(st.st_size)
         let header = RecordFormat.fileHeaderSize
         var buffer = [UInt8](repeating: 0, count: header + 4096)
         let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }

@@ -75,7 +75,7 @@ struct MasterLogFile {
     }
 
     private static func read(_ path: String) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return "" }
         defer { close(fd) }
         var out: [UInt8] = []

@@ -8,7 +8,7 @@ struct LogConvert: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
         abstract: "Convert a legacy EOS files or directories changelog into the native format.",
-        discussion: "Decodes every legacy FileMD / ContainerMD (symlinks name//target, xattrs, the sys.mtime.s/ns pairs, unlinked files with container 0) and writes them as native records, in order, keeping deletes, stamps, the content kind and the compacted flag. Name the outputs files.mdlog and directories.mdlog in one directory to boot the namespace (see `beryl log tree`). A damaged legacy log stops the conversion at the damage: repair it with log-repair first.")
+        discussion: "Decodes every legacy FileMD / ContainerMD (symlinks name//target, xattrs, the sys.mtime.s/ns pairs, unlinked files with container 0) and writes them as native records, in order, keeping deletes, stamps, the content kind and the compacted flag. Name the outputs files.mdlog and directories.mdlog in one directory to boot the namespace (see `beryl log tree`). A damaged legacy log stops the conversion at the damage: repair it with log-repair first.\n\nExit status: 0 when the whole log was converted; 1 when the conversion stopped at a damaged record (what came before it is written), or nothing was written (the output path exists as a file, directory, FIFO or link; the input is missing, not a regular file, or neither a files nor a directories log); 64 without --from-eos.")
     @Flag(name: .customLong("from-eos"), help: "The input is a legacy EOS changelog (required: the only conversion there is).")
     var fromEOS = false
     @Argument(help: "The legacy EOS changelog (read-only).") var input: String

@@ -4,7 +4,8 @@ import Testing
 @Suite("Repair edge cases")
 struct RepairEdgeTests {
     /// Truncated, empty, random and zero-filled inputs: a clear report or a typed error, never a
-    /// crash; with an explicit format, an output is always written.
+    /// crash; with an explicit format, either an output with at least one record or
+    /// `.nothingRecovered` saying what the file is (and no output).
     @Test(arguments: ["truncated-eos", "truncated-beryl", "empty", "random", "zeros", "tiny"])
     func hostileInputs(kind: String) throws {
         let dir = RepairTestFiles.temporaryDirectory()
@@ -54,11 +55,12 @@ struct RepairEdgeTests {
                 // The output is always a clean log of its format.
                 let again = try LogRepair.verify(output, format: format == .automatic ? (r.format == .eos ? .eos : .beryl) : format)
                 #expect(again.notFixed == 0 && again.healthy == r.healthy)
+                if format != .automatic { #expect(r.healthy > 0) }
             } catch {
-                // Only "cannot tell the format" is acceptable, and only under auto.
-                #expect(format == .automatic)
-                #expect(error.code == .notAChangelog)
-                #expect(!FileSystem.exists(output))
+                // Under auto only "cannot tell the format"; forced, only "nothing recovered".
+                #expect(error.code == (format == .automatic ? .notAChangelog : .nothingRecovered), "\(error)")
+                if format != .automatic { #expect(error.detail.contains("the file is ")) }
+                #expect(!FileSystem.entryExists(output))
             }
         }
     }
@@ -113,5 +115,33 @@ extension EOSFixtureTests {
         var bytes = try RepairTestFiles.readAll(EOSFixtures.directory + "random-10000.mdlog")
         bytes.removeLast(bytes.count - 300_003)
         try RepairEdgeTests.expectHostileInput(kind: "truncated-eos", bytes, legacyHealthy: 554, in: dir)
+    }
+}
+
+/// A forced format that recovers nothing is an error that names the file's format.
+@Suite struct ForcedFormatTests {
+    @Test func wrongForcedFormatSaysWhatTheFileIs() throws {
+        let dir = RepairTestFiles.temporaryDirectory()
+        defer { RepairTestFiles.removeDirectory(dir) }
+        let corpus = try LegacyCorpus.write(in: dir, files: 50, containers: 5)
+        #expect {
+            try LogRepair.repair(corpus.filesLog.path, to: dir + "/out", format: .beryl)
+        } throws: { error in
+            let e = error as? ChangelogError
+            return e?.code == .nothingRecovered && e?.detail.contains("the file is a legacy EOS log") == true
+        }
+        #expect(!FileSystem.entryExists(dir + "/out"))
+        var rng = SeededGenerator(seed: 9)
+        _ = try NativeRepairTests.makeLog(at: dir + "/native.mdlog", count: 50, rng: &rng)
+        #expect(throws: ChangelogError.self) { try LogRepair.verify(dir + "/native.mdlog", format: .eos) }
+        try RepairTestFiles.write(rng.bytes(4096), to: dir + "/random")
+        #expect {
+            try LogRepair.repair(dir + "/random", to: dir + "/out", format: .eos)
+        } throws: { error in
+            (error as? ChangelogError)?.detail.contains("neither a Beryl nor a legacy EOS log") == true
+        }
+        // A valid log of the forced format with no records is not an error.
+        try LegacyLogWriter.create(at: dir + "/empty.mdlog", header: LegacyHeader(contentFlag: 1)).close()
+        #expect(try LogRepair.repair(dir + "/empty.mdlog", to: dir + "/empty.out", format: .eos).healthy == 0)
     }
 }
