@@ -113,7 +113,9 @@ public final class MasterLog: Sendable {
         state = Mutex(initial)
     }
 
-    public func log(_ level: Line.Level, _ message: String) {
+    /// Keeps `message` (one line: line breaks in it become spaces) at `level`, or counts it (folding).
+    public func log(_ level: Line.Level, _ raw: String) {
+        let message = raw.contains(where: \.isNewline) ? raw.split(whereSeparator: \.isNewline).joined(separator: " ") : raw
         let now = clock()
         let kept = state.withLock { s -> [Line] in
             var out: [Line] = []
