@@ -98,6 +98,14 @@ import XRootD
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let booted = log.containing("booted namespace in \(directory)")
         #expect(booted.count == 1 && booted.first?.level == .info && booted.first?.source == "master-log")
+        _ = try first.namespace.createContainer("/eos/a", missingParents: .create)
+        first.namespace.role = .master
+        _ = try first.namespace.compact(.all)
+        #expect(log.containing("compaction all: started").count == 1)
+        // Its phases (prepare, compacting, commit) and its figures, once each.
+        let phases = log.containing("compaction all of the directories log: ")
+        #expect(phases.count == 4 && phases.allSatisfy { $0.level == .info && $0.source == "master-log" }, "\(phases.map(\.message))")
+        #expect(phases.last?.message.contains("done elapsed=") == true)
         let root = try first.client(user: "root")
         let schedule = String(decoding: try root.readFile(AdminRequest.path(for: ["ns", "compact", "off"])), as: UTF8.self)
         #expect(AdminResult(encoded: schedule)?.returnCode == 0, "\(schedule)")
