@@ -63,7 +63,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "beryl-mgm",
-            dependencies: ["MGM", "Changelog", "Replication", "XRootD", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["MGM", "Changelog", "Namespace", "Replication", "XRootD", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "BenchSupport", path: "Benchmarks/BenchSupport"),
@@ -83,7 +83,7 @@ let package = Package(
         .executableTarget(name: "FuzzSyncMessage", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzSyncMessage"),
 
         // MARK: Tests
-        .target(name: "BerylTestSupport", path: "Tests/Support"),
+        .target(name: "BerylTestSupport", dependencies: ["Changelog"], path: "Tests/Support"),
         .testTarget(name: "ChangelogTests", dependencies: ["Changelog", "FuzzHarness", "BerylTestSupport"]),
         .testTarget(name: "NamespaceTests", dependencies: ["BerylTestSupport", "Namespace", "Changelog"]),
         .testTarget(name: "XRootDTests", dependencies: ["BerylTestSupport", "XRootD"]),

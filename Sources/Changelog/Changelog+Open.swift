@@ -21,7 +21,9 @@ extension Changelog {
         let writable = configuration.access == .append
         let exists = FileSystem.exists(path)
         if FileSystem.isDirectory(path) { throw ChangelogError(.notARegularFile, path: path, errno: EISDIR) }
-        if exists && configuration.creation == .createNew { throw ChangelogError(.alreadyExists, path: path, errno: EEXIST) }
+        if configuration.creation == .createNew && FileSystem.entryExists(path) {
+            throw ChangelogError(.alreadyExists, path: path, errno: EEXIST)
+        }
         if exists && writable && !FileSystem.hasWriteBits(path) {
             throw ChangelogError(.io, path: path, errno: EACCES, detail: "the file is read-only (no write permission bits); open it read-only")
         }

@@ -62,6 +62,9 @@ public struct ChangelogError: Error, Sendable, CustomStringConvertible {
         case closed
         /// No record at the given position.
         case noRecord
+        /// A repair read the input as the format it was told and recovered nothing (the detail says
+        /// what the file is).
+        case nothingRecovered
     }
 
     public var code: Code
@@ -97,6 +100,7 @@ public struct ChangelogError: Error, Sendable, CustomStringConvertible {
         case .poisoned: s += "an earlier write or sync failed; reopen the log"
         case .closed: s += "log is closed"
         case .noRecord: s += "no record at this position"
+        case .nothingRecovered: s += "no record recovered"
         }
         if let errno { s += " (\(Errno.name(errno)))" }
         if !detail.isEmpty { s += ": \(detail)" }

@@ -26,9 +26,11 @@ public final class SystemFile: Sendable {
     public enum Access: Sendable { case readOnly, readWrite }
     public enum Creation: Sendable { case openExisting, createNew, openOrCreate }
 
-    /// Opens `path`. Fails with `.notARegularFile` for directories and devices.
+    /// Opens `path`. Fails with `.notARegularFile` at once for directories, devices, FIFOs and
+    /// sockets: the open itself is non-blocking (a FIFO without a writer would block it forever),
+    /// and the descriptor is made blocking again once it is known to be a regular file.
     public static func open(_ path: String, access: Access, creation: Creation) throws(ChangelogError) -> SystemFile {
-        var flags: Int32 = access == .readOnly ? O_RDONLY : O_RDWR
+        var flags: Int32 = (access == .readOnly ? O_RDONLY : O_RDWR) | O_NONBLOCK
         switch creation {
         case .openExisting: break
         case .createNew: flags |= O_CREAT | O_EXCL
@@ -45,6 +47,10 @@ public final class SystemFile: Sendable {
         let regular = bs_is_regular(fd)
         if regular != 1 {
             throw ChangelogError(.notARegularFile, path: path, errno: regular < 0 ? -Int32(regular) : nil)
+        }
+        let status = fcntl(fd, F_GETFL)
+        if status < 0 || fcntl(fd, F_SETFL, status & ~O_NONBLOCK) < 0 {
+            throw ChangelogError(.io, path: path, errno: Glibc.errno, detail: "fcntl")
         }
         return file
     }
@@ -161,6 +167,14 @@ public enum FileSystem {
     public static func exists(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0
+    }
+
+    /// True when anything is at `path`: a file, a directory, a FIFO, a socket, a device, or a
+    /// symbolic link (even a dangling one, which `exists` does not see). Outputs that must be new
+    /// check this, so nothing of any kind is ever replaced.
+    public static func entryExists(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0
     }
 
     public static func size(_ path: String) -> UInt64? {

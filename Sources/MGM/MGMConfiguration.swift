@@ -44,6 +44,9 @@ public struct MGMConfiguration: Sendable {
     public var shutdownGrace: Duration
     /// Where namespace requests run (see `RequestPlacement`).
     public var placement: RequestPlacement
+    /// Boot even when one log of the pair is missing or empty while the other holds records
+    /// (`--allow-missing-log`; see `NamespaceConfiguration.allowMissingLog`).
+    public var allowMissingLog = false
     /// The master/slave pair (`--master1`, `--master2`, `--sync-listen`, `--secret-file`); its data
     /// directory and listen address are filled in from this configuration at start.
     public var replication: ReplicationConfiguration

@@ -49,9 +49,13 @@ public final class MGMServer: Sendable {
                              logger: Logger = Logger(label: "beryl.mgm")) throws(MGMError) -> MGMServer {
         let role = configuration.role ?? RoleFile.read(in: configuration.dataDirectory)
         // A slave is a replica: its logs are byte copies of its master's, written only by the follower.
+        // The master log persists in the data directory and goes to the service log (`logger`) as well.
+        let masterLog = MasterLogOptions(file: configuration.dataDirectory + "/" + NamespaceConfiguration.masterLogName,
+                                         sink: MasterLogRouting.sink(to: logger))
         let namespaceConfiguration = NamespaceConfiguration(directory: configuration.dataDirectory,
                                                             durability: configuration.durability,
-                                                            access: role == .master ? .readWrite : .replica)
+                                                            access: role == .master ? .readWrite : .replica,
+                                                            allowMissingLog: configuration.allowMissingLog, masterLog: masterLog)
         let namespace: Namespace
         do throws(NamespaceError) {
             namespace = try Namespace.boot(namespaceConfiguration)
@@ -59,25 +63,12 @@ public final class MGMServer: Sendable {
             throw MGMError.boot(error, directory: configuration.dataDirectory)
         }
         namespace.role = role == .master ? .master : .replica
-        // The operator log's lines (replication, supervisor, compaction, disk space) reach the service log too.
-        namespace.masterLog.forward { line in
-            let level: Logger.Level = switch line.level {
-            case .info: .info
-            case .warning: .warning
-            case .error: .error
-            }
-            logger.log(level: level, "\(line.message)", metadata: ["log": "master"])
-        }
         // The persisted `ns compact` schedule resumes; it stays `blocked` unless this is a master.
         let scheduler = try? CompactionScheduler(namespace: namespace)
         scheduler?.start()
         let state = ServerState(configuration: configuration, namespace: namespace,
                                 access: AccessControl(), masterLog: namespace.masterLog, compactionScheduler: scheduler)
         let report = namespace.bootReport
-        logger.info("namespace booted", metadata: [
-            "directory": "\(configuration.dataDirectory)", "files": "\(report.files)",
-            "directories": "\(report.containers)", "seconds": "\(report.seconds)", "role": "\(role.rawValue)",
-        ])
         for warning in report.logWarnings { logger.warning("changelog: \(warning)") }
 
         let pool = NIOThreadPool(numberOfThreads: max(1, configuration.poolThreads))
@@ -145,8 +136,8 @@ public final class MGMServer: Sendable {
             throw .replication("\(error)")
         }
         state.masterLog.append("booted namespace in \(configuration.dataDirectory): \(report.files) files, "
-                               + "\(report.containers) directories; serving \(state.roleState.rawValue) on "
-                               + Endpoint(host: configuration.host, port: port).description)
+                               + "\(report.containers) directories in \(Int(report.seconds * 1000)) ms (role \(role.rawValue)); "
+                               + "serving \(state.roleState.rawValue) on " + Endpoint(host: configuration.host, port: port).description)
         logger.info("listening", metadata: ["address": "\(configuration.host):\(port)",
                                             "durability": "\(configuration.durability.rawValue)"])
         return MGMServer(state: state, port: port, group: group, pool: pool, serverChannel: channel,
@@ -168,6 +159,7 @@ public final class MGMServer: Sendable {
         try? pool.syncShutdownGracefully()
         state.replication?.stop()
         state.compactionScheduler?.stop()
+        state.masterLog.flush()
         namespace.close()
         logger.info("stopped: namespace closed")
     }

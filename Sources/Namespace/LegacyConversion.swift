@@ -1,4 +1,5 @@
 import Changelog
+import Glibc
 
 /// Converts a legacy EOS `files` or `directories` changelog into a native one, decoding every
 /// legacy FileMD / ContainerMD and re-encoding it with the namespace codecs, so a legacy
@@ -28,7 +29,8 @@ public enum LegacyConversion {
         guard let kind = header.contentKind, kind != .generic else {
             throw ChangelogError(.notAChangelog, path: legacyPath, detail: "legacy content flag \(header.contentFlag) is neither files (1) nor directories (2)")
         }
-        if FileSystem.exists(outputPath) { throw ChangelogError(.alreadyExists, path: outputPath) }
+        // Anything at the output path is refused, not replaced: a file, a directory, a FIFO, a symlink.
+        if FileSystem.entryExists(outputPath) { throw ChangelogError(.alreadyExists, path: outputPath, errno: EEXIST) }
         var config = ChangelogConfiguration(creation: .createNew, contentKind: kind, durability: .none)
         config.damagePolicy = .strict
         let output = try Changelog.open(at: outputPath, configuration: config)

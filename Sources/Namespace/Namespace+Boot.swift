@@ -75,6 +75,10 @@ extension Namespace {
                 }
             }
         }
+        // Before anything opens (and so creates) a log: a lost log is refused, not repaired.
+        if config.access != .replica && !config.allowMissingLog, let finding = LogPairCheck.check(config) {
+            throw .incompleteLogPair(finding)
+        }
         let containerLoader = LogLoader<ContainerRow>(path: config.directoriesLogPath,
                                                       configuration: config.changelogConfiguration(.directories),
                                                       bytesPerRecordGuess: 96)
@@ -116,6 +120,16 @@ extension Namespace {
         pendingEntries = PendingEntries()
         for ref in loaded.attach.unattached {
             if ref.isContainer { pendingEntries.containers.insert(tree.id(ref)) } else { pendingEntries.files.insert(tree.id(ref)) }
+        }
+        if !loaded.attach.repairs.isEmpty {
+            // Said before anything is written, so the operator learns why the tree changed.
+            let orphans = loaded.attach.repairs.filter { $0.reason == .orphan }.count
+            let records = loaded.attach.touchedContainers.count + loaded.attach.touchedFiles.count
+            let what = "\(loaded.attach.repairs.count) entries to /lost+found (\(orphans) whose parent is missing or not "
+                + "reachable from the root, \(loaded.attach.repairs.count - orphans) name conflicts)"
+            masterLog.log(.warning, configuration.access == .readWrite
+                ? "boot: moving \(what); writing \(records) repair records to the logs"
+                : "boot: placing \(what) in memory only (read-only boot)")
         }
         if configuration.access == .readWrite {
             // Parents before children, so a crash mid-repair never leaves a record naming a

@@ -44,8 +44,9 @@ public final class Namespace: @unchecked Sendable {
     var pending = PendingAcknowledgements()
     /// Compaction status, role and schedule (its own lock; see `CompactionTracker`).
     let compaction: CompactionTracker
-    /// The operator log of background work (compaction runs, skipped spans, failures, boot recovery).
-    public let masterLog = MasterLog()
+    /// The operator log of background work (compaction runs, skipped spans, failures, boot recovery),
+    /// set up from `configuration.masterLog`.
+    public let masterLog: MasterLog
     /// Who may write: starts as configured; `promote()` and `demote()` change it (guarded by `lock`).
     var access: NamespaceConfiguration.Access
     /// A replica's entries waiting for a parent or a free name (guarded by `lock`).
@@ -57,6 +58,7 @@ public final class Namespace: @unchecked Sendable {
 
     init(configuration: NamespaceConfiguration) {
         self.configuration = configuration
+        masterLog = MasterLog(configuration.masterLog)
         access = configuration.access
         compaction = CompactionTracker(role: configuration.access == .readWrite ? .master : .replica)
     }

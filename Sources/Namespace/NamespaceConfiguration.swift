@@ -19,14 +19,27 @@ public struct NamespaceConfiguration: Sendable {
     public var access: Access
     /// How boot treats damaged records in the middle of a log.
     public var damagePolicy: DamagePolicy
+    /// Boot even when one log of the pair is missing or empty while the other holds records
+    /// (`--allow-missing-log`): the entries whose parents are lost then move to /lost+found. False:
+    /// boot refuses, changing nothing (see `NamespaceError.missingLog`). A replica never refuses:
+    /// it fetches a missing log from its master.
+    public var allowMissingLog: Bool
+    /// The operator log's memory bound, file and sink (`MasterLogOptions`; by default in memory only).
+    public var masterLog: MasterLogOptions
 
     public init(directory: String, durability: Durability = .batch, access: Access = .readWrite,
-                damagePolicy: DamagePolicy = .strict) {
+                damagePolicy: DamagePolicy = .strict, allowMissingLog: Bool = false,
+                masterLog: MasterLogOptions = MasterLogOptions()) {
         self.directory = directory
         self.durability = durability
         self.access = access
         self.damagePolicy = damagePolicy
+        self.allowMissingLog = allowMissingLog
+        self.masterLog = masterLog
     }
+
+    /// The file a server keeps its master log in (`MasterLogOptions.file`).
+    public static let masterLogName = "master.log"
 
     public static let filesLogName = "files.mdlog"
     public static let directoriesLogName = "directories.mdlog"

@@ -28,6 +28,10 @@ public enum NamespaceError: Error, Sendable, Equatable, CustomStringConvertible 
     case badRecord(log: String, position: LogPosition, reason: CodecError)
     /// Exclusive background work is already running, e.g. a compaction (EBUSY).
     case busy(String)
+    /// Boot refused: one log of the pair is missing or empty while the other holds records, so
+    /// booting would move every entry whose parent is lost to /lost+found (EIO). `allowMissingLog`
+    /// boots anyway.
+    case incompleteLogPair(LogPairCheck.Finding)
 
     /// The POSIX errno this error maps to.
     public var errno: Int32 {
@@ -44,6 +48,7 @@ public enum NamespaceError: Error, Sendable, Equatable, CustomStringConvertible 
         case .log(let e): e.errno ?? EIO
         case .badRecord: EIO
         case .busy: EBUSY
+        case .incompleteLogPair: EIO
         }
     }
 
@@ -61,6 +66,7 @@ public enum NamespaceError: Error, Sendable, Equatable, CustomStringConvertible 
         case .log(let e): "changelog: \(e)"
         case .badRecord(let log, let position, let reason): "\(log) at \(position): undecodable record: \(reason)"
         case .busy(let what): "busy: \(what)"
+        case .incompleteLogPair(let finding): finding.description
         }
     }
 

@@ -186,8 +186,9 @@ public final class Follower: @unchecked Sendable {
     }
 
     private func session() throws(ReplicationError) {
-        guard let remoteStatus = RemoteProbe.status(of: remote), let syncEndpoint = remoteStatus.sync else {
-            throw .connection("\(remote) does not answer the sync query")
+        let query = SyncQuery.syncEndpoint(of: remote)
+        guard case .success(let syncEndpoint) = query else {
+            throw .connection("\(remote) does not answer the sync query: \(query.failureText)")
         }
         let socket = try SyncSocket.connect(host: syncEndpoint.host, port: syncEndpoint.port, timeout: 2)
         let registered = lock.withLock { () -> Bool in

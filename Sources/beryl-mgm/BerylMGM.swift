@@ -19,8 +19,17 @@ struct BerylMGM: ParsableCommand {
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Boot the namespace of --data and serve it until SIGTERM or SIGINT.",
-        discussion: "A master serves read-write, a slave read-only (see `beryl-mgm tag`). Admin commands "
-            + "(/proc/admin/?mgm.cmd=...) are accepted from user root on loopback or an --admin-allow address.")
+        discussion: """
+            A master serves read-write, a slave read-only (see `beryl-mgm tag`): --data must exist and be \
+            tagged. Admin commands (/proc/admin/?mgm.cmd=...) are accepted from user root on loopback or an \
+            --admin-allow address. The master log (`ns master`) is kept in <data>/master.log and also written \
+            to this log (stderr).
+
+            Exit status: 0 after a graceful stop (SIGTERM or SIGINT); 1 when the server cannot start (the \
+            data directory does not exist, was never tagged or is in use; one log of the pair is missing \
+            or empty while the other holds records; a log does not boot; the address cannot be bound; \
+            replication cannot start), with one line saying why; 64 for a usage error.
+            """)
 
     @Option(help: "Data directory (files.mdlog, directories.mdlog, beryl.role).") var data: String
     @Option(help: "Address and port to listen on (IP:PORT).") var listen = "127.0.0.1:1094"
@@ -48,6 +57,9 @@ struct Serve: ParsableCommand {
             help: ArgumentHelp("Free bytes the data disk keeps: below, mutations are refused with kXR_NoSpace (reads go on).",
                                discussion: "Default: the smaller of 100 MiB and 5 % of the data file system."))
     var minFree: UInt64?
+    @Flag(name: .customLong("allow-missing-log"),
+          help: "Boot even when one log of the pair is missing or empty while the other holds records (its entries move to /lost+found).")
+    var allowMissingLog = false
 
     func run() throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
@@ -68,6 +80,12 @@ struct Serve: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "beryl.mgm")
+        do {
+            try DataDirectory.checkServable(data)
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(1)
+        }
         func endpoint(_ text: String?, _ option: String) throws -> Endpoint? {
             guard let text else { return nil }
             guard let e = Endpoint(parsing: text) else { throw ValidationError("\(option) must be HOST:PORT") }
@@ -86,9 +104,10 @@ struct Serve: ParsableCommand {
                                                    syncListen: try endpoint(syncListen, "--sync-listen"), secretFile: secretFile,
                                                    minimumFreeBytes: minFree)
         replication.syncReplication = syncMode
-        let configuration = MGMConfiguration(dataDirectory: data, host: host, port: port, durability: mode,
+        var configuration = MGMConfiguration(dataDirectory: data, host: host, port: port, durability: mode,
                                              adminAllow: Set(adminAllow), maximumConnections: maxConnections,
                                              replication: replication)
+        configuration.allowMissingLog = allowMissingLog
         let server: MGMServer
         do {
             server = try MGMServer.start(configuration, logger: logger)
@@ -118,16 +137,40 @@ struct Serve: ParsableCommand {
 
 struct Tag: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Mark the role of a data directory: master (read-write) or slave (read-only). A fresh directory is a slave.")
+        abstract: "Mark the role of a data directory: master (read-write) or slave (read-only).",
+        discussion: """
+            Creates the directory if its parent exists (only the last path component) and writes \
+            <data>/beryl.role, keeping its epoch. A directory whose server is running is refused: a running \
+            pair changes roles with `ns master`.
+
+            Exit status: 0 when the tag was written; 1 when it was refused (the parent does not exist, the \
+            path is not a directory, a running server holds the directory, the tag cannot be written), with \
+            one line saying why; 64 for a usage error.
+            """)
 
     @Argument(help: "master or slave.") var role: String
     @Option(help: "Data directory.") var data: String
 
     func run() throws {
         guard let value = MGMRole(rawValue: role) else { throw ValidationError("the role must be master or slave") }
-        let before = RoleFile.read(in: data)
-        try RoleFile.write(value, in: data)
-        print("\(data): \(before.rawValue) -> \(value.rawValue)")
+        do {
+            try DataDirectory.withTaggable(data) {
+                let before = RoleFile.read(in: data)
+                try RoleFile.write(value, in: data)
+                print("\(data): \(before.rawValue) -> \(value.rawValue)")
+            }
+        } catch {
+            var standardError = StandardErrorStream()
+            print("beryl-mgm tag: \(error)", to: &standardError)
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct StandardErrorStream: TextOutputStream {
+    mutating func write(_ s: String) {
+        var bytes = Array(s.utf8)
+        _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
     }
 }
 

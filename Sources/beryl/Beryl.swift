@@ -11,6 +11,11 @@ struct Beryl: ParsableCommand {
             Network commands talk to the MGM named by --mgm (before the command), $BERYL_MGM or $EOS_MGM_URL, \
             default root://127.0.0.1:1094, through the XRootD protocol; they follow redirects and honour stalls. \
             `beryl ns stat --data DIR` stays an offline command.
+
+            Exit status of the network commands: 0 on success; otherwise the errno the MGM answered \
+            (2 ENOENT, 13 EACCES, 17 EEXIST, 39 ENOTEMPTY, ...) or of an admin command's return code, and \
+            5 (EIO) when the MGM cannot be reached. The offline commands list theirs in their own --help; \
+            64 is a usage error everywhere.
             """,
         subcommands: [Demo.self, NsCommand.self, AccessCommand.self, ListCommand.self, MakeDirectoryCommand.self,
                       RemoveDirectoryCommand.self, RemoveCommand.self, MoveCommand.self, StatCommand.self,

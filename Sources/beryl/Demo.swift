@@ -3,13 +3,15 @@ import Changelog
 import Glibc
 import Namespace
 
-/// The main job until the MGM server lands: boots the namespace of a data directory (creating a
-/// small EOS-like tree on first use), applies a round of metadata traffic, reboots it from its
-/// changelogs, and prints the `ns` statistics and what the logs hold.
+/// The offline demo (`make demo`): boots the namespace of a data directory (creating a small
+/// EOS-like tree on first use), applies a round of metadata traffic, reboots it from its
+/// changelogs, and prints the `ns` statistics and what the logs hold. Its default directory,
+/// `./var/demo`, is not the one `make run` serves (`./var/beryl`).
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Boot the namespace under the data directory, apply metadata traffic, reboot, print `ns` statistics.")
-    @Option(help: "Data directory.") var data = "./var/beryl"
+        abstract: "Boot the namespace under the data directory, apply metadata traffic, reboot, print `ns` statistics.",
+        discussion: "Exit status: 0 when the namespace rebooted and both logs verify clean; 1 otherwise (the error or the findings are printed).")
+    @Option(help: "Data directory.") var data = "./var/demo"
     @Option(help: "Files to create on first use.") var files = 20_000
 
     func run() throws {

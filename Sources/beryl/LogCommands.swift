@@ -6,7 +6,8 @@ import Glibc
 struct LogVerify: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check every record's checksum and framing; list every finding. Exit 0 only when clean.")
+        abstract: "Check every record's checksum and framing; list every finding. Exit 0 only when clean.",
+        discussion: "Exit status: 0 when the log is clean; 1 when there are findings (each printed), or the file cannot be read (missing, not a regular file).")
     @Argument(help: "The changelog file.") var file: String
 
     func run() throws {
@@ -26,7 +27,8 @@ struct LogVerify: ParsableCommand {
 struct LogDump: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dump",
-        abstract: "Print one line per record: offset, sequence, type, id, size, and for files/directories logs (native or legacy EOS) the decoded object.")
+        abstract: "Print one line per record: offset, sequence, type, id, size, and for files/directories logs (native or legacy EOS) the decoded object.",
+        discussion: "Exit status: 0 when the records were printed (a legacy log's damaged spans are skipped and reported on stderr); 1 when the file cannot be read or a native log is damaged (the error says where); 64 for a usage error (a bad --from).")
     @Argument(help: "The changelog file.") var file: String
     @Flag(help: "One JSON object per line.") var json = false
     @Option(help: "Start at this byte offset (a record boundary; decimal or 0x hex).") var from: String?
@@ -74,15 +76,44 @@ struct LogDump: ParsableCommand {
 struct LogStats: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
-        abstract: "Records by type, live and dead records and bytes, LZ4 savings, and the projected compaction ratio.")
+        abstract: "Records by type, live and dead records and bytes, LZ4 savings, and the projected compaction ratio.",
+        discussion: """
+            On a damaged log the figures cover the records that verify (damaged spans skipped), and a \
+            `damaged:` line gives the spans and their bytes (`beryl log verify` lists each).
+
+            Exit status: 0 when the log is intact; 1 when it is damaged (0 with --allow-damage), or \
+            when the file cannot be read.
+            """)
     @Argument(help: "The changelog file.") var file: String
+    @Flag(name: .customLong("allow-damage"), help: "Exit 0 on a damaged log (the figures then cover only what verifies).")
+    var allowDamage = false
 
     func run() throws {
-        if try logFormat(of: file) == .eos { return try LegacyLogTools.stats(file) }
-        let log = try Changelog.open(at: file, configuration: .readOnly)
-        let s = try LogStatistics.compute(log)
-        print("content kind:              \(log.contentKind)")
-        printStatistics(s, compactionNote: "header, live records in LZ4 blocks, one stamp")
+        let damage: [Finding]
+        if try logFormat(of: file) == .eos {
+            try LegacyLogTools.stats(file)
+            damage = LegacyVerifier.verify(path: file).findings
+        } else {
+            damage = Verifier.verify(path: file).findings
+            // Damaged spans are skipped, however long, so the figures cover every record that verifies.
+            var configuration = ChangelogConfiguration.readOnly
+            if !damage.isEmpty { configuration.damagePolicy = .salvage(maximumSpan: Int.max) }
+            let log = try Changelog.open(at: file, configuration: configuration)
+            let s = try LogStatistics.compute(log)
+            print("content kind:              \(log.contentKind)")
+            printStatistics(s, compactionNote: "header, live records in LZ4 blocks, one stamp")
+        }
+        guard !damage.isEmpty else { return }
+        print(Self.damagedLine(damage))
+        if !allowDamage { throw ExitCode(1) }
+    }
+
+    /// `damaged: 3 spans, 1236 bytes: 0x9070 (412 bytes), ...` (the first ten spans).
+    static func damagedLine(_ findings: [Finding]) -> String {
+        let bytes = findings.reduce(UInt64(0)) { $0 + $1.length }
+        var spans = findings.prefix(10).map { "0x\(String($0.offset.rawValue, radix: 16)) (\($0.length) bytes)" }.joined(separator: ", ")
+        if findings.count > 10 { spans += ", ... (beryl log verify lists all)" }
+        return "damaged:                   \(findings.count) span\(findings.count == 1 ? "" : "s"), \(bytes) bytes: \(spans)"
     }
 }
 

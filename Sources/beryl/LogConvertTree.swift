@@ -8,7 +8,7 @@ struct LogConvert: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
         abstract: "Convert a legacy EOS files or directories changelog into the native format.",
-        discussion: "Decodes every legacy FileMD / ContainerMD (symlinks name//target, xattrs, the sys.mtime.s/ns pairs, unlinked files with container 0) and writes them as native records, in order, keeping deletes, stamps, the content kind and the compacted flag. Name the outputs files.mdlog and directories.mdlog in one directory to boot the namespace (see `beryl log tree`). A damaged legacy log stops the conversion at the damage: repair it with log-repair first.")
+        discussion: "Decodes every legacy FileMD / ContainerMD (symlinks name//target, xattrs, the sys.mtime.s/ns pairs, unlinked files with container 0) and writes them as native records, in order, keeping deletes, stamps, the content kind and the compacted flag. Name the outputs files.mdlog and directories.mdlog in one directory to boot the namespace (see `beryl log tree`). A damaged legacy log stops the conversion at the damage: repair it with log-repair first.\n\nExit status: 0 when the whole log was converted; 1 when the conversion stopped at a damaged record (what came before it is written), or nothing was written (the output path exists as a file, directory, FIFO or link; the input is missing, not a regular file, or neither a files nor a directories log); 64 without --from-eos.")
     @Flag(name: .customLong("from-eos"), help: "The input is a legacy EOS changelog (required: the only conversion there is).")
     var fromEOS = false
     @Argument(help: "The legacy EOS changelog (read-only).") var input: String
@@ -35,12 +35,21 @@ struct LogTree: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tree",
         abstract: "Boot the namespace of a data directory offline (read-only) and list it.",
-        discussion: "--tsv prints the columns of the legacy namespace listing (fixtures/eos/namespace-expected.tsv): containers by id, then files by id, detached files with path '-'.")
+        discussion: """
+            --tsv prints the columns of the legacy namespace listing (fixtures/eos/namespace-expected.tsv): \
+            containers by id, then files by id, detached files with path '-'.
+
+            Exit status: 0 when the namespace booted and was listed; 1 when it does not boot (a log is missing, \
+            damaged or not a changelog; one log of the pair is missing or empty while the other holds records, \
+            unless --allow-missing-log).
+            """)
     @Argument(help: "Data directory holding files.mdlog and directories.mdlog.") var data: String
     @Flag(help: "Tab-separated listing of every field.") var tsv = false
+    @Flag(name: .customLong("allow-missing-log"), help: "Boot even when one log of the pair is missing or empty while the other holds records.")
+    var allowMissingLog = false
 
     func run() throws {
-        let ns = try Namespace.boot(NamespaceConfiguration(directory: data, access: .readOnly))
+        let ns = try Namespace.boot(NamespaceConfiguration(directory: data, access: .readOnly, allowMissingLog: allowMissingLog))
         defer { ns.close() }
         for repair in ns.bootReport.repairs { FileHandleStderr.write("boot repair (in memory only): \(repair)\n") }
         if tsv {

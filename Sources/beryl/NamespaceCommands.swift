@@ -13,13 +13,17 @@ struct NsCommand: ParsableCommand {
 }
 
 struct NsStat: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stat", abstract: "The `ns` statistics.")
+    static let configuration = CommandConfiguration(
+        commandName: "stat", abstract: "The `ns` statistics.",
+        discussion: "Exit status: 0 when the statistics were printed; 1 when the MGM cannot be reached or refuses, or the data directory does not boot (with --data: one log of the pair missing or empty while the other holds records, unless --allow-missing-log).")
     @Option(help: "Read this data directory offline (read-only boot) instead of asking the MGM.") var data: String?
     @Flag(name: .customShort("m"), help: "Monitoring format (key=value pairs).") var monitoring = false
+    @Flag(name: .customLong("allow-missing-log"), help: "With --data: boot even when one log of the pair is missing or empty while the other holds records.")
+    var allowMissingLog = false
 
     func run() throws {
         guard let data else { return try Console.admin(["ns", "stat"] + (monitoring ? ["-m"] : [])) }
-        let ns = try Namespace.boot(NamespaceConfiguration(directory: data, access: .readOnly))
+        let ns = try Namespace.boot(NamespaceConfiguration(directory: data, access: .readOnly, allowMissingLog: allowMissingLog))
         let stats = ns.statistics()
         print(monitoring ? stats.monitoringFormatted() : stats.formatted())
     }

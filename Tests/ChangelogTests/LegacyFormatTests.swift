@@ -52,6 +52,26 @@ struct LegacyFormatTests {
         try writer.close()
     }
 
+    /// The scanner lists a written namespace log record by record (offset, type, padded size) and
+    /// recognises it as an EOS log by its magic.
+    @Test func scannerListsAWrittenNamespaceLog() throws {
+        let dir = RepairTestFiles.temporaryDirectory()
+        defer { RepairTestFiles.removeDirectory(dir) }
+        let corpus = try LegacyCorpus.write(in: dir)
+        for log in [corpus.filesLog, corpus.directoriesLog] {
+            let bytes = try RepairTestFiles.readAll(log.path)
+            let (records, result) = RepairTestFiles.legacyRecords(bytes)
+            #expect(result.failure == nil && result.end == bytes.count)
+            #expect(records.count == log.records.count)
+            for (r, w) in zip(records, log.records) {
+                #expect(r.offset == w.offset && r.type == w.type.rawValue && r.payload.count == w.length - LegacyFormat.recordOverhead)
+            }
+            #expect(bytes.withUnsafeBytes { LogFormat.detect($0) } == .eos)
+        }
+    }
+}
+
+extension EOSFixtureTests {
     /// The scanner reads the genuine EOS fixtures exactly as EOS's scanner listed them.
     @Test func scannerMatchesEOSListing() throws {
         let bytes = try RepairTestFiles.readAll(RepairTestFiles.fixturesDirectory() + "files.mdlog")

@@ -72,6 +72,81 @@ struct LegacyRepairTests {
         }
     }
 
+    /// A written files log with damaged records: every other record survives, one discarded block
+    /// per damaged record with its exact span, the output is a clean log with the input's content
+    /// flag and COMPACTED flag, and the report has eos-log-repair's layout.
+    @Test func writtenDamagedLogIsRepaired() throws {
+        let dir = RepairTestFiles.temporaryDirectory()
+        defer { RepairTestFiles.removeDirectory(dir) }
+        let corpus = try LegacyCorpus.write(in: dir)
+        var bytes = try RepairTestFiles.readAll(corpus.filesLog.path)
+        let damaged = LegacyDamage.breakPayloads(&bytes, corpus.filesLog.records, every: 17)
+        try RepairTestFiles.write(bytes, to: dir + "/broken.mdlog")
+        let r = try LogRepair.repair(dir + "/broken.mdlog", to: dir + "/out.mdlog")
+        #expect(r.format == .eos && r.header.isOK)
+        #expect(r.scanned == corpus.filesLog.records.count)
+        #expect(r.healthy == corpus.filesLog.records.count - damaged.count && r.notFixed == damaged.count)
+        #expect(r.discardedSpans.map { [$0.start, $0.end] } == damaged.map { [UInt64($0.offset), UInt64($0.offset + $0.length)] })
+        #expect(r.bytesDiscarded == UInt64(damaged.reduce(0) { $0 + $1.length }))
+        #expect(r.bytesAccepted + r.bytesDiscarded == r.bytesTotal && r.bytesTotal == UInt64(bytes.count))
+        #expect(r.outputContent == 1 && r.outputFlags == 0x0100_0101)
+        let lines = r.text.split(separator: "\n")
+        #expect(lines.first == "Header status: OK (version: 0x1, content: 0x1)")
+        #expect(lines.filter { $0.hasPrefix("error: discarded block from offset [ ") }.count == damaged.count)
+        #expect(lines.contains("Healthy:                \(r.healthy)"))
+        let out = try RepairTestFiles.readAll(dir + "/out.mdlog")
+        let (records, result) = RepairTestFiles.legacyRecords(out)
+        #expect(result.failure == nil && result.end == out.count && records.count == r.healthy)
+        let kept = corpus.filesLog.records.filter { w in !damaged.contains { $0.offset == w.offset } }
+        #expect(records.map(\.payload) == kept.map { Array($0.payload) + [UInt8](repeating: 0, count: LegacyFormat.padded($0.payload.count) - $0.payload.count) })
+    }
+
+    /// Repairing a repaired (or clean) written log is a no-op: identical bytes, nothing discarded.
+    @Test func repairOfRepairedWrittenLogIsNoOp() throws {
+        let dir = RepairTestFiles.temporaryDirectory()
+        defer { RepairTestFiles.removeDirectory(dir) }
+        let corpus = try LegacyCorpus.write(in: dir)
+        var bytes = try RepairTestFiles.readAll(corpus.filesLog.path)
+        _ = LegacyDamage.breakPayloads(&bytes, corpus.filesLog.records, every: 29)
+        try RepairTestFiles.write(bytes, to: dir + "/broken.mdlog")
+        let first = try LogRepair.repair(dir + "/broken.mdlog", to: dir + "/once.mdlog")
+        let second = try LogRepair.repair(dir + "/once.mdlog", to: dir + "/twice.mdlog")
+        #expect(first.notFixed > 0)
+        #expect(second.notFixed == 0 && second.bytesDiscarded == 0 && second.discardedSpans.isEmpty)
+        #expect(second.healthy == first.healthy && second.scanned == first.healthy)
+        #expect(try RepairTestFiles.readAll(dir + "/once.mdlog") == RepairTestFiles.readAll(dir + "/twice.mdlog"))
+        _ = try LogRepair.repair(corpus.filesLog.path, to: dir + "/clean-out.mdlog")
+        #expect(try RepairTestFiles.readAll(corpus.filesLog.path) == RepairTestFiles.readAll(dir + "/clean-out.mdlog"))
+    }
+
+    /// A header overwritten with garbage: every record of a written log is still recovered, and the
+    /// content flag and COMPACTED flag are inferred from the payloads instead of written as 0.
+    @Test func brokenHeaderOfAWrittenLogIsInferred() throws {
+        let dir = RepairTestFiles.temporaryDirectory()
+        defer { RepairTestFiles.removeDirectory(dir) }
+        let corpus = try LegacyCorpus.write(in: dir)
+        try Self.expectHeaderInferred([(corpus.filesLog.path, [0x47, 0x48, 0x43, 0x45, 1, 1, 0, 1]),
+                                       (corpus.directoriesLog.path, [0x47, 0x48, 0x43, 0x45, 1, 2, 0, 0])], in: dir)
+    }
+
+    static func expectHeaderInferred(_ logs: [(path: String, flags: [UInt8])], in dir: String) throws {
+        for (index, (path, flags)) in logs.enumerated() {
+            var bytes = try RepairTestFiles.readAll(path)
+            let count = RepairTestFiles.legacyRecords(bytes).records.count
+            for i in 0..<8 { bytes[i] = 0xA5 }
+            let broken = dir + "/header-\(index).mdlog"
+            try RepairTestFiles.write(bytes, to: broken)
+            let report = try LogRepair.repair(broken, to: broken + ".out")
+            #expect(!report.header.isOK)
+            #expect(report.format == .eos)
+            #expect(report.healthy == count && report.notFixed == 0)
+            let out = try RepairTestFiles.readAll(broken + ".out")
+            #expect(Array(out[0..<8]) == flags)
+        }
+    }
+}
+
+extension EOSFixtureTests {
     /// Runs the repair on a copy of a fixture and compares with the legacy tool's stderr (all
     /// lines but the progress line, which the legacy tool printed and ours prints only on a
     /// terminal for big files).
@@ -113,7 +188,7 @@ struct LegacyRepairTests {
     }
 
     /// Repairing a repaired (or clean) legacy log is a no-op: identical bytes, nothing discarded.
-    @Test func repairOfRepairedIsNoOp() throws {
+    @Test func repairOfRepairedFixtureIsNoOp() throws {
         let dir = RepairTestFiles.temporaryDirectory()
         defer { RepairTestFiles.removeDirectory(dir) }
         let input = try RepairTestFiles.copyFixture("files.broken.mdlog", to: dir)
@@ -129,7 +204,7 @@ struct LegacyRepairTests {
 
     /// A header overwritten with garbage: every record is still recovered, and the content flag
     /// and COMPACTED flag are inferred instead of written as 0.
-    @Test func brokenHeaderIsInferred() throws {
+    @Test func brokenFixtureHeaderIsInferred() throws {
         let dir = RepairTestFiles.temporaryDirectory()
         defer { RepairTestFiles.removeDirectory(dir) }
         for (fixture, flags) in [("files.mdlog", [0x47, 0x48, 0x43, 0x45, 1, 1, 0, 1] as [UInt8]),

@@ -55,7 +55,9 @@ struct NativeCorpusTests {
         #expect(report.healthy == 76)   // 80 records; the 600-byte region spans two
     }
 
-    @Test(.enabled(if: regenerate)) func regenerateCorpus() throws {
+    /// Only on request, and only with the EOS fixtures (the corpus is made from their payloads).
+    @Test(.enabled(if: regenerate), .enabled(if: EOSFixtures.available, Comment(rawValue: EOSFixtures.skipReason)))
+    func regenerateCorpus() throws {
         let fixtures = RepairTestFiles.fixturesDirectory()
         for name in Self.logs + [Self.damaged] { unlink(Self.directory + name) }
         let files = Self.legacyRecords(fixtures + "files.mdlog", count: 160)

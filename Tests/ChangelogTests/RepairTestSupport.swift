@@ -3,12 +3,8 @@ import Glibc
 
 /// Files and randomness for the legacy-format and repair tests.
 enum RepairTestFiles {
-    /// `<repo root>/../shared/fixtures/eos/`: the repo root is three levels above this file.
-    static func fixturesDirectory(filePath: String = #filePath) -> String {
-        var parts = filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/") + "/../shared/fixtures/eos/"
-    }
+    /// The EOS fixtures (`EOSFixtures.directory`: `$BERYL_FIXTURES` or `../shared/fixtures/eos/`).
+    static func fixturesDirectory() -> String { EOSFixtures.directory }
 
     /// A fresh temporary directory.
     static func temporaryDirectory() -> String {

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Logging
 import MGM
+import Namespace
 import Replication
 import XRootD
 
@@ -14,18 +15,20 @@ final class TestServer: Sendable {
     var port: Int { server.port }
     var endpoint: Endpoint { Endpoint(host: "127.0.0.1", port: server.port) }
     var url: String { "root://127.0.0.1:\(server.port)" }
+    var masterLog: MasterLog { server.masterLog }
+    var namespace: Namespace { server.namespace }
 
     static let quietLogger = Logger(label: "beryl.mgm.test") { _ in SwiftLogNoOpLogHandler() }
 
-    init(role: MGMRole? = .master, directory: String? = nil, configure: (inout MGMConfiguration) -> Void = { _ in })
-        throws
+    init(role: MGMRole? = .master, directory: String? = nil, logger: Logger = TestServer.quietLogger,
+         configure: (inout MGMConfiguration) -> Void = { _ in }) throws
     {
         let directory = directory ?? Self.temporaryDirectory()
         var configuration = MGMConfiguration(dataDirectory: directory, host: "127.0.0.1", port: 0, durability: .none,
                                              role: role, shutdownGrace: .seconds(5))
         configure(&configuration)
         self.directory = directory
-        server = try MGMServer.start(configuration, logger: Self.quietLogger)
+        server = try MGMServer.start(configuration, logger: logger)
     }
 
     func stop(removing: Bool = true) {

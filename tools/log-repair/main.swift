@@ -17,9 +17,11 @@ struct LogRepairCommand: ParsableCommand {
             The report goes to stderr: the header status, one line per discarded block, then the \
             counters. A progress line is shown when stderr is a terminal and the input exceeds 64 MiB.
 
-            Exit status: 0 when NEW_LOG was written (even if blocks were discarded), 1 for a usage \
-            error, 2 when no output could be written (NEW_LOG exists, BROKEN_LOG is missing or \
-            unreadable, the format cannot be recognised, a write failed).
+            Exit status: 0 when NEW_LOG was written (even if blocks were discarded; with --dry-run, \
+            when the scan ran); 1 for a usage error, or when a forced --format recovered no record \
+            (the message says which format the file is; no NEW_LOG is left); 2 when no output could \
+            be written (NEW_LOG exists, BROKEN_LOG is missing, unreadable or not a regular file, the \
+            format cannot be recognised, a write failed).
             """
     )
 
@@ -59,7 +61,7 @@ struct LogRepairCommand: ParsableCommand {
                 : try LogRepair.repair(brokenLog, to: newLog, format: format, progress: progress)
         } catch {
             Self.printError("Error: \(error)")
-            throw ExitCode(2)
+            throw ExitCode(error.code == .nothingRecovered ? 1 : 2)
         }
         if !quiet { Self.printError(report.text, newline: false) }
         if json { print(report.json) }

@@ -14,8 +14,10 @@ public enum FormatSelection: String, Sendable, CaseIterable {
 /// output is removed. The output is fsynced (and its directory entry) before returning.
 public enum LogRepair {
     /// Repairs `input` into a new file `output`; returns the figures. Throws `.alreadyExists`
-    /// when `output` exists, `.io` (ENOENT) when `input` is missing, `.notAChangelog` when the
-    /// format cannot be determined under `.automatic`, `.io` on write errors.
+    /// when `output` exists, `.io` (ENOENT) when `input` is missing, `.notARegularFile` for a
+    /// directory, FIFO or device, `.notAChangelog` when the format cannot be determined under
+    /// `.automatic`, `.nothingRecovered` when a forced format recovers no record from a file that
+    /// is not a valid empty log of that format (no output is left), `.io` on write errors.
     public static func repair(_ input: String, to output: String, format: FormatSelection = .automatic,
                               progress: ((RepairProgress) -> Void)? = nil) throws(ChangelogError) -> RepairReport {
         if FileSystem.exists(output) { throw ChangelogError(.alreadyExists, path: output, errno: 17) }
@@ -55,6 +57,20 @@ public enum LogRepair {
             case .eos: try repairLegacy(input, bytes: bytes, output: output, progress: progress == nil ? nil : report)
             case .beryl: try repairNative(input, bytes: bytes, output: output, progress: progress == nil ? nil : report)
             }
+        }
+        // A forced format that recovers nothing from a file that holds something is a mistake, not a
+        // repair: say what the file is, and leave no empty output behind.
+        if selection != .automatic && result.healthy == 0 && !(result.header.isOK && result.bytesDiscarded == 0) {
+            if let output { try? FileSystem.remove(output) }
+            let actual: String = withExtendedLifetime(region) {
+                switch LogFormat.guess(bytes) {
+                case .eos?: return "a legacy EOS log (use --format eos or auto)"
+                case .beryl?: return "a Beryl log (use --format beryl or auto)"
+                case nil: return size == 0 ? "empty" : "neither a Beryl nor a legacy EOS log"
+                }
+            }
+            throw ChangelogError(.nothingRecovered, path: input,
+                                 detail: "read as --format \(selection.rawValue), \(size) bytes gave no valid record; the file is \(actual)")
         }
         result.elapsedSeconds = seconds(since: started)
         progress?(RepairProgress(bytesDone: UInt64(size), bytesTotal: UInt64(size), elapsedSeconds: result.elapsedSeconds))
