@@ -27,6 +27,12 @@ public enum ConfigFile {
         public var values: [String]
         /// 1-based.
         public var line: Int
+
+        public init(key: String, values: [String], line: Int) {
+            self.key = key
+            self.values = values
+            self.line = line
+        }
     }
 
     public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
@@ -53,7 +59,7 @@ public enum ConfigFile {
     public static func parse(_ text: String, path: String, known: [String: Kind]) throws(Failure) -> [Entry] {
         var entries: [Entry] = []
         var seen: [String: Int] = [:]
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let number = index + 1
             func fail(_ reason: String) -> Failure { Failure(path: path, line: number, reason: reason) }
             let line = try withoutComment(raw, fail)
