@@ -5,14 +5,14 @@ import XRootD
 /// The metrics updated on the request path: requests by type, their execution time, the errors
 /// answered by code, redirects and stalls, and connections.
 ///
-/// Cheap by construction: every series exists from the start (no lookup by name, no lock but the
-/// histogram's own), a request type is an index into an array, a time is one `clock_gettime`.
+/// Cheap by construction: every series exists from the start (no lookup by name, no lock: atomic
+/// adds only), a request type is an index into an array, a time is one `clock_gettime`.
 /// Absent (nil) when the server runs without `--metrics`, so it then costs nothing.
 final class RequestMetrics: Sendable {
     /// `beryl_requests_total{type}`, `beryl_request_duration_seconds{type}`: one slot per request code
     /// of XRootD's range (`kXR_auth` ... `kXR_writev`), the last slot for anything else ("other").
     private let requests: [Counter]
-    private let durations: [DurationHistogram]
+    let durations: AtomicHistograms
     /// `beryl_errors_total{code}`: one per error code of XProtocol.hh (3000 ...), the last for any other.
     private let errors: [Counter]
     let redirects: Counter
@@ -39,12 +39,10 @@ final class RequestMetrics: Sendable {
             registry.makeCounter(descriptor: .beryl("beryl_requests_total", "XRootD requests received, by request type (kXR_stat, ...)."),
                                  labels: [("type", $0)])
         }
-        durations = names.map {
-            registry.makeDurationHistogram(
-                descriptor: .beryl("beryl_request_duration_seconds", "Time to execute a namespace request (access rules, the namespace "
-                                   + "call, the wait for the log under durability batch/always)."),
-                labels: [("type", $0)], buckets: Self.durationBuckets)
-        }
+        durations = AtomicHistograms(name: "beryl_request_duration_seconds",
+                                     help: "Time to execute a namespace request (access rules, the namespace call, "
+                                         + "the wait for the log under durability batch/always).",
+                                     label: "type", values: names, bounds: Self.durationBuckets)
         errors = (Self.firstError...Self.lastError + 1).map { raw in
             let code = raw > Self.lastError ? "other" : XRootDErrorCode(rawValue: raw).description
             return registry.makeCounter(descriptor: .beryl("beryl_errors_total", "Error answers (kXR_error), by XRootD error code."),
@@ -77,7 +75,7 @@ final class RequestMetrics: Sendable {
     }
 
     func executed(_ code: UInt16, since start: Int64) {
-        durations[Self.slot(code)].recordNanoseconds(Self.now() - start)
+        durations.record(Self.slot(code), nanoseconds: Self.now() - start)
     }
 
     /// Counts the answers that are not `ok`: errors by code, redirects, stalls.

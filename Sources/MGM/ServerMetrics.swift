@@ -18,7 +18,7 @@ public final class ServerMetrics: Sendable {
     /// The body of a /metrics answer: the `ns stat -m` figures sampled now, then every metric.
     func scrape() -> [UInt8] {
         sampler.sample()
-        return registry.emitToBuffer()
+        return registry.emitToBuffer() + Array(requests.durations.emit().utf8)
     }
 }
 

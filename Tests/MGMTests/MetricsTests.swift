@@ -88,12 +88,71 @@ import XRootD
         #expect(mapped.subtracting(printed).isEmpty, "not printed by ns stat -m: \(mapped.subtracting(printed).sorted())")
     }
 
+    @Test func histogramBucketsAndText() {
+        let histograms = AtomicHistograms(name: "t_seconds", help: "h", label: "type", values: ["a", "b"],
+                                          bounds: [.microseconds(10), .milliseconds(1)])
+        histograms.record(0, nanoseconds: 10_000)  // on a bound: that bucket
+        histograms.record(0, nanoseconds: 10_001)
+        histograms.record(0, nanoseconds: 5_000_000)  // past the last bound: +Inf
+        #expect(histograms.snapshot(0).buckets == [1, 1, 1])
+        #expect(histograms.snapshot(0).sumNanoseconds == 5_020_001)
+        #expect(histograms.snapshot(1).buckets == [0, 0, 0])
+        let text = histograms.emit()
+        #expect(text.hasPrefix("# HELP t_seconds h\n# TYPE t_seconds histogram\n"))
+        #expect(text.contains(#"t_seconds_bucket{type="a",le="1e-05"} 1"#))
+        #expect(text.contains(#"t_seconds_bucket{type="a",le="0.001"} 2"#))
+        #expect(text.contains(#"t_seconds_bucket{type="a",le="+Inf"} 3"#))
+        #expect(text.contains(#"t_seconds_sum{type="a"} 0.005020001"#))
+        #expect(text.contains(#"t_seconds_count{type="a"} 3"#))
+        #expect(!text.contains(#"type="b""#), "a series without observations is left out")
+    }
+
     @Test func metricsAddressIsChecked() throws {
         let mgm = try #require(ChildProcess.sibling("beryl-mgm"))
         let directory = TestServer.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let run = try ProgramRun.run(mgm, ["serve", "--data", directory, "--listen", "127.0.0.1:0", "--metrics", "127.0.0.1"])
         #expect(run.status != 0 && run.stderr.contains("--metrics must be IP:PORT"), "\(run.stderr)")
+    }
+}
+
+extension MetricsTests {
+    /// dist/grafana/beryl.json: every query names metrics the server exports, and parses as PromQL
+    /// (promtool check rules, with Grafana's variables filled in).
+    @Test func dashboardQueriesNameRealMetrics() throws {
+        let metricsPort = try ExecutableTests.freePort()
+        let server = try TestServer { $0.metrics = Endpoint(host: "127.0.0.1", port: metricsPort) }
+        defer { server.stop() }
+        #expect(server.server.metricsEndpoint?.port == metricsPort)
+        let scrape = try #require(Scrape(try HTTP.get(port: metricsPort, path: "/metrics").body))
+        let data = try Data(contentsOf: URL(fileURLWithPath: ServiceTests.checkout + "/dist/grafana/beryl.json"))
+        let dashboard = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let panels = try #require(dashboard["panels"] as? [[String: Any]])
+        let expressions = panels.flatMap { ($0["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String } }
+        #expect(expressions.count > 20)
+        for expression in expressions {
+            let names = expression.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") })
+                .filter { $0.hasPrefix("beryl_") }.map { String($0) }
+            #expect(!names.isEmpty, "\(expression)")
+            for name in names {
+                let family = name.hasSuffix("_bucket") ? String(name.dropLast("_bucket".count)) : name
+                #expect(scrape.types[family] != nil, "\(name) in \(expression) is not exported")
+            }
+        }
+        guard FileManager.default.isExecutableFile(atPath: Self.promtool) else {
+            print("MetricsTests: skipping promtool check rules: \(Self.promtool) is absent (Debian package prometheus)")
+            return
+        }
+        var rules = "groups:\n- name: dashboard\n  rules:\n"
+        for (index, expression) in expressions.enumerated() {
+            let filled = expression.replacingOccurrences(of: "$__rate_interval", with: "5m")
+                .replacingOccurrences(of: "$instance", with: ".*")
+            rules += "  - record: dashboard:query\(index)\n    expr: '\(filled)'\n"
+        }
+        let file = server.directory + "/dashboard-rules.yml"
+        try rules.write(toFile: file, atomically: true, encoding: .utf8)
+        let check = try ProgramRun.run(Self.promtool, ["check", "rules", file])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
     }
 }
 
