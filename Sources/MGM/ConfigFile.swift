@@ -49,11 +49,25 @@ public enum ConfigFile {
         }
     }
 
-    /// The options of `beryl-mgm serve` a file may set (all of them but `--config`).
-    public static let serveOptions: [String: Kind] = [
-        "data": .single, "listen": .single, "durability": .single, "admin-allow": .list, "log-level": .single,
-        "master1": .single, "master2": .single, "sync-listen": .single, "secret-file": .single, "metrics": .single,
-    ]
+    /// The options a file may set, read from a command's usage line (ArgumentParser's
+    /// `usageString()`, e.g. `serve [--config <config>] --data <data> [--admin-allow <admin-allow> ...]
+    /// [--verbose]`): `--name <value>` takes one value, `--name <value> ...` several, `--name` alone is a
+    /// flag. Every option of the command is settable, and a new option needs no change here.
+    public static func options(fromUsage usage: String, excluding: Set<String> = ["config", "help"]) -> [String: Kind] {
+        let tokens = usage.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" })
+            .map { $0.filter { $0 != "[" && $0 != "]" && $0 != "(" && $0 != ")" } }
+        var options: [String: Kind] = [:]
+        for (index, token) in tokens.enumerated() where token.hasPrefix("--") {
+            for alternative in token.split(separator: "|") where alternative.hasPrefix("--") {
+                let name = String(alternative.dropFirst(2))
+                guard !name.isEmpty, !excluding.contains(name) else { continue }
+                let takesValue = index + 1 < tokens.count && tokens[index + 1].hasPrefix("<")
+                let repeats = takesValue && index + 2 < tokens.count && tokens[index + 2] == "..."
+                options[name] = repeats ? .list : takesValue ? .single : .flag
+            }
+        }
+        return options
+    }
 
     /// Parses `text` (the contents of `path`) against the options in `known`.
     public static func parse(_ text: String, path: String, known: [String: Kind]) throws(Failure) -> [Entry] {

@@ -23,7 +23,7 @@ struct BerylMGM: ParsableCommand {
         var arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "serve" {
             do throws(ConfigFile.Failure) {
-                arguments = ["serve"] + (try ConfigFile.expand(Array(arguments.dropFirst()), known: ConfigFile.serveOptions,
+                arguments = ["serve"] + (try ConfigFile.expand(Array(arguments.dropFirst()), known: ConfigFile.options(fromUsage: Serve.usageString()),
                                                                read: ConfigFile.text(of:)))
             } catch {
                 exit(withError: error)

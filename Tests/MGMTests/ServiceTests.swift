@@ -64,18 +64,35 @@ import XRootD
         #expect(expanded == ["--verbose", "--config=x.conf", "--data", "/d"])
     }
 
-    /// Every option of `beryl-mgm serve` can be set in the file (a new option must be added to
-    /// `ConfigFile.serveOptions`), and the file's keys are all options.
+    @Test func optionsComeFromTheUsageLine() {
+        let usage = "serve [--config <config>] --data <data> [--listen <listen>] [--admin-allow <admin-allow> ...] "
+            + "[--allow-missing-log] [--color|--no-color]"
+        #expect(ConfigFile.options(fromUsage: usage) == ["data": .single, "listen": .single, "admin-allow": .list,
+                                                         "allow-missing-log": .flag, "color": .flag, "no-color": .flag])
+    }
+
+    /// The keys `beryl-mgm` accepts are every long option of `serve --help` but --config (an unknown
+    /// key's error lists them), so a new option is settable in the file without a change elsewhere.
     @Test(.enabled(if: haveExecutables, "build the executables first (swift build)"))
     func everyServeOptionIsAKey() throws {
-        let help = try ProgramRun.run(try #require(ChildProcess.sibling("beryl-mgm")), ["serve", "--help"]).stdout
-        var options = Set<String>()
-        for word in help.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," || $0 == "[" || $0 == "]" })
-        where word.hasPrefix("--") {
-            options.insert(String(word.dropFirst(2).prefix { $0.isLetter || $0.isNumber || $0 == "-" }))
+        let mgm = try #require(ChildProcess.sibling("beryl-mgm"))
+        let help = try ProgramRun.run(mgm, ["serve", "--help"]).stdout
+        let usage = try #require(help.split(separator: "\n").first { $0.hasPrefix("USAGE:") })
+        let options = ConfigFile.options(fromUsage: String(usage))
+        #expect(options["data"] == .single && options["admin-allow"] == .list && options["metrics"] == .single, "\(options)")
+        var named = Set<String>()
+        for word in help.split(whereSeparator: { " \n,[]".contains($0) }) where word.hasPrefix("--") && word.count > 2 {
+            named.insert(String(word.dropFirst(2).prefix { $0.isLetter || $0.isNumber || $0 == "-" }))
         }
-        options.subtract(["help", "config", ""])
-        #expect(options == Set(ConfigFile.serveOptions.keys), "help: \(options.sorted())")
+        named.subtract(["help", "config", ""])  // "" : the "--" of a sentence in the help text
+        #expect(Set(options.keys) == named, "usage: \(options.keys.sorted()), help: \(named.sorted())")
+
+        let directory = TestServer.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "nonsense = 1\n".write(toFile: directory + "/c.conf", atomically: true, encoding: .utf8)
+        let run = try ProgramRun.run(mgm, ["serve", "--config", directory + "/c.conf"])
+        #expect(run.status == 1 && run.stderr.contains("c.conf:1: unknown key 'nonsense'; known: \(options.keys.sorted().joined(separator: ", "))"),
+                "\(run.stderr)")
     }
 
     @Test(.enabled(if: haveExecutables, "build the executables first (swift build)"))
@@ -153,7 +170,9 @@ import XRootD
         #expect(unit.contains("ExecStart=/opt/beryl/bin/beryl-mgm serve --config /etc/beryl/beryl-mgm.conf --data /var/lib/beryl/%i"))
         #expect(!unit.contains("@BINDIR@") && !unit.contains("@SYSCONFDIR@") && unit.contains("Type=notify"))
         let conf = stage + "/etc/beryl/beryl-mgm.conf"
-        #expect(try ConfigFile.parse(try ConfigFile.text(of: conf), path: conf, known: ConfigFile.serveOptions).count >= 4)
+        let known = ConfigFile.options(fromUsage: "serve --data <data> --listen <listen> --durability <durability> "
+                                       + "--log-level <log-level> --metrics <metrics>")
+        #expect(try ConfigFile.parse(try ConfigFile.text(of: conf), path: conf, known: known).count == 4)
         for file in ["OPERATIONS.md", "grafana-beryl.json", "beryl-mgm.conf"] {
             #expect(FileManager.default.fileExists(atPath: stage + "/opt/beryl/share/doc/beryl/" + file), "\(file)")
         }
