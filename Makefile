@@ -3,10 +3,10 @@
 
 SWIFT        ?= swift
 DATA         ?= ./var
-DEBIAN_DEPS  := liblz4-dev libxxhash-dev zlib1g-dev pkg-config xrootd-server xrootd-client python3-xrootd libxrootd-dev
+DEBIAN_DEPS  := liblz4-dev libxxhash-dev zlib1g-dev pkg-config xrootd-server xrootd-client python3-xrootd libxrootd-dev prometheus
 SUDO         := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: all deps build release test run demo bench bench-quick bench-compare bench-docs plots clean fuzz soak
+.PHONY: all deps build release test run demo bench bench-quick bench-compare bench-docs plots clean fuzz soak install install-files
 
 all: build
 
@@ -30,13 +30,41 @@ test: deps
 	$(SWIFT) test
 
 # The main job: serve the namespace under $(DATA)/beryl on 127.0.0.1:1094 (tagged master on first use)
-# until Ctrl-C. Reach it with `xrdfs root://127.0.0.1:1094 ls /` or `beryl ls /`.
+# until Ctrl-C. Reach it with `xrdfs root://127.0.0.1:1094 ls /` or `beryl ls /`; metrics (Prometheus
+# text format) at http://127.0.0.1:$(METRICS_PORT)/metrics.
+METRICS_PORT ?= 9094
 run: deps
 	$(SWIFT) build -c release --product beryl-mgm
 	$(SWIFT) build -c release --product beryl
 	@mkdir -p $(DATA)/beryl
 	@test -f $(DATA)/beryl/beryl.role || .build/release/beryl-mgm tag master --data $(DATA)/beryl
-	.build/release/beryl-mgm serve --data $(DATA)/beryl --listen 127.0.0.1:1094
+	@echo "serving root://127.0.0.1:1094 (Ctrl-C stops); metrics at http://127.0.0.1:$(METRICS_PORT)/metrics"
+	.build/release/beryl-mgm serve --data $(DATA)/beryl --listen 127.0.0.1:1094 --metrics 127.0.0.1:$(METRICS_PORT)
+
+# Install the binaries, the systemd unit, a default configuration (never over an existing one) and the
+# operations guide: `sudo make install`, or `make install DESTDIR=/tmp/stage PREFIX=/usr` for a package.
+# install-files copies what is built already (INSTALL_FROM: the folder of the binaries).
+PREFIX       ?= /usr/local
+BINDIR       ?= $(PREFIX)/bin
+SYSCONFDIR   ?= /etc
+UNITDIR      ?= $(PREFIX)/lib/systemd/system
+DOCDIR       ?= $(PREFIX)/share/doc/beryl
+INSTALL_FROM ?= .build/release
+
+install: release install-files
+
+install-files:
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/beryl $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(INSTALL_FROM)/beryl-mgm $(INSTALL_FROM)/beryl $(INSTALL_FROM)/log-repair $(DESTDIR)$(BINDIR)/
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+	  dist/systemd/beryl-mgm@.service > $(DESTDIR)$(UNITDIR)/beryl-mgm@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/beryl-mgm@.service
+	install -m 0644 docs/OPERATIONS.md $(DESTDIR)$(DOCDIR)/OPERATIONS.md
+	install -m 0644 dist/grafana/beryl.json $(DESTDIR)$(DOCDIR)/grafana-beryl.json
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/beryl/beryl-mgm.conf ]; then \
+	  echo "kept $(DESTDIR)$(SYSCONFDIR)/beryl/beryl-mgm.conf (the new default is $(DOCDIR)/beryl-mgm.conf)"; \
+	else install -m 0644 dist/beryl-mgm.conf $(DESTDIR)$(SYSCONFDIR)/beryl/beryl-mgm.conf; fi
+	install -m 0644 dist/beryl-mgm.conf $(DESTDIR)$(DOCDIR)/beryl-mgm.conf
 
 # Write, reopen and verify a namespace under $(DATA)/demo (offline, no server).
 demo: deps

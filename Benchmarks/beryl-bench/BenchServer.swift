@@ -47,8 +47,10 @@ struct BenchServer {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
+        // BERYL_BENCH_SERVE_ARGS: more `serve` options, e.g. "--metrics 127.0.0.1:19094" to measure their cost.
+        let extra = ProcessInfo.processInfo.environment["BERYL_BENCH_SERVE_ARGS"]?.split(separator: " ").map(String.init) ?? []
         process.arguments = ["serve", "--data", directory, "--listen", "127.0.0.1:\(port)", "--durability", durability,
-                             "--log-level", "warning"]
+                             "--log-level", "warning"] + extra
         try process.run()
         let server = BenchServer(name: "beryl-mgm(\(durability))", pid: process.processIdentifier, port: port,
                                  directory: directory)

@@ -16,6 +16,11 @@ public final class SystemFile: Sendable {
 
     public var syncCount: Int { syncCounter.load(ordering: .relaxed) }
 
+    /// fdatasync/fsync calls made on every file and directory since the process started (the metrics
+    /// endpoint's `beryl_fdatasync_total`; a log's own count restarts when compaction replaces its file).
+    public static var processSyncCount: Int { processSyncs.load(ordering: .relaxed) }
+    static let processSyncs = Atomic<Int>(0)
+
     init(path: String, fd: Int32) {
         self.path = path
         self.fd = fd
@@ -108,6 +113,7 @@ public final class SystemFile: Sendable {
     /// fdatasync(2): the file's data (and the size, if it changed) reach the disk.
     public func syncData() throws(ChangelogError) {
         syncCounter.add(1, ordering: .relaxed)
+        Self.processSyncs.add(1, ordering: .relaxed)
         try FaultInjection.check(.sync, path: path)
         let rc = bs_fdatasync(fd)
         if rc < 0 { throw fail(Int64(rc), "fdatasync") }
@@ -116,6 +122,7 @@ public final class SystemFile: Sendable {
     /// fsync(2): data and all metadata.
     public func syncAll() throws(ChangelogError) {
         syncCounter.add(1, ordering: .relaxed)
+        Self.processSyncs.add(1, ordering: .relaxed)
         try FaultInjection.check(.sync, path: path)
         let rc = bs_fsync(fd)
         if rc < 0 { throw fail(Int64(rc), "fsync") }
@@ -215,6 +222,7 @@ public enum FileSystem {
 
     /// fsync of a directory, so a create, rename or unlink in it is durable.
     public static func syncDirectory(_ path: String) throws(ChangelogError) {
+        SystemFile.processSyncs.add(1, ordering: .relaxed)
         try FaultInjection.check(.sync, path: path)
         let rc = path.withCString { bs_fsync_directory($0) }
         if rc < 0 { throw ChangelogError(.io, path: path, errno: -rc, detail: "fsync directory") }

@@ -28,6 +28,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private let pool: NIOThreadPool
     private let tracker: InFlightTracker
     private let logger: Logger
+    private let metrics: RequestMetrics?
     private let maximumQueued: Int
     private let maximumOpenFiles: Int
     private let maximumPayload: Int
@@ -61,6 +62,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         self.tracker = tracker
         self.maximumPayload = limits.maximumPayload
         buffers = ConnectionBuffers(budget: budget, perConnection: max(limits.perConnection, limits.maximumPayload))
+        metrics = executor.metrics
         self.maximumQueued = maximumQueued
         self.maximumOpenFiles = maximumOpenFiles
         self.idleTimeout = idleTimeout.map { .nanoseconds(Int64($0.components.seconds) * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000) }
@@ -77,6 +79,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     // MARK: Channel events
 
     func channelActive(context: ChannelHandlerContext) {
+        metrics?.connectionOpened()
         scheduleIdleCheck(context)
         context.fireChannelActive()
     }
@@ -183,6 +186,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        metrics?.connectionClosed()
         closed = true
         idleCheck?.cancel()
         idleCheck = nil
@@ -210,6 +214,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     private func handle(_ frame: RequestFrame, _ context: ChannelHandlerContext) {
         let stream = frame.header.streamID
+        metrics?.received(frame.header.requestCode)
         if frame.header.requestCode == RequestID.locate.rawValue {
             locate(frame, context)
             return
@@ -271,12 +276,19 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     private func execute(_ request: XRootDRequest, _ stream: StreamID, _ context: ChannelHandlerContext) {
         // Inline keeps the order: `handle` runs only when nothing of this connection is executing.
+        let metrics = metrics
         if Self.isRead(request) ? readsInline : mutationsInline {
+            let start = metrics == nil ? 0 : RequestMetrics.now()
             deliver(executor.execute(request, client: identity), stream, context)
+            metrics?.executed(request.code, since: start)
             return
         }
         let executor = executor, identity = identity
-        runOnPool(stream, context) { executor.execute(request, client: identity) }
+        runOnPool(stream, context) {
+            let start = metrics == nil ? 0 : RequestMetrics.now()
+            defer { metrics?.executed(request.code, since: start) }
+            return executor.execute(request, client: identity)
+        }
     }
 
     /// Requests that only take the namespace's read lock (never held across a wait for the disk) or
@@ -301,13 +313,20 @@ final class ConnectionHandler: ChannelDuplexHandler {
         let local = context.channel.localAddress
         let host = local?.ipAddress ?? "127.0.0.1"
         let location = "Sw[" + (host.contains(":") ? host : "::" + host) + "]:\(local?.port ?? 0)"
+        let metrics = metrics, code = RequestID.locate.rawValue
         if readsInline {
+            let start = metrics == nil ? 0 : RequestMetrics.now()
             deliver(executor.locate(path, location: location, client: identity), stream, context)
+            metrics?.executed(code, since: start)
             return
         }
         let executor = executor, identity = identity
         let target = path
-        runOnPool(stream, context) { executor.locate(target, location: location, client: identity) }
+        runOnPool(stream, context) {
+            let start = metrics == nil ? 0 : RequestMetrics.now()
+            defer { metrics?.executed(code, since: start) }
+            return executor.locate(target, location: location, client: identity)
+        }
     }
 
     /// Runs `work` on the thread pool and answers with its result on the event loop, then goes on with
@@ -414,6 +433,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 buffer.writeBytes(data)
                 context.write(wrapOutboundOut(buffer), promise: nil)
             default:
+                metrics?.answered(body)
                 write(context, XRootDResponse(streamID: stream, body: body).encode())
             }
         }

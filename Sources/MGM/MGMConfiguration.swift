@@ -50,6 +50,8 @@ public struct MGMConfiguration: Sendable {
     /// The master/slave pair (`--master1`, `--master2`, `--sync-listen`, `--secret-file`); its data
     /// directory and listen address are filled in from this configuration at start.
     public var replication: ReplicationConfiguration
+    /// Where `/metrics` is served in Prometheus text format (`--metrics`); nil: no metrics are kept.
+    public var metrics: Endpoint? = nil
 
     public init(dataDirectory: String, host: String = "127.0.0.1", port: Int = 1094, durability: Durability = .batch,
                 role: MGMRole? = nil, adminAllow: Set<String> = [],

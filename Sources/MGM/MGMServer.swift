@@ -3,6 +3,7 @@ import Logging
 import Namespace
 import NIOCore
 import NIOPosix
+import Prometheus
 import Replication
 import Synchronization
 import XRootD
@@ -24,12 +25,18 @@ public final class MGMServer: Sendable {
     private let tracker: InFlightTracker
     private let stopped = Atomic<Bool>(false)
     private let logger: Logger
+    /// The `--metrics` registry and endpoint (set once at start).
+    private let metricsParts = Mutex<(metrics: ServerMetrics, listener: MetricsListener)?>(nil)
 
     public var namespace: Namespace { state.namespace }
     public var access: AccessControl { state.access }
     public var masterLog: MasterLog { state.masterLog }
     public var endpoint: Endpoint { Endpoint(host: state.configuration.host, port: port) }
     public var connectionCount: Int { connections.count }
+    /// The metrics (nil without `MGMConfiguration.metrics`).
+    public var metrics: ServerMetrics? { metricsParts.withLock { $0?.metrics } }
+    /// Where `/metrics` is served (the port actually bound).
+    public var metricsEndpoint: Endpoint? { metricsParts.withLock { $0?.listener.endpoint } }
 
     private init(state: ServerState, port: Int, group: MultiThreadedEventLoopGroup, pool: NIOThreadPool,
                  serverChannel: any Channel, connections: ConnectionRegistry,
@@ -78,7 +85,8 @@ public final class MGMServer: Sendable {
         let connections = ConnectionRegistry()
         let limits = configuration.connectionLimits
         let budget = RequestBufferBudget(limit: limits.serverWide)
-        let executor = RequestExecutor(state: state, logger: logger)
+        let metrics = configuration.metrics.map { _ in ServerMetrics(registry: PrometheusCollectorRegistry(), state: state) }
+        let executor = RequestExecutor(state: state, logger: logger, metrics: metrics?.requests)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -119,6 +127,19 @@ public final class MGMServer: Sendable {
         let port = channel.localAddress?.port ?? configuration.port
         let listen = Endpoint(host: configuration.host, port: port)
         state.listenAddress.withLock { $0 = listen.description }
+        var metricsListener: MetricsListener?
+        if let address = configuration.metrics, let metrics {
+            do throws(MGMError) {
+                metricsListener = try MetricsListener.start(address, logger: logger, scrape: metrics.scrape)
+            } catch {
+                try? channel.close().wait()
+                try? group.syncShutdownGracefully()
+                try? pool.syncShutdownGracefully()
+                scheduler?.stop()
+                namespace.close()
+                throw error
+            }
+        }
         do throws(ReplicationError) {
             var replication = configuration.replication
             replication.dataDirectory = configuration.dataDirectory
@@ -128,6 +149,7 @@ public final class MGMServer: Sendable {
                                                  masterLog: namespace.masterLog, role: role)
             state.replicationNode.withLock { $0 = node }
         } catch {
+            metricsListener?.close()
             try? channel.close().wait()
             try? group.syncShutdownGracefully()
             try? pool.syncShutdownGracefully()
@@ -140,8 +162,10 @@ public final class MGMServer: Sendable {
                                + "serving \(state.roleState.rawValue) on " + Endpoint(host: configuration.host, port: port).description)
         logger.info("listening", metadata: ["address": "\(configuration.host):\(port)",
                                             "durability": "\(configuration.durability.rawValue)"])
-        return MGMServer(state: state, port: port, group: group, pool: pool, serverChannel: channel,
-                         connections: connections, tracker: tracker, logger: logger)
+        let server = MGMServer(state: state, port: port, group: group, pool: pool, serverChannel: channel,
+                               connections: connections, tracker: tracker, logger: logger)
+        if let metrics, let metricsListener { server.metricsParts.withLock { $0 = (metrics, metricsListener) } }
+        return server
     }
 
     /// Graceful shutdown: stop accepting, finish requests in flight, close connections, close the
@@ -150,6 +174,7 @@ public final class MGMServer: Sendable {
         guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         logger.info("shutting down", metadata: ["connections": "\(connectionCount)"])
         try? serverChannel.close().wait()
+        metricsParts.withLock { $0?.listener }?.close()
         if !tracker.waitUntilIdle(timeout: state.configuration.shutdownGrace) {
             logger.warning("requests still in flight after the grace period", metadata: ["count": "\(tracker.current)"])
         }

@@ -45,6 +45,8 @@ enum OpenedFile: Sendable {
 struct RequestExecutor: Sendable {
     let state: ServerState
     var logger = Logger(label: "beryl.mgm")
+    /// The request-path metrics (nil without `--metrics`).
+    var metrics: RequestMetrics? = nil
 
     var namespace: Namespace { state.namespace }
 

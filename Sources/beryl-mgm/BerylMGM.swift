@@ -3,7 +3,9 @@ import Changelog
 import Dispatch
 import Glibc
 import Logging
+import Metrics
 import MGM
+import Prometheus
 import Replication
 import XRootD
 
@@ -14,6 +16,21 @@ struct BerylMGM: ParsableCommand {
         commandName: "beryl-mgm",
         abstract: "The Beryl MGM: the namespace of a data directory served over the XRootD protocol.",
         subcommands: [Serve.self, Tag.self])
+
+    /// `serve --config FILE` is expanded into the file's options before parsing (command-line
+    /// options win), so ArgumentParser checks a file's values exactly as it checks the command line's.
+    static func main() {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "serve" {
+            do throws(ConfigFile.Failure) {
+                arguments = ["serve"] + (try ConfigFile.expand(Array(arguments.dropFirst()), known: ConfigFile.options(fromUsage: Serve.usageString()),
+                                                               read: ConfigFile.text(of:)))
+            } catch {
+                exit(withError: error)
+            }
+        }
+        main(arguments)
+    }
 }
 
 struct Serve: ParsableCommand {
@@ -31,6 +48,8 @@ struct Serve: ParsableCommand {
             replication cannot start), with one line saying why; 64 for a usage error.
             """)
 
+    @Option(help: "A file of `key = value` lines setting any of these options (key: the option without --); an option on the command line replaces the file's.")
+    var config: String?
     @Option(help: "Data directory (files.mdlog, directories.mdlog, beryl.role).") var data: String
     @Option(help: "Address and port to listen on (IP:PORT).") var listen = "127.0.0.1:1094"
     @Option(help: "When a mutation is answered: none, batch (group commit) or always.") var durability = "batch"
@@ -60,6 +79,8 @@ struct Serve: ParsableCommand {
     @Flag(name: .customLong("allow-missing-log"),
           help: "Boot even when one log of the pair is missing or empty while the other holds records (its entries move to /lost+found).")
     var allowMissingLog = false
+    @Option(help: "Serve Prometheus metrics at http://IP:PORT/metrics (e.g. 127.0.0.1:9094). Default: no metrics.")
+    var metrics: String?
 
     func run() throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
@@ -108,6 +129,12 @@ struct Serve: ParsableCommand {
                                              adminAllow: Set(adminAllow), maximumConnections: maxConnections,
                                              replication: replication)
         configuration.allowMissingLog = allowMissingLog
+        if let metrics {
+            guard let address = Endpoint(parsing: metrics), metrics.hasSuffix(":\(address.port)") else {
+                throw ValidationError("--metrics must be IP:PORT, e.g. 127.0.0.1:9094")
+            }
+            configuration.metrics = address
+        }
         let server: MGMServer
         do {
             server = try MGMServer.start(configuration, logger: logger)
@@ -115,8 +142,24 @@ struct Serve: ParsableCommand {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)
         }
+        if let registry = server.metrics?.registry {
+            // swift-metrics instruments (of any dependency) report through the same endpoint.
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        }
+        Self.notifySystemd("READY=1\nSTATUS=serving \(server.endpoint) as \(RoleFile.read(in: data).rawValue)\nMAINPID=\(getpid())",
+                           logger)
         Self.waitForTermination()
+        Self.notifySystemd("STOPPING=1\nSTATUS=stopping: finishing requests in flight", logger)
         server.shutdown()
+    }
+
+    /// Tells systemd (`Type=notify`, `$NOTIFY_SOCKET`) about the service's state; nothing without the variable.
+    static func notifySystemd(_ state: String, _ logger: Logger) {
+        do throws(ServiceNotifier.Failure) {
+            if try ServiceNotifier.notify(state) { logger.debug("sd_notify", metadata: ["state": "\(state)"]) }
+        } catch {
+            logger.warning("\(error)")
+        }
     }
 
     /// Blocks until SIGTERM or SIGINT.
