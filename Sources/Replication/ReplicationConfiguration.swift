@@ -38,7 +38,7 @@ public struct ReplicationConfiguration: Sendable {
     public var master2: Endpoint?
     /// The sync listener (default: the listen host, port + 2, as 1096 beside 1094 in the legacy layout).
     public var syncListen: Endpoint?
-    /// The shared secret (mode 0600). Without one, an empty secret is used and a warning logged.
+    /// The shared secret (mode 0600); a pair refuses to start without one, a single master has no sync listener.
     public var secretFile: String?
     /// Seconds between supervisor probes (the legacy 1 Hz).
     public var supervisorInterval: Double

@@ -23,7 +23,7 @@ struct BerylMGM: ParsableCommand {
         var arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "serve" {
             do throws(ConfigFile.Failure) {
-                arguments = ["serve"] + (try ConfigFile.expand(Array(arguments.dropFirst()), known: ConfigFile.options(fromUsage: Serve.usageString()),
+                arguments = ["serve"] + (try ConfigFile.expand(Array(arguments.dropFirst()), known: Serve.configKeys,
                                                                read: ConfigFile.text(of:)))
             } catch {
                 exit(withError: error)
@@ -214,6 +214,28 @@ struct StandardErrorStream: TextOutputStream {
     mutating func write(_ s: String) {
         var bytes = Array(s.utf8)
         _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+}
+
+extension Serve {
+    /// The keys a `--config` file may set: every option and flag of `serve` but `--config`, named as
+    /// on the command line (the property's name in kebab case, which is how every long name here is
+    /// spelled), with its kind from its property wrapper. (ArgumentParser's usage line, which listed
+    /// them, collapses to `[<options>]` once a command has many options.) `ServiceTests` checks these
+    /// keys against `serve --help`.
+    static var configKeys: [String: ConfigFile.Kind] {
+        var keys: [String: ConfigFile.Kind] = [:]
+        for child in Mirror(reflecting: Serve()).children {
+            guard let label = child.label, label.hasPrefix("_") else { continue }
+            var name = ""
+            for character in label.dropFirst() {
+                if character.isUppercase { name += "-" + character.lowercased() } else { name.append(character) }
+            }
+            guard name != "config" else { continue }
+            let wrapper = String(describing: type(of: child.value))
+            keys[name] = wrapper.hasPrefix("Flag") ? .flag : wrapper.contains("Array<") ? .list : .single
+        }
+        return keys
     }
 }
 

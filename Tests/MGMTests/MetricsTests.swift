@@ -111,6 +111,7 @@ import XRootD
         let mgm = try #require(ChildProcess.sibling("beryl-mgm"))
         let directory = TestServer.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(try ProgramRun.run(mgm, ["tag", "master", "--data", directory]).status == 0)
         let run = try ProgramRun.run(mgm, ["serve", "--data", directory, "--listen", "127.0.0.1:0", "--metrics", "127.0.0.1"])
         #expect(run.status != 0 && run.stderr.contains("--metrics must be IP:PORT"), "\(run.stderr)")
     }

@@ -77,21 +77,22 @@ import XRootD
     func everyServeOptionIsAKey() throws {
         let mgm = try #require(ChildProcess.sibling("beryl-mgm"))
         let help = try ProgramRun.run(mgm, ["serve", "--help"]).stdout
-        let usage = try #require(help.split(separator: "\n").first { $0.hasPrefix("USAGE:") })
-        let options = ConfigFile.options(fromUsage: String(usage))
-        #expect(options["data"] == .single && options["admin-allow"] == .list && options["metrics"] == .single, "\(options)")
         var named = Set<String>()
         for word in help.split(whereSeparator: { " \n,[]".contains($0) }) where word.hasPrefix("--") && word.count > 2 {
             named.insert(String(word.dropFirst(2).prefix { $0.isLetter || $0.isNumber || $0 == "-" }))
         }
         named.subtract(["help", "config", ""])  // "" : the "--" of a sentence in the help text
-        #expect(Set(options.keys) == named, "usage: \(options.keys.sorted()), help: \(named.sorted())")
 
         let directory = TestServer.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try "nonsense = 1\n".write(toFile: directory + "/c.conf", atomically: true, encoding: .utf8)
         let run = try ProgramRun.run(mgm, ["serve", "--config", directory + "/c.conf"])
-        #expect(run.status == 1 && run.stderr.contains("c.conf:1: unknown key 'nonsense'; known: \(options.keys.sorted().joined(separator: ", "))"),
+        // The unknown key's error lists the keys a file may set: every option of `serve --help`.
+        let known = run.stderr.split(separator: "known: ").last.map {
+            Set($0.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\n" }).map(String.init))
+        } ?? []
+        #expect(known == named, "keys: \(known.sorted()), help: \(named.sorted())")
+        #expect(run.status == 1 && run.stderr.contains("c.conf:1: unknown key 'nonsense'; known: \(named.sorted().joined(separator: ", "))"),
                 "\(run.stderr)")
     }
 
