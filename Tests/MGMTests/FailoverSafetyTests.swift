@@ -17,6 +17,23 @@ struct FailoverSafetyTests {
         for i in 0..<count { try client.mkdir("/\(prefix)/d\(i)", options: .makePath) }
     }
 
+    /// A thread making directories under `base` through one client until `stop` is set, recording
+    /// each one it saw acknowledged.
+    private func startWriter(under base: String, _ connect: @escaping @Sendable () throws -> XRootDClient)
+        -> (acknowledged: Shared<[String]>, stop: Shared<Bool>)
+    {
+        let acknowledged = Shared<[String]>([])
+        let stop = Shared(false)
+        Thread {
+            guard let client = try? connect() else { return }
+            for i in 0..<100_000 where !stop.value {
+                let path = "\(base)/d\(i)"
+                if (try? client.mkdir(path, options: .makePath)) != nil { acknowledged.update { $0.append(path) } }
+            }
+        }.start()
+        return (acknowledged, stop)
+    }
+
     private func inSync(_ pair: PairFixture) -> Bool {
         PairFixture.eventually { try pair.slave.admin(["ns", "master"]).stdout.contains("in sync with") }
     }
@@ -134,17 +151,7 @@ struct FailoverSafetyTests {
             pair.stop()
         }
         #expect(inSync(pair))
-        let acknowledged = Shared<[String]>([])
-        let stop = Shared(false)
-        let writer = Thread {
-            guard let client = try? pair.master.client() else { return }
-            for i in 0..<100_000 where !stop.value {
-                let path = "/req/d\(i)"
-                guard (try? client.mkdir(path, options: .makePath)) != nil else { continue }
-                acknowledged.update { $0.append(path) }
-            }
-        }
-        writer.start()
+        let (acknowledged, stop) = startWriter(under: "/req") { try pair.master.client() }
         #expect(PairFixture.eventually { acknowledged.value.count >= 100 })
         pair.slave.send(SIGSTOP)
         usleep(300_000)
@@ -170,16 +177,7 @@ struct FailoverSafetyTests {
             pair.stop()
         }
         #expect(inSync(pair))
-        let acknowledged = Shared<[String]>([])
-        let stop = Shared(false)
-        let writer = Thread {
-            guard let client = try? pair.master.directClient() else { return }
-            for i in 0..<100_000 where !stop.value {
-                let path = "/zombie/d\(i)"
-                if (try? client.mkdir(path, options: .makePath)) != nil { acknowledged.update { $0.append(path) } }
-            }
-        }
-        writer.start()
+        let (acknowledged, stop) = startWriter(under: "/zombie") { try pair.master.directClient() }
         #expect(PairFixture.eventually { acknowledged.value.count >= 100 })
         pair.master.send(SIGSTOP)
         let promote = try pair.slave.admin(["ns", "master", pair.slave.endpoint.description, "--force"])
