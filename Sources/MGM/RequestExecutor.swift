@@ -53,6 +53,11 @@ struct RequestExecutor: Sendable {
     func execute(_ request: XRootDRequest, client: ClientIdentity) -> Execution {
         if let refusal = Self.relativePathRefusal(request) { return refusal }
         let governed = Self.isGovernedByAccessRules(request)
+        if request.isMutation, state.replication == nil {
+            // The port answers before the replication node has decided whether this node may write
+            // (a stale or fenced master must not take a write in that window).
+            return .responses([.wait(Wait(seconds: 1, message: "the server is starting; retry in 1 s"))])
+        }
         if request.isMutation, let stall = state.replication?.writeStall {
             // The pair's own reason (safe start, fence, no slave under `required`) before any rule.
             return .responses([.wait(Wait(seconds: Int32(clamping: stall.seconds), message: stall.reason))])

@@ -27,8 +27,9 @@ public final class ServerState: Sendable {
 
     public var replication: ReplicationNode? { replicationNode.withLock { $0 } }
 
-    /// The node's state now (`master-rw` before replication has started).
-    var roleState: RoleState { replication?.currentState ?? .masterReadWrite }
+    /// The node's state now; `transition` while the server starts (before its replication node
+    /// decided whether it may write).
+    var roleState: RoleState { replication?.currentState ?? .transition }
 
     /// The `Replication` value of `ns`.
     var replicationStatus: String {

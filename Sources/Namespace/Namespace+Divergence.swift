@@ -118,26 +118,40 @@ extension Namespace {
         return ownEnd > masterEnd ? masterEnd : nil
     }
 
-    /// Unrelated logs: the records of every entry whose latest record here is not in the master's
-    /// log with the same sequence (the master's log would remove or replace it).
+    /// Unrelated logs: the records of every entry whose latest record here is not the master's
+    /// latest for that id (same sequence and same payload: ids and sequences alone can coincide on
+    /// two histories that forked), and of every entry deleted here that the master still holds.
     private func unprovenRecords(_ own: Changelog, _ master: Changelog, _ kind: ContentKind) throws(ChangelogError) -> [DivergentRecord] {
-        var theirs: [UInt64: SequenceNumber] = [:]
-        try master.scan(policy: .strict) { r in
-            guard let id = r.id else { return true }
-            if r.type == .update { theirs[id] = r.sequence } else if r.type == .delete { theirs[id] = nil }
-            return true
+        struct Latest: Equatable {
+            var sequence: SequenceNumber
+            var payload: UInt64
+            var deleted: Bool
         }
-        var ours: [UInt64: SequenceNumber] = [:]
-        try own.scan(policy: .strict) { r in
-            guard let id = r.id else { return true }
-            if r.type == .update { ours[id] = r.sequence } else if r.type == .delete { ours[id] = nil }
-            return true
+        func latest(of log: Changelog) throws(ChangelogError) -> [UInt64: Latest] {
+            var map: [UInt64: Latest] = [:]
+            try log.scan(policy: .strict) { r in
+                guard r.type == .update || r.type == .delete, let id = r.id else { return true }
+                map[id] = Latest(sequence: r.sequence, payload: RecordFormat.xxh3(r.payload), deleted: r.type == .delete)
+                return true
+            }
+            return map
         }
-        let unproven = Set(ours.compactMap { id, sequence in theirs[id] == sequence ? nil : id })
+        let theirs = try latest(of: master)
+        let ours = try latest(of: own)
+        var unproven = Set<UInt64>()
+        for (id, mine) in ours {
+            let other = theirs[id]
+            if mine.deleted {
+                // Our delete is lost if the master still holds the entry.
+                if let other, !other.deleted { unproven.insert(id) }
+            } else if other != mine {
+                unproven.insert(id)
+            }
+        }
         guard !unproven.isEmpty else { return [] }
         var records: [DivergentRecord] = []
         try own.scan(policy: .strict) { r in
-            if (r.type == .update || r.type == .delete), let id = r.id, unproven.contains(id) { records.append(record(r, kind)) }
+            if r.type == .update || r.type == .delete, let id = r.id, unproven.contains(id) { records.append(record(r, kind)) }
             return true
         }
         return records

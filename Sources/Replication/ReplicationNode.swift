@@ -54,6 +54,9 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
     var supervisorRules = SupervisorRules()
     /// The data disk is below `minimumFreeBytes` (mutations refused with kXR_NoSpace).
     var diskStall = false
+    /// When (monotonic seconds) the remote last answered without a newer epoch (supervisor probes
+    /// and `confirmNoNewerMaster`): a degraded master asks again before answering when this is old.
+    var lastNoNewerMaster = 0.0
     /// Serializes role-tag writes (they share one temporary file name).
     let tagWriter = Mutex<Void>(())
 

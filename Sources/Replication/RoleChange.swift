@@ -184,21 +184,28 @@ extension ReplicationNode {
         let masterEpoch = follower?.currentStatus.masterEpoch ?? 0
         follower?.stop()
         let newEpoch = max(currentEpoch, probe?.epoch ?? 0, masterEpoch) + 1
-        do {
-            try RoleFile.write(RoleTag(role: .master, epoch: newEpoch), in: configuration.dataDirectory)
-        } catch {
-            lock.withLock { self.follower = nil }
+        // The new role and epoch, in memory first and then in the tag (one writer at a time), before
+        // any write is accepted; a failed write restores the slave.
+        let before = lock.withLock { () -> (UInt64, Bool) in
+            defer {
+                epoch = newEpoch
+                role = .master
+                fencedBy = nil
+                synced = false
+                degraded = false
+                awaitingRemote = false
+                self.follower = nil
+            }
+            return (epoch, synced)
+        }
+        do { try persistTag() } catch {
+            lock.withLock {
+                epoch = before.0
+                role = .slave
+                synced = before.1
+            }
             startFollowing()
             return .failure(errno: EIO, "ns master: cannot persist the new epoch: \(error)")
-        }
-        lock.withLock {
-            epoch = newEpoch
-            role = .master
-            fencedBy = nil
-            synced = false
-            degraded = false
-            awaitingRemote = false
-            self.follower = nil
         }
         clearSupervisorRules()
         setWritable(true)
@@ -212,19 +219,27 @@ extension ReplicationNode {
             return .failure(errno: EAGAIN, "ns master: \(remote) is not a read-write master yet; run `ns master \(remote)` "
                             + "on it first (this node stays master-ro)")
         }
-        let newEpoch = max(probe.epoch, currentEpoch)
-        do {
-            try RoleFile.write(RoleTag(role: .slave, epoch: newEpoch), in: configuration.dataDirectory)
-        } catch {
-            return .failure(errno: EIO, "ns master: cannot write the role tag: \(error)")
-        }
-        lock.withLock {
-            epoch = newEpoch
+        // In memory first (a concurrent fence then sees a slave and writes nothing), then the tag.
+        let before = lock.withLock { () -> RoleTag in
+            let tag = RoleTag(role: role, epoch: epoch, fencedBy: fencedBy, synced: synced, degraded: degraded)
+            epoch = max(probe.epoch, epoch)
+            role = .slave
             fencedBy = nil
             synced = false
             degraded = false
             awaitingRemote = false
             remoteStatus = probe
+            return tag
+        }
+        do { try persistTag() } catch {
+            lock.withLock {
+                epoch = before.epoch
+                role = before.role
+                fencedBy = before.fencedBy
+                synced = before.synced
+                degraded = before.degraded
+            }
+            return .failure(errno: EIO, "ns master: cannot write the role tag: \(error)")
         }
         startFollowing(discardDivergent: discardDivergent)
         supervise()

@@ -32,6 +32,7 @@ extension ReplicationNode {
         let (state, ourEpoch, previous) = lock.withLock { () -> (RoleState, UInt64, RemoteStatus?) in
             let before = remoteStatus
             remoteStatus = probe
+            if let probe, probe.epoch <= epoch { lastNoNewerMaster = MonotonicTime.now }
             return (self.state, epoch, before)
         }
         if let remote, (probe == nil) != (previous == nil) {

@@ -31,7 +31,13 @@ extension ReplicationNode {
             return notWritableReason()
         case .preferred:
             if isDegraded {
-                if server.isAcknowledged(ends) || server.slavesInSync > 0 { recover() }
+                if server.isAcknowledged(ends) || server.slavesInSync > 0 {
+                    recover()
+                } else if MonotonicTime.now - lock.withLock({ lastNoNewerMaster }) > 2 * configuration.supervisorInterval {
+                    // No recent word that no newer master exists (this process may have been paused
+                    // past a promotion): ask before answering without the slave.
+                    confirmNoNewerMaster()
+                }
                 return notWritableReason()
             }
             let timeout = configuration.replicaAcknowledgementTimeout
@@ -42,10 +48,8 @@ extension ReplicationNode {
             if let refusal = notWritableReason() { return refusal }
             // Before answering without the slave, make sure no newer master exists (a master that
             // was paused past a promotion must not acknowledge anything).
-            if let remote, let probe = RemoteProbe.status(of: remote), probe.epoch > currentEpoch {
-                fence(byEpoch: probe.epoch, reason: "\(remote) is \(probe.state.rawValue) at epoch \(probe.epoch)")
-                return notWritableReason()
-            }
+            confirmNoNewerMaster()
+            if let refusal = notWritableReason() { return refusal }
             server.markLagging(ends, timeout: timeout)
             degrade(after: timeout)
             return notWritableReason()
@@ -65,6 +69,17 @@ extension ReplicationNode {
             if acknowledged || currentSyncMode != .required { return nil }
             return "sync-replication required: the slave did not confirm this change within \(Int(limit)) s; it is "
                 + "applied on this master but may be lost in a failover"
+        }
+    }
+
+    /// Probes the remote now: fenced when it shows a newer epoch; an answer without one is noted
+    /// (`lastNoNewerMaster`). No answer changes nothing (the exposure of `preferred`).
+    func confirmNoNewerMaster() {
+        guard let remote, let probe = RemoteProbe.status(of: remote) else { return }
+        if probe.epoch > currentEpoch {
+            fence(byEpoch: probe.epoch, reason: "\(remote) is \(probe.state.rawValue) at epoch \(probe.epoch)")
+        } else {
+            lock.withLock { lastNoNewerMaster = MonotonicTime.now }
         }
     }
 

@@ -51,8 +51,10 @@ final class SyncSender: @unchecked Sendable {
     func hasAcknowledged(_ ends: [LogEnd]) -> Bool {
         lock.withLock {
             ends.allSatisfy { e in
+                // Only an acknowledgement of the same log counts: one of an older log (the slave has
+                // not adopted a compaction's output yet) says nothing about the bytes of this one.
                 guard let a = acknowledged[e.kind] else { return false }
-                return a.identity != e.identity || a.end >= e.end
+                return a.identity == e.identity && a.end >= e.end
             }
         }
     }
