@@ -41,7 +41,7 @@ extension ReplicationNode {
                 return notWritableReason()
             }
             let timeout = configuration.replicaAcknowledgementTimeout
-            let acknowledged = server.waitForAcknowledgement(of: ends, until: MonotonicTime.now + timeout) {
+            let acknowledged = waitForSlave(server, ends, until: MonotonicTime.now + timeout) {
                 currentSyncMode != .preferred || isDegraded || notWritableReason() != nil
             }
             if acknowledged || currentSyncMode != .preferred || isDegraded { return notWritableReason() }
@@ -57,18 +57,33 @@ extension ReplicationNode {
             let start = MonotonicTime.now
             let limit = configuration.requiredAcknowledgementLimit
             let giveUp = { self.currentSyncMode != .required || self.notWritableReason() != nil }
-            var acknowledged = server.waitForAcknowledgement(
-                of: ends, until: start + min(limit, configuration.replicaAcknowledgementTimeout), giveUp: giveUp)
+            var acknowledged = waitForSlave(server, ends, until: start + min(limit, configuration.replicaAcknowledgementTimeout),
+                                            stop: giveUp)
             if !acknowledged && !giveUp() {
                 // A slave that stopped acknowledging no longer counts as in sync: new writes are told
                 // to wait (with the reason) instead of piling up here; this one waits on.
                 server.markLagging(ends, timeout: configuration.replicaAcknowledgementTimeout)
-                acknowledged = server.waitForAcknowledgement(of: ends, until: start + limit, giveUp: giveUp)
+                acknowledged = waitForSlave(server, ends, until: start + limit, stop: giveUp)
             }
             if let refusal = notWritableReason() { return refusal }
             if acknowledged || currentSyncMode != .required { return nil }
             return "sync-replication required: the slave did not confirm this change within \(Int(limit)) s; it is "
                 + "applied on this master but may be lost in a failover"
+        }
+    }
+
+    /// Waits until a slave acknowledged `ends`, `deadline` passes or `stop` says so. When a
+    /// compaction replaced a log meanwhile, the slave acknowledges only the new one (after adopting
+    /// it), which holds every live record of the old: the wait then goes on for the new log's end.
+    private func waitForSlave(_ server: SyncServer, _ ends: [LogEnd], until deadline: Double, stop: () -> Bool) -> Bool {
+        var ends = ends
+        while true {
+            let replaced = { () -> Bool in
+                !ends.allSatisfy { self.namespace.changelog($0.kind.contentKind)?.identity.rawValue == $0.identity }
+            }
+            if server.waitForAcknowledgement(of: ends, until: deadline, giveUp: { stop() || replaced() }) { return true }
+            guard !stop(), MonotonicTime.now < deadline, replaced() else { return false }
+            ends = acknowledgeableEnds()
         }
     }
 
