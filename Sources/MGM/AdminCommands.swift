@@ -69,7 +69,7 @@ struct AdminCommands {
             if schedule.interval > 0 { text += " (re-compact every \(schedule.interval) seconds)" }
             return AdminResult(stdout: text + "\n")
         } catch {
-            return .failure(error.errno, "usage: ns compact off | on <delay> [<interval>] [files|directories|all|files-repair|directories-repair|all-repair]: \(error)")
+            return .failure(error.errno, "ns compact: \(error) (types: files, directories, all, files-repair, directories-repair, all-repair)")
         }
     }
 

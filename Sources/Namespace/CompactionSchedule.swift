@@ -20,15 +20,16 @@ public struct CompactionSchedule: Sendable, Equatable, CustomStringConvertible {
     /// Parses the legacy command words: `["on", "<delay>", "<interval>"?, "<type>"?]` or
     /// `["off"]`. Returns nil for `off`. `now` is unix seconds.
     public static func parse(_ words: [String], now: Int64) throws(NamespaceError) -> CompactionSchedule? {
-        let usage = "usage: on <delay> [<interval>] [<type>] | off"
+        let usage = "usage: on [<delay> [<interval>] [<type>]] | off"
         guard let verb = words.first else { throw .invalidArgument(usage) }
         if verb == "off" && words.count == 1 { return nil }
-        guard verb == "on", (2...4).contains(words.count), let delay = Int(words[1]), delay >= 0 else {
+        // `on` alone starts at once, as the legacy `ns compact on` does.
+        guard verb == "on", (1...4).contains(words.count), let delay = words.count == 1 ? 0 : Int(words[1]), delay >= 0 else {
             throw .invalidArgument(usage)
         }
         var interval = 0
         var type = CompactionType.files
-        var rest = words.dropFirst(2)
+        var rest = words.dropFirst(min(2, words.count))
         if let word = rest.first, let n = Int(word) {
             guard n >= 0 else { throw .invalidArgument("negative interval (\(usage))") }
             interval = n

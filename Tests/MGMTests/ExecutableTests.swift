@@ -50,9 +50,33 @@ import XRootD
             #expect(try console("access", "ls").stdout.contains("w:* => 30"))
             #expect(try console("access", "rm", "stall", "w").status == 0)
             #expect(try console("ns", "master", "other:1094").status == ENOTSUP)
+            // The legacy `ns compact` from the console; `on` alone starts at once.
+            let compact = try console("ns", "compact", "on", "0", "0", "all")
+            #expect(compact.status == 0 && compact.stdout.contains("success: configured online compacting"), "\(compact)")
+            #expect(try console("ns", "compact", "on").status == 0)
+            #expect(try console("ns", "compact", "off").stdout.contains("disabled online compacting"))
         } else {
             #expect(ns.status == EACCES)
         }
+    }
+
+    /// Console usage errors are caught before anything reaches a server (exit 64): a typo must never
+    /// start a role change or a compaction.
+    @Test(.enabled(if: haveExecutables, "build the executables first (swift build)"))
+    func consoleRefusesMalformedAdminCommandsLocally() throws {
+        let beryl = try #require(Self.sibling("beryl"))
+        // Port 1 on loopback: nothing listens, so any attempt to reach a server would fail differently.
+        func console(_ arguments: String...) throws -> ProgramRun {
+            try ProgramRun.run(beryl, ["--mgm", "root://127.0.0.1:1"] + arguments, timeout: .seconds(30))
+        }
+        for words in [["ns", "master", "127.0.0.1:3094", "extra"], ["ns", "master", "--bogus"], ["ns", "master", "--sync", "sometimes"],
+                      ["ns", "master", "--log", "x"], ["ns", "compact", "on", "0", "0", "everything"], ["ns", "compact", "maybe"],
+                      ["ns", "compact", "on", "-5"], ["ns", "compact", "off", "now"]] {
+            let run = try ProgramRun.run(beryl, ["--mgm", "root://127.0.0.1:1"] + words, timeout: .seconds(30))
+            #expect(run.status == 64, "\(words): \(run.status) \(run.stderr)")
+        }
+        let help = try console("ns", "master", "--help")
+        #expect(help.status == 0 && help.stdout.contains("--discard-divergent"), "\(help)")
     }
 
     @Test(.enabled(if: haveExecutables, "build the executables first (swift build)"))

@@ -57,6 +57,11 @@ import Testing
         #expect(try CompactionSchedule.load(from: dir.path) == nil)
         #expect(errnoOf { try scheduler.execute("on x") } == EINVAL)
         #expect(errnoOf { try scheduler.execute("on 1 2 nonsense") } == EINVAL)
+        #expect(errnoOf { try scheduler.execute("on -1") } == EINVAL)
+        // The legacy `ns compact on` alone: at once, once, files.
+        let now = Timestamp.now().seconds
+        let atOnce = try #require(try CompactionSchedule.parse(["on"], now: now))
+        #expect(atOnce.start == now && atOnce.interval == 0 && atOnce.type == .files)
     }
 
     @Test func persistedAcrossRestart() throws {
