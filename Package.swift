@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // MARK: C shim (syscalls Swift cannot reach, xxHash and LZ4 from Debian's libxxhash-dev / liblz4-dev)
@@ -40,7 +41,8 @@ let package = Package(
         // The XRootD protocol codec and a blocking client: pure protocol, imports neither Changelog nor Namespace.
         .target(name: "XRootD", dependencies: []),
         // Changelog shipping, master -> slave: the sync protocol's messages, authentication and sockets.
-        .target(name: "Replication", dependencies: ["Changelog", "Namespace", "XRootD"]),
+        // HMAC-SHA256 of the sync handshake from swift-crypto (BoringSSL), never hand-written.
+        .target(name: "Replication", dependencies: ["Changelog", "Namespace", "XRootD", .product(name: "Crypto", package: "swift-crypto")]),
         // The MGM server: the namespace over XRootD (SwiftNIO), admin commands, access rules.
         .target(
             name: "MGM",

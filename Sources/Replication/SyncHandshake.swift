@@ -29,8 +29,7 @@ public enum SyncHandshake {
         guard case .proof(let mac, let slaveNonce, let slaveEpoch) = answer else {
             throw refuse(socket, unexpected: answer, expected: "proof")
         }
-        let expected = slaveMAC(secret: secret, masterNonce: masterNonce, slaveNonce: slaveNonce)
-        guard HMACSHA256.equal(mac, expected) else {
+        guard SyncMAC.isValid(mac, for: slaveMessage(masterNonce: masterNonce, slaveNonce: slaveNonce), key: secret.bytes) else {
             try? socket.send(.refused(reason: authenticationFailedReason))
             socket.shutdown()
             throw .authenticationFailed("the slave at \(socket.peer) sent a proof that does not match the shared secret")
@@ -64,8 +63,7 @@ public enum SyncHandshake {
         guard case .accepted(let mac, let acceptedEpoch, let state) = answer else {
             throw refuse(socket, unexpected: answer, expected: "accepted")
         }
-        let expected = masterMAC(secret: secret, masterNonce: masterNonce, slaveNonce: slaveNonce)
-        guard HMACSHA256.equal(mac, expected) else {
+        guard SyncMAC.isValid(mac, for: masterMessage(masterNonce: masterNonce, slaveNonce: slaveNonce), key: secret.bytes) else {
             try? socket.send(.refused(reason: authenticationFailedReason))
             socket.shutdown()
             throw .authenticationFailed("the master at \(socket.peer) sent a proof that does not match the shared secret")
@@ -79,12 +77,22 @@ public enum SyncHandshake {
 
     /// HMAC(secret, "beryl-sync-slave" ++ master nonce ++ slave nonce): the slave's proof.
     public static func slaveMAC(secret: SyncSecret, masterNonce: [UInt8], slaveNonce: [UInt8]) -> [UInt8] {
-        HMACSHA256.authenticationCode(for: Array("beryl-sync-slave".utf8) + masterNonce + slaveNonce, key: secret.bytes)
+        SyncMAC.code(for: slaveMessage(masterNonce: masterNonce, slaveNonce: slaveNonce), key: secret.bytes)
     }
 
     /// HMAC(secret, "beryl-sync-master" ++ slave nonce ++ master nonce): the master's proof.
     public static func masterMAC(secret: SyncSecret, masterNonce: [UInt8], slaveNonce: [UInt8]) -> [UInt8] {
-        HMACSHA256.authenticationCode(for: Array("beryl-sync-master".utf8) + slaveNonce + masterNonce, key: secret.bytes)
+        SyncMAC.code(for: masterMessage(masterNonce: masterNonce, slaveNonce: slaveNonce), key: secret.bytes)
+    }
+
+    /// What the slave's proof authenticates (the label keeps the two directions apart).
+    static func slaveMessage(masterNonce: [UInt8], slaveNonce: [UInt8]) -> [UInt8] {
+        Array("beryl-sync-slave".utf8) + masterNonce + slaveNonce
+    }
+
+    /// What the master's proof authenticates.
+    static func masterMessage(masterNonce: [UInt8], slaveNonce: [UInt8]) -> [UInt8] {
+        Array("beryl-sync-master".utf8) + slaveNonce + masterNonce
     }
 
     /// 32 bytes from the system's cryptographic generator.
