@@ -71,7 +71,7 @@ extension ReplicationNode {
     /// A slave authenticated on the sync port and follows us: the remote is a slave of that epoch.
     public func followerConnected(epoch peerEpoch: UInt64) {
         guard lock.withLock({ awaitingRemote }) else { return }
-        let sync = remote.flatMap { _ in lock.withLock { remoteStatus?.sync } }
+        let sync = lock.withLock { remoteStatus?.sync }
         reconsiderStart(after: RemoteStatus(state: .slaveReadOnly, epoch: peerEpoch, sync: sync))
     }
 

@@ -24,7 +24,6 @@ extension ReplicationNode {
     public func awaitReplication() -> String? {
         guard remote != nil, let server = lock.withLock({ syncServer }) else { return nil }
         let mode = currentSyncMode
-        if mode == .off { return notWritableReason() }
         let ends = acknowledgeableEnds()
         switch mode {
         case .off:

@@ -38,10 +38,7 @@ struct LegacyToolsTests {
     @Test func verifyListsEveryDamagedRegionOfAWrittenLog() throws {
         let dir = RepairTestFiles.temporaryDirectory()
         defer { RepairTestFiles.removeDirectory(dir) }
-        let corpus = try LegacyCorpus.write(in: dir)
-        var bytes = try RepairTestFiles.readAll(corpus.filesLog.path)
-        let damaged = LegacyDamage.breakPayloads(&bytes, corpus.filesLog.records, every: 17)
-        try RepairTestFiles.write(bytes, to: dir + "/broken.mdlog")
+        let (_, damaged) = try LegacyDamage.writeBrokenFilesLog(in: dir)
         let report = LegacyVerifier.verify(path: dir + "/broken.mdlog")
         #expect(report.findings.count == damaged.count)
         for r in damaged {
@@ -78,6 +75,16 @@ struct LegacyToolsTests {
 
 /// Byte surgery on written legacy logs.
 enum LegacyDamage {
+    /// Writes the corpus in `dir`, and its files log with every 17th update's payload damaged as
+    /// `<dir>/broken.mdlog`; returns the corpus and the damaged records.
+    static func writeBrokenFilesLog(in dir: String) throws -> (corpus: LegacyCorpus, damaged: [LegacyCorpus.Record]) {
+        let corpus = try LegacyCorpus.write(in: dir)
+        var bytes = try RepairTestFiles.readAll(corpus.filesLog.path)
+        let damaged = breakPayloads(&bytes, corpus.filesLog.records, every: 17)
+        try RepairTestFiles.write(bytes, to: dir + "/broken.mdlog")
+        return (corpus, damaged)
+    }
+
     /// Changes one payload byte of every `every`-th update (never two adjacent records, never the
     /// first or the last), so its CRC no longer matches; returns the damaged records.
     static func breakPayloads(_ bytes: inout [UInt8], _ records: [LegacyCorpus.Record], every: Int) -> [LegacyCorpus.Record] {

@@ -40,17 +40,6 @@ import XRootD
         try body(directory)
     }
 
-    private func serverError(_ body: () throws -> Void) -> ServerError? {
-        do {
-            try body()
-            return nil
-        } catch let error as XRootDError {
-            return error.serverError
-        } catch {
-            return nil
-        }
-    }
-
     /// A disk that fills up (every log write fails with ENOSPC) and then has room again: each mutation
     /// meanwhile is `kXR_NoSpace` with the stock server's text, reads go on, and once space is back the
     /// same server writes again (a failed write changes nothing and does not poison the log).
@@ -66,12 +55,12 @@ import XRootD
             }
             FaultInjection.install(.init(.write, nth: 1, fault: .error(ENOSPC), persistent: true), under: directory)
             for index in 0..<5 {
-                let error = serverError { try client.mkdir("/f/full\(index)") }
+                let error = serverErrorOf { try client.mkdir("/f/full\(index)") }
                 #expect(error?.code == .noSpace)
                 #expect(error?.message == "Unable to mkdir /f/full\(index); no space left on device",
                         "\(error?.message ?? "no error"): a failed write poisons nothing, no restart is asked for")
             }
-            let create = serverError { _ = try client.open("/f/file", options: [.new]) }
+            let create = serverErrorOf { _ = try client.open("/f/file", options: [.new]) }
             #expect(create?.code == .noSpace)
             #expect(create?.message.hasPrefix("Unable to create /f/file; no space left on device") == true)
             // Reads are served while the disk is full.
@@ -105,7 +94,7 @@ import XRootD
             var errors: [(String, ServerError)] = []
             for index in 0..<8 {
                 let path = "/f/d\(index)"
-                if let error = serverError({ try client.mkdir(path) }) {
+                if let error = serverErrorOf({ try client.mkdir(path) }) {
                     errors.append((path, error))
                 } else {
                     #expect(errors.isEmpty, "\(path) acknowledged after a failed sync")
@@ -146,7 +135,7 @@ import XRootD
             // One plan per attempt to fail: a plan that fires ends the lookup, so each fails its first call.
             let attempts = operation == .map ? 2 : 1
             for _ in 1...attempts { FaultInjection.install(.init(operation, nth: 1, fault: .error(errno)), under: directory) }
-            let error = serverError { try client.mkdir("/g/first") }
+            let error = serverErrorOf { try client.mkdir("/g/first") }
             #expect(FaultInjection.clear(under: directory) == attempts)
             #expect(error?.code == (errno == ENOSPC ? .noSpace : .noMemory), "\(String(describing: error))")
             #expect(error?.message.hasPrefix("Unable to mkdir /g/first; ") == true)
