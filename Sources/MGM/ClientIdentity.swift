@@ -1,18 +1,29 @@
 import Glibc
 import Synchronization
 
-/// Who sent a request: the user declared at `kXR_login` (no strong authentication) and the
-/// connection's origin address.
+/// Who sent a request: the name established at login (declared, or proven by a security protocol),
+/// how it was established, and the connection's origin address.
 public struct ClientIdentity: Sendable, Equatable {
     public var user: String
     /// The peer's IP address as text ("127.0.0.1", "::1", ...).
     public var address: String
     public var loggedIn: Bool
+    /// How `user` was established: `unix` (declared at login, trusted as declared), `none` (development:
+    /// no checks), or the security protocol that proved it (`sss`, `krb5`, ...).
+    public var protocolName: String
+    /// True when a security protocol proved the name (sss, krb5, ...), false for `unix` and `none`.
+    public var authenticated: Bool
+    /// Group names the credential carries (sss keytab entries may); empty when the system database decides.
+    public var credentialGroups: [String]
 
-    public init(user: String = "", address: String, loggedIn: Bool = false) {
+    public init(user: String = "", address: String, loggedIn: Bool = false, protocolName: String = "unix",
+                authenticated: Bool = false, credentialGroups: [String] = []) {
         self.user = user
         self.address = address
         self.loggedIn = loggedIn
+        self.protocolName = protocolName
+        self.authenticated = authenticated
+        self.credentialGroups = credentialGroups
     }
 
     /// True for 127.0.0.0/8, ::1 and IPv4-mapped loopback addresses.

@@ -52,6 +52,13 @@ public struct MGMConfiguration: Sendable {
     public var replication: ReplicationConfiguration
     /// Where `/metrics` is served in Prometheus text format (`--metrics`); nil: no metrics are kept.
     public var metrics: Endpoint? = nil
+    /// Client authentication (`--auth`), in order of preference: `unix` (the declared name, default),
+    /// `sss`, `krb5`, ..., or `none` alone (development: every request as the declared user, no checks).
+    public var authentication: [String] = ["unix"]
+    /// The sss keytab (`--keytab`), needed when `authentication` contains `sss`.
+    public var keytab: String? = nil
+    /// The identity map (`--idmap`): per protocol and name, the uid/gid/groups that override the system database.
+    public var idmap: String? = nil
 
     public init(dataDirectory: String, host: String = "127.0.0.1", port: Int = 1094, durability: Durability = .batch,
                 role: MGMRole? = nil, adminAllow: Set<String> = [],
