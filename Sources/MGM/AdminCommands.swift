@@ -1,20 +1,23 @@
 import Glibc
+import Logging
 import Namespace
 import Replication
 import XRootD
 
-/// Runs admin commands (`ns`, `ns stat [-m]`, `ns master ...`, `access ls|set|rm ...`) against the server
-/// state. Authorization is checked by the caller.
+/// Runs admin commands (`ns`, `ns stat [-m]`, `ns master ...`, `access ls|set|rm ...`, `chown`) against the
+/// server state. Authorization is checked by the caller.
 struct AdminCommands {
     let state: ServerState
+    var logger = Logger(label: "beryl.mgm")
 
     func run(_ request: AdminRequest) -> AdminResult {
         var words = request.words[...]
         switch words.popFirst() {
         case "ns": return ns(Array(words))
         case "access": return access(Array(words))
+        case "chown": return chown(Array(words))
         case let other:
-            return .failure(EINVAL, "unknown admin command '\(other ?? "")' (known: ns, access)")
+            return .failure(EINVAL, "unknown admin command '\(other ?? "")' (known: ns, access, chown)")
         }
     }
 

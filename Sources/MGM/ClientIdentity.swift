@@ -30,32 +30,13 @@ public struct ClientIdentity: Sendable, Equatable {
     public var isLoopback: Bool {
         address.hasPrefix("127.") || address == "::1" || address.hasPrefix("::ffff:127.")
     }
-
-    /// Admin commands: user `root` from loopback or from an allowed address.
-    func mayAdminister(allowing allowed: Set<String>) -> Bool {
-        user == "root" && (isLoopback || allowed.contains(address))
-    }
 }
 
-/// User and group names <-> ids through the system database, cached (names of new entries and stat owners).
+/// Owner and group names of stat answers through the system database, cached.
 final class UserDirectory: Sendable {
     static let shared = UserDirectory()
-    static let nobody: (uid: UInt32, gid: UInt32) = (65534, 65534)
-
-    private let ids = Mutex<[String: (UInt32, UInt32)]>([:])
     private let users = Mutex<[UInt32: String]>([:])
     private let groups = Mutex<[UInt32: String]>([:])
-
-    /// The uid and gid of `user`; unknown users are `nobody`.
-    func ids(of user: String) -> (uid: UInt32, gid: UInt32) {
-        if let cached = ids.withLock({ $0[user] }) { return cached }
-        var entry = passwd(), result: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let found = getpwnam_r(user, &entry, &buffer, buffer.count, &result) == 0 && result != nil
-        let value = found ? (entry.pw_uid, entry.pw_gid) : Self.nobody
-        ids.withLock { $0[user] = value }
-        return value
-    }
 
     func userName(_ uid: UInt32) -> String {
         if let cached = users.withLock({ $0[uid] }) { return cached }

@@ -46,6 +46,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var unflushed = false
 
     private var identity: ClientIdentity
+    /// `identity` resolved to uid, gid and groups: once per login, at its first request.
+    private var resolved: (client: ClientIdentity, identity: VirtualIdentity)?
     private var sessionID: [UInt8] = []
     private var queue = CircularBuffer<RequestFrame>()
     private var busy = false
@@ -279,16 +281,26 @@ final class ConnectionHandler: ChannelDuplexHandler {
         let metrics = metrics
         if Self.isRead(request) ? readsInline : mutationsInline {
             let start = metrics == nil ? 0 : RequestMetrics.now()
-            deliver(executor.execute(request, client: identity), stream, context)
+            deliver(executor.execute(request, client: identity, as: virtualIdentity), stream, context)
             metrics?.executed(request.code, since: start)
             return
         }
-        let executor = executor, identity = identity
+        let executor = executor, identity = identity, virtual = virtualIdentity
         runOnPool(stream, context) {
             let start = metrics == nil ? 0 : RequestMetrics.now()
             defer { metrics?.executed(request.code, since: start) }
-            return executor.execute(request, client: identity)
+            return executor.execute(request, client: identity, as: virtual)
         }
+    }
+
+    /// The login's uid, gid and groups, resolved at its first request and kept until the next login.
+    private var virtualIdentity: VirtualIdentity {
+        if let resolved, resolved.client == identity { return resolved.identity }
+        let virtual = executor.state.identities.resolve(identity)
+        logger.debug("identity", metadata: ["user": "\(identity.user)", "protocol": "\(identity.protocolName)",
+                                            "identity": "\(virtual)"])
+        resolved = (identity, virtual)
+        return virtual
     }
 
     /// Requests that only take the namespace's read lock (never held across a wait for the disk) or
@@ -316,16 +328,16 @@ final class ConnectionHandler: ChannelDuplexHandler {
         let metrics = metrics, code = RequestID.locate.rawValue
         if readsInline {
             let start = metrics == nil ? 0 : RequestMetrics.now()
-            deliver(executor.locate(path, location: location, client: identity), stream, context)
+            deliver(executor.locate(path, location: location, client: identity, as: virtualIdentity), stream, context)
             metrics?.executed(code, since: start)
             return
         }
-        let executor = executor, identity = identity
+        let executor = executor, identity = identity, virtual = virtualIdentity
         let target = path
         runOnPool(stream, context) {
             let start = metrics == nil ? 0 : RequestMetrics.now()
             defer { metrics?.executed(code, since: start) }
-            return executor.locate(target, location: location, client: identity)
+            return executor.locate(target, location: location, client: identity, as: virtual)
         }
     }
 

@@ -7,20 +7,20 @@ import XRootD
 struct FileOpening {
     let namespace: Namespace
 
-    func open(_ r: OpenRequest, client: ClientIdentity) throws(NamespaceError) -> Execution {
+    /// `owner`: the uid and gid of entries the open creates.
+    func open(_ r: OpenRequest, owner: (uid: UInt32, gid: UInt32)) throws(NamespaceError) -> Execution {
         let path = RequestExecutor.plain(r.path)
         let options = r.options
         if options.isWrite {
             // A refused name creates no parent directory first.
             if options.contains(.makePath) { try NameRules.checkNewPath(path) }
             if options.contains(.makePath), let slash = path.lastIndex(of: "/"), slash != path.startIndex {
-                let ids = UserDirectory.shared.ids(of: client.user)
                 try namespace.createContainer(String(path[..<slash]),
-                                              attributes: CreationAttributes(uid: ids.uid, gid: ids.gid, mode: 0o040755),
+                                              attributes: CreationAttributes(uid: owner.uid, gid: owner.gid, mode: 0o040755),
                                               missingParents: .create)
             }
             if options.contains(.new) || options.contains(.delete) {
-                try create(path, mode: UInt32(r.mode.rawValue & 0o7777), replacing: !options.contains(.new), client: client)
+                try create(path, mode: UInt32(r.mode.rawValue & 0o7777), replacing: !options.contains(.new), owner: owner)
             }
         }
         let stat: StatInfo
@@ -33,9 +33,8 @@ struct FileOpening {
     }
 
     /// Creates a zero-size entry; `replacing` (kXR_delete) truncates an existing file instead of failing.
-    private func create(_ path: String, mode: UInt32, replacing: Bool, client: ClientIdentity) throws(NamespaceError) {
-        let ids = UserDirectory.shared.ids(of: client.user)
-        let attributes = CreationAttributes(uid: ids.uid, gid: ids.gid, mode: 0o100000 | mode | 0o600)
+    private func create(_ path: String, mode: UInt32, replacing: Bool, owner: (uid: UInt32, gid: UInt32)) throws(NamespaceError) {
+        let attributes = CreationAttributes(uid: owner.uid, gid: owner.gid, mode: 0o100000 | mode | 0o600)
         do throws(NamespaceError) {
             try namespace.createFile(path, attributes: attributes)
         } catch .exists(let existing) {

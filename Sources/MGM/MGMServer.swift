@@ -55,6 +55,7 @@ public final class MGMServer: Sendable {
     public static func start(_ configuration: MGMConfiguration,
                              logger: Logger = Logger(label: "beryl.mgm")) throws(MGMError) -> MGMServer {
         let role = configuration.role ?? RoleFile.read(in: configuration.dataDirectory)
+        let identities = try IdentityResolver(configuration: configuration)
         // A slave is a replica: its logs are byte copies of its master's, written only by the follower.
         // The master log persists in the data directory and goes to the service log (`logger`) as well.
         let masterLog = MasterLogOptions(file: configuration.dataDirectory + "/" + NamespaceConfiguration.masterLogName,
@@ -74,7 +75,12 @@ public final class MGMServer: Sendable {
         let scheduler = try? CompactionScheduler(namespace: namespace)
         scheduler?.start()
         let state = ServerState(configuration: configuration, namespace: namespace,
-                                access: AccessControl(), masterLog: namespace.masterLog, compactionScheduler: scheduler)
+                                access: AccessControl(), masterLog: namespace.masterLog, compactionScheduler: scheduler,
+                                identities: identities)
+        FreshNamespaceOwner.adopt(namespace, role: role, logger: logger)
+        if !identities.checksPermissions {
+            logger.warning("--auth none: no permission checks are made; every request runs as the user the client declares (development only)")
+        }
         let report = namespace.bootReport
         for warning in report.logWarnings { logger.warning("changelog: \(warning)") }
 

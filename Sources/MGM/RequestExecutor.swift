@@ -50,7 +50,7 @@ struct RequestExecutor: Sendable {
 
     var namespace: Namespace { state.namespace }
 
-    func execute(_ request: XRootDRequest, client: ClientIdentity) -> Execution {
+    func execute(_ request: XRootDRequest, client: ClientIdentity, as identity: VirtualIdentity) -> Execution {
         if let refusal = Self.relativePathRefusal(request) { return refusal }
         let governed = Self.isGovernedByAccessRules(request)
         if request.isMutation, state.replication == nil {
@@ -80,7 +80,12 @@ struct RequestExecutor: Sendable {
                               + "writes are refused until space returns, reads go on")
             }
         }
-        let result = perform(request, client: client)
+        let walk: PathAccess?
+        switch authorize(request, as: identity) {
+        case .refused(let refusal): return refusal
+        case .allowed(let walked): walk = walked
+        }
+        let result = perform(request, client: client, identity: identity, walk: walk)
         if request.isMutation, !result.isError, let node = state.replication, let refusal = node.awaitReplication() {
             // `--sync-replication`: answered only once the slave holds the change (or as the mode allows).
             logger.warning("mutation not acknowledged", metadata: ["reason": "\(refusal)"])
@@ -94,11 +99,11 @@ struct RequestExecutor: Sendable {
 
     /// `kXR_locate`: the location when `path` exists (or is empty or "/"), else ENOENT; governed by the
     /// read rules like a stat.
-    func locate(_ path: String, location: String, client: ClientIdentity) -> Execution {
+    func locate(_ path: String, location: String, client: ClientIdentity, as identity: VirtualIdentity) -> Execution {
         if !path.isEmpty, let refusal = Self.relativePathRefusal(path, verb: "Locating") { return refusal }
         let plainPath = Self.plain(path)
         let probe = XRootDRequest.stat(StatRequest(path: plainPath.isEmpty ? "/" : plainPath))
-        switch execute(probe, client: client) {
+        switch execute(probe, client: client, as: identity) {
         case .responses(let bodies):
             if case .ok? = bodies.last { return .ok(Array(location.utf8) + [0]) }
             return .responses(bodies)
@@ -165,17 +170,20 @@ struct RequestExecutor: Sendable {
         }
     }
 
-    private func perform(_ request: XRootDRequest, client: ClientIdentity) -> Execution {
+    private func perform(_ request: XRootDRequest, client: ClientIdentity, identity: VirtualIdentity,
+                         walk: PathAccess?) -> Execution {
         do throws(NamespaceError) {
             switch request {
             case .stat(let r):
                 if r.options.contains(.fileSystem) { return .ok(SpaceReport(directory: state.configuration.dataDirectory).vfsStatBody()) }
+                if let attributes = walk?.attributes { return .stat(StatMapping.stat(attributes)) }
                 return try .stat(StatMapping.stat(namespace.attributes(at: Self.plain(r.path))))
             case .dirlist(let r):
                 return try dirlist(r)
             case .mkdir(let r):
-                let ids = UserDirectory.shared.ids(of: client.user)
-                let attributes = CreationAttributes(uid: ids.uid, gid: ids.gid, mode: 0o040000 | UInt32(r.mode.rawValue & 0o7777) | 0o700)
+                let owner = Self.newEntryOwner(identity, parent: walk?.parent)
+                let mode = 0o040000 | UInt32(r.mode.rawValue & 0o7777) | 0o700 | (owner.setgid ? 0o2000 : 0)
+                let attributes = CreationAttributes(uid: owner.uid, gid: owner.gid, mode: mode)
                 try namespace.createContainer(Self.plain(r.path), attributes: attributes,
                                               missingParents: r.options.contains(.makePath) ? .create : .fail)
                 return .ok()
@@ -194,8 +202,9 @@ struct RequestExecutor: Sendable {
             case .query(let r):
                 return query(r)
             case .open(let r):
-                if AdminRequest.isAdminPath(r.path) { return admin(r, client: client) }
-                return try FileOpening(namespace: namespace).open(r, client: client)
+                if AdminRequest.isAdminPath(r.path) { return admin(r, client: client, identity: identity) }
+                let owner = Self.newEntryOwner(identity, parent: walk?.parent)
+                return try FileOpening(namespace: namespace).open(r, owner: (owner.uid, owner.gid))
             default:
                 return .error(.unsupported, "\(request.requestID.name) is not supported by this server")
             }
@@ -294,16 +303,19 @@ struct RequestExecutor: Sendable {
         }
     }
 
-    private func admin(_ r: OpenRequest, client: ClientIdentity) -> Execution {
-        guard client.mayAdminister(allowing: state.configuration.adminAllow) else {
-            return .error(.notAuthorized, "admin commands need user root from loopback or an --admin-allow address"
-                          + " (you are '\(client.user)' from \(client.address))")
+    private func admin(_ r: OpenRequest, client: ClientIdentity, identity: VirtualIdentity) -> Execution {
+        guard Permission.mayAdminister(client, identity, allowing: state.configuration.adminAllow) else {
+            logger.notice("admin command refused", metadata: ["user": "\(client.user)", "identity": "\(identity)",
+                                                             "protocol": "\(client.protocolName)"])
+            return .error(.notAuthorized, "admin commands need uid 0, authenticated (sss, krb5) or from loopback or an "
+                          + "--admin-allow address (you are '\(client.user)', uid \(identity.uid), by \(client.protocolName) "
+                          + "from \(client.address))")
         }
         guard !r.options.isWrite else { return .error(.notAuthorized, "admin paths are read-only") }
         guard let command = AdminRequest(path: r.path) else {
             return .error(.argMissing, "no admin command: open /proc/admin/?mgm.cmd=<command>&...")
         }
-        let output = Array(AdminCommands(state: state).run(command).encoded().utf8)
+        let output = Array(AdminCommands(state: state, logger: logger).run(command).encoded().utf8)
         let stat = r.options.contains(.returnStat)
             ? StatInfo(id: 0, size: Int64(output.count), flags: [.readable], modificationTime: Int64(time(nil))) : nil
         return .opened(.admin(output), stat: stat)

@@ -12,12 +12,16 @@ public final class ServerState: Sendable {
     public let masterLog: MasterLog
     /// The `ns compact` schedule (persisted in the data directory; runs only on a master).
     public let compactionScheduler: CompactionScheduler?
+    /// Login names to uid, gid and groups (`--idmap`, the system user database).
+    public let identities: IdentityResolver
     /// Role, fencing epoch, changelog shipping and the supervisor (set once at start).
     let replicationNode = Mutex<ReplicationNode?>(nil)
     let listenAddress = Mutex<String>("")
 
     init(configuration: MGMConfiguration, namespace: Namespace, access: AccessControl,
-         masterLog: MasterLog, compactionScheduler: CompactionScheduler? = nil) {
+         masterLog: MasterLog, compactionScheduler: CompactionScheduler? = nil, identities: IdentityResolver? = nil) {
+        self.identities = identities ?? IdentityResolver(checksPermissions: configuration.authentication != ["none"],
+                                                         adminAllow: configuration.adminAllow)
         self.compactionScheduler = compactionScheduler
         self.configuration = configuration
         self.namespace = namespace

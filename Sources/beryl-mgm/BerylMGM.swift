@@ -38,8 +38,10 @@ struct Serve: ParsableCommand {
         abstract: "Boot the namespace of --data and serve it until SIGTERM or SIGINT.",
         discussion: """
             A master serves read-write, a slave read-only (see `beryl-mgm tag`): --data must exist and be \
-            tagged. Admin commands (/proc/admin/?mgm.cmd=...) are accepted from user root on loopback or an \
-            --admin-allow address. The master log (`ns master`) is kept in <data>/master.log and also written \
+            tagged. Every request is checked against the mode bits and ACLs of the entries it touches, as \
+            the identity its login name maps to (--idmap, then the system user database; docs/SECURITY.md). \
+            Admin commands (/proc/admin/?mgm.cmd=...) need uid 0, authenticated (sss, krb5) or from loopback \
+            or an --admin-allow address. The master log (`ns master`) is kept in <data>/master.log and also written \
             to this log (stderr).
 
             Exit status: 0 after a graceful stop (SIGTERM or SIGINT); 1 when the server cannot start (the \
@@ -81,6 +83,8 @@ struct Serve: ParsableCommand {
     var allowMissingLog = false
     @Option(help: "Serve Prometheus metrics at http://IP:PORT/metrics (e.g. 127.0.0.1:9094). Default: no metrics.")
     var metrics: String?
+    @Option(help: "Identity map: lines `<protocol|*> <name|*> uid=<uid|user> [gid=<gid|group>] [groups=<g>,...]` that map login names to ids before the system user database (docs/SECURITY.md).")
+    var idmap: String?
 
     func run() throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
@@ -129,6 +133,7 @@ struct Serve: ParsableCommand {
                                              adminAllow: Set(adminAllow), maximumConnections: maxConnections,
                                              replication: replication)
         configuration.allowMissingLog = allowMissingLog
+        configuration.idmap = idmap
         if let metrics {
             guard let address = Endpoint(parsing: metrics), metrics.hasSuffix(":\(address.port)") else {
                 throw ValidationError("--metrics must be IP:PORT, e.g. 127.0.0.1:9094")
