@@ -12,9 +12,13 @@ struct BenchServer {
     var port: Int
     var directory: String
 
+    /// The login name of bench clients: the user running the bench, who owns a fresh namespace's root
+    /// (root passes every permission check; another user owns "/" of the scratch namespace it serves).
+    static let user: String = getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"
+
     func client() throws -> XRootDClient {
         try XRootDClient(host: "127.0.0.1", port: port,
-                         options: XRootDClient.Options(user: "bench", requestTimeout: .seconds(30)))
+                         options: XRootDClient.Options(user: Self.user, requestTimeout: .seconds(30)))
     }
 
     /// User and system CPU seconds of the server process so far: utime and stime from /proc/<pid>/stat

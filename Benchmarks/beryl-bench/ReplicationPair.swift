@@ -27,7 +27,7 @@ final class ReplicationPair {
 
         /// A client of this node. `redirects: 0` makes a redirect (a slave's answer for a write or a
         /// missing path) throw `tooManyRedirects` instead of asking the master.
-        func client(user: String = "bench", redirects: Int = 8, wait: Duration = .seconds(1)) throws -> XRootDClient {
+        func client(user: String = BenchServer.user, redirects: Int = 8, wait: Duration = .seconds(1)) throws -> XRootDClient {
             try XRootDClient(endpoint, options: XRootDClient.Options(user: user, connectTimeout: .seconds(2), requestTimeout: .seconds(30),
                                                                      maximumRedirects: redirects, maximumTotalWait: wait))
         }

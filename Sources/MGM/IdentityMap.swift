@@ -19,6 +19,12 @@ public struct IdentityMap: Sendable, Equatable {
         public var uid: UInt32
         public var gid: UInt32
         public var groups: [UInt32]
+
+        public init(uid: UInt32, gid: UInt32, groups: [UInt32]) {
+            self.uid = uid
+            self.gid = gid
+            self.groups = groups
+        }
     }
 
     struct Key: Hashable, Sendable {

@@ -276,7 +276,8 @@ struct RequestExecutor: Sendable {
         case .file(let f):
             try namespace.setMode(f.id, (f.mode & ~0o7777) | permissions)
         case .container(let c):
-            try namespace.updateContainer(c.id) { $0.mode = ($0.mode & ~0o7777) | permissions }
+            // kXR_chmod carries only the 0o777 bits: a directory keeps its setgid bit (as GNU chmod keeps it).
+            try namespace.updateContainer(c.id) { $0.mode = ($0.mode & ~0o7777) | permissions | ($0.mode & 0o2000) }
         }
     }
 

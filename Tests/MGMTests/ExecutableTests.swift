@@ -96,7 +96,7 @@ import XRootD
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         var client: XRootDClient?
         for _ in 0..<100 where client == nil {
-            client = try? XRootDClient(host: "127.0.0.1", port: port)
+            client = try? XRootDClient(host: "127.0.0.1", port: port, options: .init(user: "root"))
             if client == nil { usleep(50_000) }
         }
         try #require(client).mkdir("/from-process")

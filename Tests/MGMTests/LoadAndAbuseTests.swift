@@ -265,7 +265,7 @@ import XRootD
             pipeline += listing + XRootDRequest.mkdir(MkdirRequest(path: "/seq/\(index)")).encode(streamID: StreamID(8))
         }
         let abuser = try RawConnection(port: server.port)
-        #expect(abuser.logIn(user: "greedy"))
+        #expect(abuser.logIn(user: "root"))
         let before = ProcessMemory.residentBytes()
         let sent = abuser.sendWithoutBlocking(pipeline)
 

@@ -245,7 +245,7 @@ final class ServeProcess {
         let deadline = ContinuousClock.now + .seconds(20)
         while true {
             if let client = try? XRootDClient(Endpoint(host: "127.0.0.1", port: port),
-                                              options: .init(user: "beryl", connectTimeout: .seconds(1))) {
+                                              options: .init(user: "root", connectTimeout: .seconds(1))) {
                 return client
             }
             guard process.isRunning, ContinuousClock.now < deadline else {

@@ -90,13 +90,13 @@ final class MGMNode: @unchecked Sendable {
     }
 
     /// A client that follows nothing: a redirect or a stall is an error (to see what this node answers).
-    func directClient(user: String = "beryl") throws -> XRootDClient {
+    func directClient(user: String = "root") throws -> XRootDClient {
         try XRootDClient(endpoint, options: .init(user: user, connectTimeout: .seconds(5), requestTimeout: .seconds(20),
                                                   maximumRedirects: 0, maximumTotalWait: .zero))
     }
 
     /// A client that follows redirects and waits (as xrdfs does).
-    func client(user: String = "beryl") throws -> XRootDClient {
+    func client(user: String = "root") throws -> XRootDClient {
         try XRootDClient(endpoint, options: .init(user: user, connectTimeout: .seconds(5), requestTimeout: .seconds(30),
                                                   maximumTotalWait: .seconds(30)))
     }

@@ -122,7 +122,7 @@ import XRootD
         let slow = try RawConnection(port: server.port)
         let message = ClientHandshake().encode()
             + XRootDRequest.protocol(ProtocolRequest()).encode(streamID: StreamID(1))
-            + XRootDRequest.login(LoginRequest(processID: 1, user: "slow")).encode(streamID: StreamID(2))
+            + XRootDRequest.login(LoginRequest(processID: 1, user: "root")).encode(streamID: StreamID(2))
             + XRootDRequest.mkdir(MkdirRequest(path: "/slow")).encode(streamID: StreamID(3))
         let others = Atomic<Int>(0)
         let done = Atomic<Bool>(false)

@@ -41,7 +41,7 @@ struct RoleChangeWalkTests {
                     let n = i % 2
                     if clients[n] == nil {
                         clients[n] = try? XRootDClient(nodes[n].endpoint, options: .init(
-                            user: "beryl", connectTimeout: .milliseconds(300), requestTimeout: .seconds(5),
+                            user: "root", connectTimeout: .milliseconds(300), requestTimeout: .seconds(5),
                             maximumRedirects: 0, maximumTotalWait: .zero))
                     }
                     let path = "/walk/w\(i)"

@@ -36,7 +36,7 @@ final class TestServer: Sendable {
         if removing { try? FileManager.default.removeItem(atPath: directory) }
     }
 
-    func client(user: String = "beryl", timeout: Duration = .seconds(10)) throws -> XRootDClient {
+    func client(user: String = "root", timeout: Duration = .seconds(10)) throws -> XRootDClient {
         let options = XRootDClient.Options(user: user, connectTimeout: .seconds(5), requestTimeout: timeout,
                                            maximumTotalWait: .seconds(20))
         return try XRootDClient(endpoint, options: options)
@@ -163,7 +163,7 @@ final class RawConnection: @unchecked Sendable {
     }
 
     /// Handshake, kXR_protocol and kXR_login as `user`; true when all three were answered.
-    func logIn(user: String = "raw") -> Bool {
+    func logIn(user: String = "root") -> Bool {
         send(ClientHandshake().encode())
         guard receive(ServerHandshake.length).count == ServerHandshake.length else { return false }
         send(XRootDRequest.protocol(ProtocolRequest()).encode(streamID: StreamID(1)))
