@@ -25,7 +25,7 @@ extension ReplicationNode {
         }
         lock.withLock { awaitingRemote = true }
         setWritable(false)
-        let probe = RemoteProbe.status(of: remote)
+        let probe = RemoteProbe.status(of: remote, secret: secret)
         lock.withLock { remoteStatus = probe }
         reconsiderStart(after: probe)
     }
@@ -91,7 +91,7 @@ extension ReplicationNode {
             return .failure(errno: EPERM, "ns master: fenced by epoch \(fenced) (ours \(currentEpoch)): a newer master "
                             + "exists; this node must follow it (ns master \(remote?.description ?? "<remote>"))")
         }
-        if let remote, let probe = RemoteProbe.status(of: remote),
+        if let remote, let probe = RemoteProbe.status(of: remote, secret: secret),
            probe.state == .masterReadWrite || probe.epoch > currentEpoch {
             return .failure(errno: EPERM, "ns master: \(remote) answers as \(probe.state.rawValue) at epoch \(probe.epoch): "
                             + "refusing a second master even with --force")

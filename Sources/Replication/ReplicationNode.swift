@@ -86,7 +86,7 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
         self.degraded = tag.degraded
         self.state = tag.role == .master ? .masterReadOnly : .slaveReadOnly
         self.supervisorEnabled = remote != nil
-        self.probe = remote.map { RemoteProbe($0) }
+        self.probe = remote.map { RemoteProbe($0, secret: secret) }
         self.syncMode = remote == nil ? .off : (configuration.syncReplication ?? .preferred)
     }
 

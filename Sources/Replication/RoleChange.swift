@@ -95,7 +95,7 @@ extension ReplicationNode {
         if let fenced = lock.withLock({ fencedBy }) {
             return .failure(errno: EPERM, "ns master: fenced by epoch \(fenced): this node must become a slave first (ns master \(remote))")
         }
-        guard let probe = RemoteProbe.status(of: remote) else {
+        guard let probe = RemoteProbe.status(of: remote, secret: secret) else {
             if force { return forceOpen() }
             return .failure(errno: EHOSTUNREACH, "ns master: \(remote) does not answer, so nothing proves it is not a newer "
                             + "master; this node stays master-ro. If \(remote) is really down, `ns master \(configuration.listen) --force`")
@@ -137,7 +137,7 @@ extension ReplicationNode {
     /// up to its final ends. With the master unreachable, only `--force` promotes, and never a node
     /// that has not once completed a sync.
     private func promote(remote: Endpoint, force: Bool) -> RoleChangeResult {
-        let probe = RemoteProbe.status(of: remote)
+        let probe = RemoteProbe.status(of: remote, secret: secret)
         if let probe, probe.state == .masterReadWrite {
             return .failure(errno: EPERM, "ns master: the remote \(remote) is still running as a read-write master: "
                             + "first run `ns master \(configuration.listen)` on it")
@@ -215,7 +215,7 @@ extension ReplicationNode {
 
     /// Step 3, on the old master.
     private func becomeSlave(of remote: Endpoint, discardDivergent: Bool) -> RoleChangeResult {
-        guard let probe = RemoteProbe.status(of: remote), probe.state == .masterReadWrite else {
+        guard let probe = RemoteProbe.status(of: remote, secret: secret), probe.state == .masterReadWrite else {
             return .failure(errno: EAGAIN, "ns master: \(remote) is not a read-write master yet; run `ns master \(remote)` "
                             + "on it first (this node stays master-ro)")
         }

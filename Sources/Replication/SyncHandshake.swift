@@ -1,15 +1,17 @@
-/// Mutual challenge-response authentication at the start of a sync connection. Each side proves it
-/// knows the shared secret by a MAC over both nonces; the secret never crosses the wire and
-/// neither proof can be replayed (the other side's nonce is fresh) or reflected (the two MACs use
-/// different labels and nonce orders).
+/// Mutual challenge-response authentication at the start of a sync connection, then the keys of
+/// the session. Each side proves it knows the shared secret by a MAC over both nonces and both
+/// epochs (and the master's role); the secret never crosses the wire and neither proof can be
+/// replayed (the other side's nonce is fresh) or reflected (the two MACs use different labels and
+/// nonce orders). Epochs and role are covered so that nobody on the path can fence a node.
 ///
-///     master -> slave   challenge(version: 1, nonce: Nm, epoch: Em)
-///     slave  -> master  proof(mac: HMAC(secret, "beryl-sync-slave" ++ Nm ++ Ns), nonce: Ns, epoch: Es)
-///     master -> slave   accepted(mac: HMAC(secret, "beryl-sync-master" ++ Ns ++ Nm), epoch: Em, state:)
+///     master -> slave   challenge(version: 2, nonce: Nm, epoch: Em)
+///     slave  -> master  proof(mac: HMAC(secret, "beryl-sync-slave" ++ Nm ++ Ns ++ Em ++ Es), nonce: Ns, epoch: Es)
+///     master -> slave   accepted(mac: HMAC(secret, "beryl-sync-master" ++ Ns ++ Nm ++ Em ++ Es ++ state), epoch: Em, state:)
 ///                       or refused("authentication failed"), then the master shuts the connection down
 ///
-/// Only the start of the connection is authenticated: the frames after it carry no MAC, so the
-/// link must be trusted against tampering (it is against eavesdropping on the secret).
+/// After `accepted` both sides seal every frame (`SyncFrameCipher`) with keys derived from the
+/// secret and both nonces (`SyncSessionKeys`): every byte after the handshake is encrypted and
+/// authenticated, with a sequence number per frame and direction against replay and reordering.
 public enum SyncHandshake {
     /// The protocol version this side speaks.
     public static let version: UInt16 = SyncMessage.protocolVersion
@@ -29,13 +31,16 @@ public enum SyncHandshake {
         guard case .proof(let mac, let slaveNonce, let slaveEpoch) = answer else {
             throw refuse(socket, unexpected: answer, expected: "proof")
         }
-        guard SyncMAC.isValid(mac, for: slaveMessage(masterNonce: masterNonce, slaveNonce: slaveNonce), key: secret.bytes) else {
+        guard SyncMAC.isValid(mac, for: slaveMessage(masterNonce: masterNonce, slaveNonce: slaveNonce, masterEpoch: epoch,
+                                                     slaveEpoch: slaveEpoch), key: secret.bytes) else {
             try? socket.send(.refused(reason: authenticationFailedReason))
             socket.shutdown()
             throw .authenticationFailed("the slave at \(socket.peer) sent a proof that does not match the shared secret")
         }
-        try socket.send(.accepted(mac: masterMAC(secret: secret, masterNonce: masterNonce, slaveNonce: slaveNonce),
+        try socket.send(.accepted(mac: masterMAC(secret: secret, masterNonce: masterNonce, slaveNonce: slaveNonce,
+                                                 masterEpoch: epoch, slaveEpoch: slaveEpoch, state: state),
                                   epoch: epoch, state: state))
+        socket.secure(with: SyncSessionKeys.derive(secret: secret, masterNonce: masterNonce, slaveNonce: slaveNonce), master: true)
         return slaveEpoch
     }
 
@@ -57,42 +62,59 @@ public enum SyncHandshake {
             throw .protocolViolation(reason)
         }
         let slaveNonce = randomNonce()
-        try socket.send(.proof(mac: slaveMAC(secret: secret, masterNonce: masterNonce, slaveNonce: slaveNonce),
+        try socket.send(.proof(mac: slaveMAC(secret: secret, masterNonce: masterNonce, slaveNonce: slaveNonce,
+                                             masterEpoch: masterEpoch, slaveEpoch: epoch),
                                nonce: slaveNonce, epoch: epoch))
         let answer = try receive(on: socket, until: deadline, waitingFor: "the master's answer to our proof")
         guard case .accepted(let mac, let acceptedEpoch, let state) = answer else {
             throw refuse(socket, unexpected: answer, expected: "accepted")
         }
-        guard SyncMAC.isValid(mac, for: masterMessage(masterNonce: masterNonce, slaveNonce: slaveNonce), key: secret.bytes) else {
-            try? socket.send(.refused(reason: authenticationFailedReason))
-            socket.shutdown()
-            throw .authenticationFailed("the master at \(socket.peer) sent a proof that does not match the shared secret")
-        }
         guard acceptedEpoch == masterEpoch else {
             throw .protocolViolation("the master's epoch changed during the handshake: \(masterEpoch) in challenge, "
                 + "\(acceptedEpoch) in accepted")
         }
+        guard SyncMAC.isValid(mac, for: masterMessage(masterNonce: masterNonce, slaveNonce: slaveNonce, masterEpoch: masterEpoch,
+                                                      slaveEpoch: epoch, state: state), key: secret.bytes) else {
+            try? socket.send(.refused(reason: authenticationFailedReason))
+            socket.shutdown()
+            throw .authenticationFailed("the master at \(socket.peer) sent a proof that does not match the shared secret")
+        }
+        socket.secure(with: SyncSessionKeys.derive(secret: secret, masterNonce: masterNonce, slaveNonce: slaveNonce), master: false)
         return (masterEpoch, state)
     }
 
-    /// HMAC(secret, "beryl-sync-slave" ++ master nonce ++ slave nonce): the slave's proof.
-    public static func slaveMAC(secret: SyncSecret, masterNonce: [UInt8], slaveNonce: [UInt8]) -> [UInt8] {
-        SyncMAC.code(for: slaveMessage(masterNonce: masterNonce, slaveNonce: slaveNonce), key: secret.bytes)
+    /// HMAC(secret, "beryl-sync-slave" ++ master nonce ++ slave nonce ++ master epoch ++ slave
+    /// epoch): the slave's proof (epochs as u64 little endian).
+    public static func slaveMAC(secret: SyncSecret, masterNonce: [UInt8], slaveNonce: [UInt8], masterEpoch: UInt64,
+                                slaveEpoch: UInt64) -> [UInt8] {
+        SyncMAC.code(for: slaveMessage(masterNonce: masterNonce, slaveNonce: slaveNonce, masterEpoch: masterEpoch,
+                                       slaveEpoch: slaveEpoch), key: secret.bytes)
     }
 
-    /// HMAC(secret, "beryl-sync-master" ++ slave nonce ++ master nonce): the master's proof.
-    public static func masterMAC(secret: SyncSecret, masterNonce: [UInt8], slaveNonce: [UInt8]) -> [UInt8] {
-        SyncMAC.code(for: masterMessage(masterNonce: masterNonce, slaveNonce: slaveNonce), key: secret.bytes)
+    /// HMAC(secret, "beryl-sync-master" ++ slave nonce ++ master nonce ++ master epoch ++ slave
+    /// epoch ++ state): the master's proof, which also vouches for the epoch and role it announces.
+    public static func masterMAC(secret: SyncSecret, masterNonce: [UInt8], slaveNonce: [UInt8], masterEpoch: UInt64,
+                                 slaveEpoch: UInt64, state: RoleState) -> [UInt8] {
+        SyncMAC.code(for: masterMessage(masterNonce: masterNonce, slaveNonce: slaveNonce, masterEpoch: masterEpoch,
+                                        slaveEpoch: slaveEpoch, state: state), key: secret.bytes)
     }
 
     /// What the slave's proof authenticates (the label keeps the two directions apart).
-    static func slaveMessage(masterNonce: [UInt8], slaveNonce: [UInt8]) -> [UInt8] {
-        Array("beryl-sync-slave".utf8) + masterNonce + slaveNonce
+    static func slaveMessage(masterNonce: [UInt8], slaveNonce: [UInt8], masterEpoch: UInt64, slaveEpoch: UInt64) -> [UInt8] {
+        var message = Array("beryl-sync-slave".utf8) + masterNonce + slaveNonce
+        message.appendLittleEndian(masterEpoch)
+        message.appendLittleEndian(slaveEpoch)
+        return message
     }
 
     /// What the master's proof authenticates.
-    static func masterMessage(masterNonce: [UInt8], slaveNonce: [UInt8]) -> [UInt8] {
-        Array("beryl-sync-master".utf8) + slaveNonce + masterNonce
+    static func masterMessage(masterNonce: [UInt8], slaveNonce: [UInt8], masterEpoch: UInt64, slaveEpoch: UInt64,
+                              state: RoleState) -> [UInt8] {
+        var message = Array("beryl-sync-master".utf8) + slaveNonce + masterNonce
+        message.appendLittleEndian(masterEpoch)
+        message.appendLittleEndian(slaveEpoch)
+        message.append(state.code)
+        return message
     }
 
     /// 32 bytes from the system's cryptographic generator.

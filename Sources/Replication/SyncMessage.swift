@@ -52,11 +52,11 @@ public struct LogEnd: Sendable, Equatable {
 public enum SyncMessage: Sendable, Equatable {
     /// Master -> slave, the first message: protocol version, the master's 32-byte nonce, its epoch.
     case challenge(version: UInt16, nonce: [UInt8], epoch: UInt64)
-    /// Slave -> master: HMAC(secret, "beryl-sync-slave" ++ master nonce ++ slave nonce), the slave's
-    /// 32-byte nonce, the slave's epoch.
+    /// Slave -> master: HMAC(secret, "beryl-sync-slave" ++ master nonce ++ slave nonce ++ epochs),
+    /// the slave's 32-byte nonce, the slave's epoch (see `SyncHandshake`).
     case proof(mac: [UInt8], nonce: [UInt8], epoch: UInt64)
-    /// Master -> slave: HMAC(secret, "beryl-sync-master" ++ slave nonce ++ master nonce), the
-    /// master's epoch and role.
+    /// Master -> slave: HMAC(secret, "beryl-sync-master" ++ slave nonce ++ master nonce ++ epochs
+    /// ++ role), the master's epoch and role. Every frame after it is sealed.
     case accepted(mac: [UInt8], epoch: UInt64, state: RoleState)
     /// Either way: the peer will not go on (authentication, epoch, version); the sender then closes.
     case refused(reason: String)
@@ -78,9 +78,14 @@ public enum SyncMessage: Sendable, Equatable {
     /// acknowledgements promise (`--sync-replication`) and whether it has degraded (answered
     /// writes without the slave), so that a forced promotion can report the exposure.
     case replicationMode(SyncReplicationMode, degraded: Bool)
+    /// Either node -> the other, instead of `subscribe`: the connection was a probe (`RemoteProbe`),
+    /// and the handshake's `accepted` told all it wanted (the epoch and role, under the MAC). The
+    /// answering node closes without streaming and does not count the prober as a follower.
+    case probe
 
-    /// The current protocol version (sent in `challenge`).
-    public static let protocolVersion: UInt16 = 1
+    /// The current protocol version (sent in `challenge`). 2: the handshake's MACs cover the
+    /// epochs and role, and every frame after it is sealed (`SyncFrameCipher`).
+    public static let protocolVersion: UInt16 = 2
     /// The size of nonces and MACs in bytes.
     public static let nonceSize = 32
     /// The size of a log file header in `logHeader`.
@@ -112,6 +117,7 @@ public enum SyncMessage: Sendable, Equatable {
         case .acknowledge: return "acknowledge"
         case .error: return "error"
         case .replicationMode: return "replicationMode"
+        case .probe: return "probe"
         }
     }
 }

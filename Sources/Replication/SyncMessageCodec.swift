@@ -14,6 +14,7 @@ enum SyncMessageType: UInt8, CaseIterable {
     case acknowledge = 9
     case error = 10
     case replicationMode = 11
+    case probe = 12
 }
 
 extension SyncMessage {
@@ -85,6 +86,8 @@ extension SyncMessage {
             frame.append(SyncMessageType.replicationMode.rawValue)
             frame.append(mode.code)
             frame.append(degraded ? 1 : 0)
+        case .probe:
+            frame.append(SyncMessageType.probe.rawValue)
         }
         Self.patchLength(of: &frame, from: 0)
         return frame
@@ -124,6 +127,16 @@ extension SyncMessage {
         guard prefix >= 1 else { throw .protocolViolation("frame length 0 (a frame has at least its type byte)") }
         guard prefix <= maximumFrame else {
             throw .protocolViolation("frame length \(prefix) exceeds the maximum of \(maximumFrame)")
+        }
+        return Int(prefix)
+    }
+
+    /// The length of the sealed frame whose prefix is `prefix` (its segments and tags): at least one
+    /// byte and a tag, at most what a frame of `maximumFrame` plain bytes seals to.
+    static func sealedFrameLength(prefix: UInt32) throws(ReplicationError) -> Int {
+        let maximum = SyncFrameCipher.sealedCount(plainCount: maximumFrame)
+        guard prefix >= 1 + SyncFrameCipher.tagSize, prefix <= maximum else {
+            throw .protocolViolation("sealed frame length \(prefix) is outside \(1 + SyncFrameCipher.tagSize)...\(maximum)")
         }
         return Int(prefix)
     }
@@ -186,6 +199,8 @@ extension SyncMessage {
             let degraded = try r.u8("degraded")
             guard degraded <= 1 else { throw .protocolViolation("replicationMode.degraded: \(degraded) is not 0 or 1") }
             message = .replicationMode(mode, degraded: degraded == 1)
+        case .probe:
+            message = .probe
         }
         try r.finish()
         return message

@@ -89,7 +89,7 @@ extension ReplicationNode {
     /// Probes the remote now: fenced when it shows a newer epoch; an answer without one is noted
     /// (`lastNoNewerMaster`). No answer changes nothing (the exposure of `preferred`).
     func confirmNoNewerMaster() {
-        guard let remote, let probe = RemoteProbe.status(of: remote) else { return }
+        guard let remote, let probe = RemoteProbe.status(of: remote, secret: secret) else { return }
         if probe.epoch > currentEpoch {
             fence(byEpoch: probe.epoch, reason: "\(remote) is \(probe.state.rawValue) at epoch \(probe.epoch)")
         } else {

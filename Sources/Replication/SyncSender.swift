@@ -91,15 +91,18 @@ final class SyncSender: @unchecked Sendable {
             return
         }
         guard role.currentState == .masterReadWrite || role.currentState == .masterReadOnly else {
+            // (A probe of this node ends here too: `accepted` told it the epoch and role.)
             try? socket.send(.refused(reason: "not a master (\(role.currentState.rawValue))"))
             return
+        }
+        let first = try socket.receive(timeout: 5)
+        if case .probe? = first { return }
+        guard case .subscribe(let subscriptions)? = first else {
+            throw .protocolViolation("expected subscribe or probe after the handshake, got \(first?.name ?? "nothing in 5 s")")
         }
         // An authenticated follower of our epoch or an older one: the remote is a slave now (a
         // master awaiting its remote at start may open without waiting for the next probe).
         role.followerConnected(epoch: epoch)
-        guard case .subscribe(let subscriptions)? = try socket.receive(timeout: 5) else {
-            throw .protocolViolation("expected subscribe after the handshake")
-        }
         lock.withLock {
             slaveEpoch = epoch
             streaming = true
@@ -154,6 +157,7 @@ final class SyncSender: @unchecked Sendable {
         var lastHeartbeat = 0.0
         var lastState = server.role.currentState
         var corruptAt = SyncFaults.corruptDataMessage
+        var tamperAt = SyncFaults.tamperDataFrame
         var dataMessages = 0
         var announcedMode: (mode: SyncReplicationMode, degraded: Bool)?
         while !isClosed {
@@ -189,11 +193,13 @@ final class SyncSender: @unchecked Sendable {
                     let now = MonotonicTime.wallNanoseconds
                     do {
                         try log.withLogBytes(from: offset, to: chunkEnd) { bytes in
+                            dataMessages += 1
+                            let flipBit = dataMessages == tamperAt
+                            if flipBit { tamperAt = 0 }
                             let send = { (b: UnsafeRawBufferPointer) throws in
                                 try self.socket.sendData(kind: kind, identity: cursor.identity, offset: offset.rawValue,
-                                                         masterTimeNanoseconds: now, bytes: b)
+                                                         masterTimeNanoseconds: now, bytes: b, flipBit: flipBit)
                             }
-                            dataMessages += 1
                             guard dataMessages == corruptAt else { return try send(bytes) }
                             corruptAt = 0
                             var copy = Array(bytes)
@@ -269,11 +275,16 @@ extension LogKind {
 }
 
 /// Faults the sync tests inject into a master's stream (debug builds only, from the environment):
-/// `BERYL_FAULT_SYNC_CORRUPT=<n>` flips one bit in the n-th data message a sender sends.
+/// `BERYL_FAULT_SYNC_CORRUPT=<n>` flips one bit in the payload of the n-th data message a sender
+/// sends before it is sealed (the slave's record checks catch it), `BERYL_FAULT_SYNC_TAMPER=<n>`
+/// one bit of the n-th sealed data frame on the wire (the slave's AEAD catches it).
 enum SyncFaults {
-    static var corruptDataMessage: Int {
+    static var corruptDataMessage: Int { number("BERYL_FAULT_SYNC_CORRUPT") }
+    static var tamperDataFrame: Int { number("BERYL_FAULT_SYNC_TAMPER") }
+
+    private static func number(_ name: String) -> Int {
         #if DEBUG
-        if let text = getenv("BERYL_FAULT_SYNC_CORRUPT"), let n = Int(String(cString: text)) { return n }
+        if let text = getenv(name), let n = Int(String(cString: text)) { return n }
         #endif
         return 0
     }

@@ -11,7 +11,7 @@ import Synchronization
 public final class SyncSocket: @unchecked Sendable {
     /// The descriptor, -1 once closed. Changed only by `close()` while holding both locks.
     private let descriptor: Atomic<Int32>
-    private let sendLock = Mutex(())
+    private let sendLock = Mutex(SendState())
     private let receiveState = Mutex(ReceiveBuffer())
     private let shutDown = Atomic<Bool>(false)
     /// The peer's address ("127.0.0.1:1094", "[::1]:1094"), for messages.
@@ -20,11 +20,23 @@ public final class SyncSocket: @unchecked Sendable {
     /// The default bound on one blocked send: a peer that stops reading fails the sender after this.
     public static let defaultSendTimeout = 30.0
 
-    /// Bytes received but not yet returned as messages: `storage[start..<end]`.
+    /// Bytes received but not yet returned as messages: `storage[start..<end]`; once secured, the
+    /// cipher that opens the frames received.
     private struct ReceiveBuffer {
         var storage = [UInt8](repeating: 0, count: 64 * 1024)
         var start = 0
         var end = 0
+        var cipher: SyncFrameCipher?
+        /// The plain frame last opened.
+        var plain: [UInt8] = []
+    }
+
+    /// Once secured, the cipher that seals the frames sent, the sealed frame being sent, and room
+    /// to gather a segment that spans two parts of a frame.
+    private struct SendState {
+        var cipher: SyncFrameCipher?
+        var sealed: [UInt8] = []
+        var gather: [UInt8] = []
     }
 
     init(descriptor fd: Int32, peer: String) {
@@ -86,74 +98,133 @@ public final class SyncSocket: @unchecked Sendable {
         }
     }
 
-    /// Sends one message (blocking until the kernel has taken all of it).
-    public func send(_ message: SyncMessage) throws(ReplicationError) {
-        try sendRaw(message.encoded())
+    /// Whether frames are sealed (after a successful handshake).
+    public var isSecured: Bool { sendLock.withLock { $0.cipher != nil } }
+
+    /// From now on every frame sent is sealed and every frame received must open, with the
+    /// session's keys for this side (`master`: the side that accepted the connection). Called by
+    /// `SyncHandshake` once both sides have proved the secret, before any further frame.
+    func secure(with keys: SyncSessionKeys, master: Bool) {
+        let (sending, receiving) = keys.directions(master: master)
+        sendLock.withLock { $0.cipher = SyncFrameCipher(key: sending) }
+        receiveState.withLock { $0.cipher = SyncFrameCipher(key: receiving) }
     }
 
-    /// Sends bytes that already form whole frames (from `SyncMessage.encoded()` or `encodeData`).
-    public func sendRaw(_ bytes: [UInt8]) throws(ReplicationError) {
-        try bytes.withUnsafeBytes { buffer in
-            Result { () throws(ReplicationError) in try sendVectors([buffer]) }
+    /// Sends one message (blocking until the kernel has taken all of it); sealed once secured.
+    public func send(_ message: SyncMessage) throws(ReplicationError) {
+        let frame = message.encoded()
+        try frame.withUnsafeBytes { bytes in
+            Result { () throws(ReplicationError) in
+                try sendFrame([UnsafeRawBufferPointer(rebasing: bytes[SyncMessage.lengthPrefixSize...])])
+            }
         }.get()
     }
 
-    /// Sends one `data` frame whose payload is `bytes` (say, a slice of a mapped log) without copying
-    /// it into a frame first: header and payload go to the kernel in one `sendmsg`.
+    /// Sends `bytes` to the wire as they are, never sealed (tests use it to send what a peer
+    /// without the keys would: garbage, recorded frames).
+    public func sendRaw(_ bytes: [UInt8]) throws(ReplicationError) {
+        try bytes.withUnsafeBytes { buffer in
+            Result { () throws(ReplicationError) in
+                try sendLock.withLock { (_) throws(ReplicationError) in try writeAll([buffer]) }
+            }
+        }.get()
+    }
+
+    /// Sends one `data` frame whose payload is `bytes` (say, a slice of a mapped log). Plain, the
+    /// header and payload go to the kernel in one `sendmsg` without a copy; secured, they are
+    /// sealed into one ciphertext (the only copy) sent with its prefix and tag in one `sendmsg`.
+    /// `flipBit` (fault injection in tests) changes one bit of the frame on the wire.
     public func sendData(kind: LogKind, identity: UInt64, offset: UInt64, masterTimeNanoseconds: UInt64,
-                         bytes: UnsafeRawBufferPointer) throws(ReplicationError) {
+                         bytes: UnsafeRawBufferPointer, flipBit: Bool = false) throws(ReplicationError) {
         let header = SyncMessage.dataFrameHeader(kind: kind, identity: identity, offset: offset,
                                                  masterTimeNanoseconds: masterTimeNanoseconds, payloadCount: bytes.count)
         try header.withUnsafeBytes { head in
-            Result { () throws(ReplicationError) in try sendVectors([head, bytes]) }
+            Result { () throws(ReplicationError) in
+                try sendFrame([UnsafeRawBufferPointer(rebasing: head[SyncMessage.lengthPrefixSize...]), bytes], flipBit: flipBit)
+            }
         }.get()
     }
 
-    /// Writes all of `buffers`, in order, under the send lock.
-    private func sendVectors(_ buffers: [UnsafeRawBufferPointer]) throws(ReplicationError) {
-        try sendLock.withLock { (_) throws(ReplicationError) in
-            let fd = descriptor.load(ordering: .acquiring)
-            guard fd >= 0, !shutDown.load(ordering: .acquiring) else {
-                throw .connection("sending to \(peer): connection closed locally")
+    /// Sends one frame given as the parts of its type byte and body: plain with its length prefix,
+    /// or, once secured, sealed as the next frame of this direction.
+    private func sendFrame(_ parts: [UnsafeRawBufferPointer], flipBit: Bool = false) throws(ReplicationError) {
+        try sendLock.withLock { (state) throws(ReplicationError) in
+            guard var cipher = state.cipher else {
+                let count = parts.reduce(0) { $0 + $1.count }
+                let prefix = (0..<4).map { UInt8(truncatingIfNeeded: UInt32(count) >> UInt32(8 * $0)) }
+                try prefix.withUnsafeBytes { head in
+                    Result { () throws(ReplicationError) in try writeAll([head] + parts) }
+                }.get()
+                return
             }
-            var vectors = buffers.filter { $0.count > 0 }.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
-            var first = 0
-            while first < vectors.count {
-                let sent = vectors[first...].withUnsafeMutableBufferPointer { pending -> Int in
-                    var header = msghdr()
-                    header.msg_iov = pending.baseAddress
-                    header.msg_iovlen = pending.count
-                    return sendmsg(fd, &header, Int32(MSG_NOSIGNAL))
-                }
-                if sent < 0 {
-                    let code = errno
-                    if code == EINTR { continue }
-                    Glibc.shutdown(fd, Int32(SHUT_RDWR))
-                    if code == EAGAIN || code == EWOULDBLOCK { throw .timedOut("sending to \(peer): the peer stopped reading") }
-                    throw .connection("sending to \(peer): \(Self.errorText(code))")
-                }
-                // Drop what the kernel took: whole vectors, then a part of the next.
-                var taken = sent
-                while first < vectors.count, taken >= vectors[first].iov_len {
-                    taken -= vectors[first].iov_len
-                    first += 1
-                }
-                if taken > 0 {
-                    vectors[first].iov_base = vectors[first].iov_base.map { $0 + taken }
-                    vectors[first].iov_len -= taken
-                }
+            try cipher.seal(parts, into: &state.sealed, gather: &state.gather)
+            state.cipher = cipher
+            if flipBit { state.sealed[SyncMessage.lengthPrefixSize + (state.sealed.count - SyncMessage.lengthPrefixSize) / 2] ^= 0x10 }
+            try state.sealed.withUnsafeBytes { frame in
+                Result { () throws(ReplicationError) in try writeAll([frame]) }
+            }.get()
+            // Keep the buffers of the usual frames (up to a 4 MiB chunk), not those of an unusual one.
+            if state.sealed.capacity > Self.sealedKeptBytes { state.sealed = [] }
+        }
+    }
+
+    /// The sealed-frame buffer kept between frames at most.
+    private static let sealedKeptBytes = 8 << 20
+
+    /// Writes all of `buffers`, in order; the caller holds the send lock.
+    private func writeAll(_ buffers: [UnsafeRawBufferPointer]) throws(ReplicationError) {
+        let fd = descriptor.load(ordering: .acquiring)
+        guard fd >= 0, !shutDown.load(ordering: .acquiring) else {
+            throw .connection("sending to \(peer): connection closed locally")
+        }
+        var vectors = buffers.filter { $0.count > 0 }.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
+        var first = 0
+        while first < vectors.count {
+            let sent = vectors[first...].withUnsafeMutableBufferPointer { pending -> Int in
+                var header = msghdr()
+                header.msg_iov = pending.baseAddress
+                header.msg_iovlen = pending.count
+                return sendmsg(fd, &header, Int32(MSG_NOSIGNAL))
+            }
+            if sent < 0 {
+                let code = errno
+                if code == EINTR { continue }
+                Glibc.shutdown(fd, Int32(SHUT_RDWR))
+                if code == EAGAIN || code == EWOULDBLOCK { throw .timedOut("sending to \(peer): the peer stopped reading") }
+                throw .connection("sending to \(peer): \(Self.errorText(code))")
+            }
+            // Drop what the kernel took: whole vectors, then a part of the next.
+            var taken = sent
+            while first < vectors.count, taken >= vectors[first].iov_len {
+                taken -= vectors[first].iov_len
+                first += 1
+            }
+            if taken > 0 {
+                vectors[first].iov_base = vectors[first].iov_base.map { $0 + taken }
+                vectors[first].iov_len -= taken
             }
         }
     }
 
     /// The next message, waiting at most `timeout` seconds; nil if no whole frame arrived in time
     /// (the bytes of a partial frame are kept for the next call). Throws `connection` at end of
-    /// stream or on a receive error, `protocolViolation` for a bad frame.
+    /// stream or on a receive error, `protocolViolation` for a bad frame, `authenticationFailed`
+    /// for a sealed frame that does not open (the connection is then shut down: nothing more is
+    /// read from it).
     public func receive(timeout: Double) throws(ReplicationError) -> SyncMessage? {
+        do {
+            return try receiveFrames(timeout: timeout)
+        } catch {
+            if case .authenticationFailed = error { shutdown() }
+            throw error
+        }
+    }
+
+    private func receiveFrames(timeout: Double) throws(ReplicationError) -> SyncMessage? {
         let deadline = ContinuousClock.now + .seconds(max(0, timeout))
         return try receiveState.withLock { (buffer) throws(ReplicationError) -> SyncMessage? in
             while true {
-                if let message = try Self.nextMessage(in: &buffer) { return message }
+                if let message = try Self.nextMessage(in: &buffer, peer: peer) { return message }
                 let fd = descriptor.load(ordering: .acquiring)
                 guard fd >= 0 else { throw .connection("receiving from \(peer): connection closed locally") }
                 var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -178,24 +249,48 @@ public final class SyncSocket: @unchecked Sendable {
         }
     }
 
-    /// Decodes and removes the first whole frame of `buffer`, if there is one.
-    private static func nextMessage(in buffer: inout ReceiveBuffer) throws(ReplicationError) -> SyncMessage? {
+    /// Decodes and removes the first whole frame of `buffer`, if there is one (opening it first
+    /// once secured).
+    private static func nextMessage(in buffer: inout ReceiveBuffer, peer: String) throws(ReplicationError) -> SyncMessage? {
         let available = buffer.end - buffer.start
         guard available >= SyncMessage.lengthPrefixSize else { return nil }
-        let length = try SyncMessage.frameLength(prefix: frameLengthPrefix(buffer))
+        let length = try frameLength(buffer)
         guard available >= SyncMessage.lengthPrefixSize + length else { return nil }
+        let prefixStart = buffer.start
         let bodyStart = buffer.start + SyncMessage.lengthPrefixSize
-        let message = try buffer.storage.withUnsafeBytes { bytes in
-            Result { () throws(ReplicationError) in
-                try SyncMessage.decode(UnsafeRawBufferPointer(rebasing: bytes[bodyStart..<bodyStart + length]))
-            }
-        }.get()
+        let message: SyncMessage
+        if var cipher = buffer.cipher {
+            defer { buffer.cipher = cipher }
+            try buffer.storage.withUnsafeBytes { bytes in
+                Result { () throws(ReplicationError) in
+                    try cipher.open(prefix: UnsafeRawBufferPointer(rebasing: bytes[prefixStart..<bodyStart]),
+                                    sealed: UnsafeRawBufferPointer(rebasing: bytes[bodyStart..<bodyStart + length]),
+                                    into: &buffer.plain, peer: peer)
+                }
+            }.get()
+            message = try buffer.plain.withUnsafeBytes { bytes in
+                Result { () throws(ReplicationError) in try SyncMessage.decode(bytes) }
+            }.get()
+            if buffer.plain.capacity > 8 << 20 { buffer.plain = [] }
+        } else {
+            message = try buffer.storage.withUnsafeBytes { bytes in
+                Result { () throws(ReplicationError) in
+                    try SyncMessage.decode(UnsafeRawBufferPointer(rebasing: bytes[bodyStart..<bodyStart + length]))
+                }
+            }.get()
+        }
         buffer.start = bodyStart + length
         if buffer.start == buffer.end {
             buffer.start = 0
             buffer.end = 0
         }
         return message
+    }
+
+    /// The length of the frame at the start of `buffer` (after its prefix): plain or sealed.
+    private static func frameLength(_ buffer: ReceiveBuffer) throws(ReplicationError) -> Int {
+        buffer.cipher == nil ? try SyncMessage.frameLength(prefix: frameLengthPrefix(buffer))
+            : try SyncMessage.sealedFrameLength(prefix: frameLengthPrefix(buffer))
     }
 
     private static func frameLengthPrefix(_ buffer: ReceiveBuffer) -> UInt32 {
@@ -211,7 +306,8 @@ public final class SyncSocket: @unchecked Sendable {
         let pending = buffer.end - buffer.start
         var needed = defaultSize
         if pending >= SyncMessage.lengthPrefixSize {
-            needed = max(needed, SyncMessage.lengthPrefixSize + (try SyncMessage.frameLength(prefix: frameLengthPrefix(buffer))))
+            needed = max(needed, SyncMessage.lengthPrefixSize
+                         + (try frameLength(buffer)))
         }
         if pending == 0, buffer.storage.count > 4 * defaultSize {
             buffer.storage = [UInt8](repeating: 0, count: defaultSize)  // give back the memory of a large frame

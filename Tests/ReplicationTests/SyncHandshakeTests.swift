@@ -95,7 +95,7 @@ import Testing
         // An impostor master accepts any proof and answers with a MAC it cannot compute.
         let outcome = try Self.session(
             master: { (socket) throws(ReplicationError) -> SyncMessage? in
-                try socket.send(.challenge(version: 1, nonce: SyncHandshake.randomNonce(), epoch: 99))
+                try socket.send(.challenge(version: SyncHandshake.version, nonce: SyncHandshake.randomNonce(), epoch: 99))
                 guard case .proof? = try socket.receive(timeout: 2) else { throw .protocolViolation("no proof") }
                 try socket.send(.accepted(mac: SyncHandshake.randomNonce(), epoch: 99, state: .masterReadWrite))
                 return try socket.receive(timeout: 2)
@@ -113,9 +113,10 @@ import Testing
         let outcome = try Self.session(
             master: { (socket) throws(ReplicationError) -> Void in
                 let nonce = SyncHandshake.randomNonce()
-                try socket.send(.challenge(version: 1, nonce: nonce, epoch: 1))
-                guard case .proof(_, let slaveNonce, _)? = try socket.receive(timeout: 2) else { throw .protocolViolation("no proof") }
-                let mac = SyncHandshake.masterMAC(secret: Self.otherSecret, masterNonce: nonce, slaveNonce: slaveNonce)
+                try socket.send(.challenge(version: SyncHandshake.version, nonce: nonce, epoch: 1))
+                guard case .proof(_, let slaveNonce, let slaveEpoch)? = try socket.receive(timeout: 2) else { throw .protocolViolation("no proof") }
+                let mac = SyncHandshake.masterMAC(secret: Self.otherSecret, masterNonce: nonce, slaveNonce: slaveNonce,
+                                                  masterEpoch: 1, slaveEpoch: slaveEpoch, state: .masterReadOnly)
                 try socket.send(.accepted(mac: mac, epoch: 1, state: .masterReadOnly))
             },
             slave: Self.runSlave(Self.secret))
@@ -132,7 +133,8 @@ import Testing
             slave: { (socket) throws(ReplicationError) -> SyncMessage? in
                 guard case .challenge? = try socket.receive(timeout: 2) else { throw .protocolViolation("no challenge") }
                 let slaveNonce = SyncHandshake.randomNonce()
-                let stale = SyncHandshake.slaveMAC(secret: Self.secret, masterNonce: SyncHandshake.randomNonce(), slaveNonce: slaveNonce)
+                let stale = SyncHandshake.slaveMAC(secret: Self.secret, masterNonce: SyncHandshake.randomNonce(), slaveNonce: slaveNonce,
+                                                   masterEpoch: 5, slaveEpoch: 1)
                 try socket.send(.proof(mac: stale, nonce: slaveNonce, epoch: 1))
                 return try socket.receive(timeout: 2)
             })
@@ -187,7 +189,7 @@ import Testing
     @Test func anUnknownVersionIsRefusedByTheSlave() throws {
         let outcome = try Self.session(
             master: { (socket) throws(ReplicationError) -> SyncMessage? in
-                try socket.send(.challenge(version: 2, nonce: SyncHandshake.randomNonce(), epoch: 1))
+                try socket.send(.challenge(version: 1, nonce: SyncHandshake.randomNonce(), epoch: 1))
                 return try socket.receive(timeout: 2)
             },
             slave: Self.runSlave(Self.secret))
@@ -195,7 +197,7 @@ import Testing
             Issue.record("slave: \(outcome.slave)")
             return
         }
-        #expect(reason.contains("version 2"))
+        #expect(reason.contains("version 1"), "a slave of protocol 2 refuses a master of protocol 1 (unsealed frames)")
         #expect(try outcome.master.get() == .refused(reason: reason))
     }
 
@@ -212,7 +214,7 @@ import Testing
         }
         let masterCloses = try Self.session(
             master: { (socket) throws(ReplicationError) -> Void in
-                try socket.send(.challenge(version: 1, nonce: SyncHandshake.randomNonce(), epoch: 1))
+                try socket.send(.challenge(version: SyncHandshake.version, nonce: SyncHandshake.randomNonce(), epoch: 1))
                 _ = try socket.receive(timeout: 2)
                 socket.close()
             },
@@ -249,7 +251,11 @@ import Testing
     @Test func noncesAreFreshAndMACsDifferByDirection() {
         let a = SyncHandshake.randomNonce(), b = SyncHandshake.randomNonce()
         #expect(a.count == 32 && a != b)
-        #expect(SyncHandshake.slaveMAC(secret: Self.secret, masterNonce: a, slaveNonce: b)
-                != SyncHandshake.masterMAC(secret: Self.secret, masterNonce: b, slaveNonce: a))
+        #expect(SyncHandshake.slaveMAC(secret: Self.secret, masterNonce: a, slaveNonce: b, masterEpoch: 1, slaveEpoch: 1)
+                != SyncHandshake.masterMAC(secret: Self.secret, masterNonce: b, slaveNonce: a, masterEpoch: 1, slaveEpoch: 1,
+                                           state: .masterReadWrite))
+        // The epochs are covered: a proof for other epochs is another proof.
+        #expect(SyncHandshake.slaveMAC(secret: Self.secret, masterNonce: a, slaveNonce: b, masterEpoch: 1, slaveEpoch: 1)
+                != SyncHandshake.slaveMAC(secret: Self.secret, masterNonce: a, slaveNonce: b, masterEpoch: 1, slaveEpoch: 9))
     }
 }

@@ -36,6 +36,7 @@ import Testing
         .error(message: "log identity changed: ünïcödé ✓"),
         .replicationMode(.required, degraded: false),
         .replicationMode(.preferred, degraded: true),
+        .probe,
     ]
 
     static func body(_ frame: [UInt8]) -> [UInt8] { Array(frame.dropFirst(SyncMessage.lengthPrefixSize)) }
