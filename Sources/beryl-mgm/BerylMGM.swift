@@ -81,6 +81,7 @@ struct Serve: ParsableCommand {
     var allowMissingLog = false
     @Option(help: "Serve Prometheus metrics at http://IP:PORT/metrics (e.g. 127.0.0.1:9094). Default: no metrics.")
     var metrics: String?
+    @OptionGroup var security: SecurityOptions
 
     func run() throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
@@ -129,6 +130,7 @@ struct Serve: ParsableCommand {
                                              adminAllow: Set(adminAllow), maximumConnections: maxConnections,
                                              replication: replication)
         configuration.allowMissingLog = allowMissingLog
+        try security.apply(to: &configuration)
         if let metrics {
             guard let address = Endpoint(parsing: metrics), metrics.hasSuffix(":\(address.port)") else {
                 throw ValidationError("--metrics must be IP:PORT, e.g. 127.0.0.1:9094")
