@@ -35,6 +35,15 @@ let package = Package(
             linkerSettings: [.linkedLibrary("lz4"), .linkedLibrary("xxhash"), .linkedLibrary("z")]
         ),
 
+        // C face over XRootD's server-side security framework (libXrdSec-5 + libXrdUtils from Debian's
+        // xrootd-plugins / libxrootd-dev): the stock sss, unix, ... protocols for kXR_login / kXR_auth.
+        .target(
+            name: "CXrdSec",
+            path: "Sources/CXrdSec",
+            cxxSettings: [.unsafeFlags(["-I/usr/include/xrootd"])],
+            linkerSettings: [.linkedLibrary("XrdSec-5"), .linkedLibrary("XrdUtils"), .linkedLibrary("stdc++")]
+        ),
+
         // MARK: Engine
         .target(name: "Changelog", dependencies: ["CBerylSupport"]),
         .target(name: "Namespace", dependencies: ["Changelog"]),
@@ -47,7 +56,7 @@ let package = Package(
         .target(
             name: "MGM",
             dependencies: [
-                "Namespace", "XRootD", "Replication",
+                "Namespace", "XRootD", "Replication", "CXrdSec",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -48,6 +48,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var identity: ClientIdentity
     /// `identity` resolved to uid, gid and groups: once per login, at its first request.
     private var resolved: (client: ClientIdentity, identity: VirtualIdentity)?
+    private var gate: AuthenticationGate
+    /// Closes the connection when its authentication exchange is not complete in time.
+    private var authenticationDeadline: Scheduled<Void>?
     private var sessionID: [UInt8] = []
     private var queue = CircularBuffer<RequestFrame>()
     private var busy = false
@@ -58,7 +61,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     init(executor: RequestExecutor, pool: NIOThreadPool, tracker: InFlightTracker, logger: Logger,
          address: String, limits: ConnectionLimits, budget: RequestBufferBudget, maximumQueued: Int, maximumOpenFiles: Int,
-         idleTimeout: Duration? = nil, readsInline: Bool, mutationsInline: Bool) {
+         idleTimeout: Duration? = nil, readsInline: Bool, mutationsInline: Bool,
+         authentication: AuthenticationService? = nil, declaredProtocol: String = "unix") {
         self.executor = executor
         self.pool = pool
         self.tracker = tracker
@@ -73,6 +77,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         // Until login, a frame longer than a login needs closes the connection (raised at login).
         decoder = RequestFrameDecoder(start: .handshake, maximumPayload: min(limits.preLoginPayload, limits.maximumPayload))
         identity = ClientIdentity(address: address)
+        gate = AuthenticationGate(service: authentication, declaredProtocol: declaredProtocol, address: address)
         var logger = logger
         logger[metadataKey: "peer"] = "\(address)"
         self.logger = logger
@@ -82,6 +87,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         metrics?.connectionOpened()
+        gate.remote = context.channel.remoteAddress
         scheduleIdleCheck(context)
         context.fireChannelActive()
     }
@@ -123,8 +129,14 @@ final class ConnectionHandler: ChannelDuplexHandler {
             settleBuffers(context)
         } catch {
             endBatch(context)
-            if case .frameTooLarge(let length, let limit) = error, !identity.loggedIn {
-                logger.warning("closing connection: a request of \(length) bytes before login (at most \(limit) before login)")
+            if case .frameTooLarge(let length, let limit) = error, !identity.loggedIn || gate.pending {
+                let when = identity.loggedIn ? "before authentication" : "before login"
+                logger.warning("closing connection: a request of \(length) bytes \(when) (at most \(limit) \(when))")
+                if let header = decoder.oversizedHeader {
+                    respond(context, header.streamID, [.error(ServerError(code: .argTooLong, message:
+                        "request of \(length) bytes \(when) (at most \(limit)): closing the connection"))])
+                    context.flush()
+                }
                 closed = true
                 context.close(promise: nil)
                 return
@@ -195,6 +207,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
         queue.removeAll()
         buffers.releaseAll()
         files.removeAll()
+        gate.end()
+        authenticationDeadline?.cancel()
         logger.debug("connection closed", metadata: ["user": "\(identity.user)"])
         context.fireChannelInactive()
     }
@@ -217,6 +231,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private func handle(_ frame: RequestFrame, _ context: ChannelHandlerContext) {
         let stream = frame.header.streamID
         metrics?.received(frame.header.requestCode)
+        if frame.header.requestCode == RequestID.auth.rawValue || gate.pending {
+            guard authenticate(frame, context) else { return }
+        }
         if frame.header.requestCode == RequestID.locate.rawValue {
             locate(frame, context)
             return
@@ -232,12 +249,19 @@ final class ConnectionHandler: ChannelDuplexHandler {
         case .protocol:
             respond(context, stream, [.ok(ProtocolResponse(flags: [.isServer]).encode())])
         case .login(let login):
-            identity.user = login.user
-            identity.loggedIn = true
-            decoder.maximumPayload = maximumPayload
+            guard let token = gate.login(login.user, identity: &identity) else {
+                logger.warning("closing connection: more than \(AuthenticationGate.maximumLogins) logins")
+                respond(context, stream, [.error(ServerError(code: .invalidRequest, message:
+                    "more than \(AuthenticationGate.maximumLogins) logins on one connection: closing it"))])
+                return closeAfterAnswers(context)
+            }
+            // Until the exchange completes, a frame longer than a credential needs closes the connection.
+            decoder.maximumPayload = gate.pending ? min(AuthenticationGate.maximumCredential, maximumPayload) : maximumPayload
             sessionID = SessionIDs.next()
-            logger.info("login", metadata: ["user": "\(login.user)", "pid": "\(login.processID)"])
-            respond(context, stream, [.ok(LoginResponse(sessionID: sessionID).encode())])
+            logger.info("login", metadata: ["user": "\(login.user)", "pid": "\(login.processID)",
+                                            "auth": "\(gate.pending ? "required" : identity.protocolName)"])
+            if gate.pending { scheduleAuthenticationDeadline(context) }
+            respond(context, stream, [.ok(LoginResponse(sessionID: sessionID).encode() + token)])
         case .ping:
             respond(context, stream, [.ok([])])
         case .endsess(let session):
@@ -274,6 +298,46 @@ final class ConnectionHandler: ChannelDuplexHandler {
             }
             execute(request, stream, context)
         }
+    }
+
+    /// `kXR_auth`, or any request while an exchange is pending: false when the request is answered here.
+    private func authenticate(_ frame: RequestFrame, _ context: ChannelHandlerContext) -> Bool {
+        let stream = frame.header.streamID
+        guard frame.header.requestCode == RequestID.auth.rawValue else {
+            if AuthenticationGate.admitsWhilePending(frame.header.requestCode) { return true }
+            let name = RequestID(rawValue: frame.header.requestCode)?.name ?? "request \(frame.header.requestCode)"
+            logger.warning("closing connection: \(name) before authentication", metadata: ["user": "\(identity.user)"])
+            respond(context, stream, [.error(ServerError(code: .notAuthorized, message:
+                "Invalid request; user not authenticated (\(name) before kXR_auth completed)"))])
+            closeAfterAnswers(context)
+            return false
+        }
+        let outcome = gate.authenticate(frame, identity: &identity, logger: logger)
+        if outcome.authenticated {
+            decoder.maximumPayload = maximumPayload
+            authenticationDeadline?.cancel()
+        }
+        respond(context, stream, [outcome.body])
+        if outcome.close { closeAfterAnswers(context) }
+        return false
+    }
+
+    private func scheduleAuthenticationDeadline(_ context: ChannelHandlerContext) {
+        authenticationDeadline?.cancel()
+        authenticationDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: AuthenticationGate.timeout) {
+            guard !self.closed, self.gate.pending else { return }
+            self.logger.warning("closing connection: authentication not completed within \(AuthenticationGate.timeout)",
+                                metadata: ["user": "\(self.identity.user)"])
+            self.closeAfterAnswers(context)
+        }
+    }
+
+    /// Flushes what was answered, then closes.
+    private func closeAfterAnswers(_ context: ChannelHandlerContext) {
+        unflushed = false
+        context.flush()
+        closed = true
+        context.close(promise: nil)
     }
 
     private func execute(_ request: XRootDRequest, _ stream: StreamID, _ context: ChannelHandlerContext) {

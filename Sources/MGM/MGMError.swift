@@ -10,6 +10,8 @@ public enum MGMError: Error, Sendable, CustomStringConvertible {
     case namespace(NamespaceError)
     case bind(String)
     case io(String)
+    /// Client security (`--auth`, `--keytab`, `--tls-cert`, `--tls-key`) cannot be set up as configured.
+    case security(String)
 
     public var description: String {
         switch self {
@@ -21,6 +23,7 @@ public enum MGMError: Error, Sendable, CustomStringConvertible {
         case .namespace(let error): return "namespace: \(error)"
         case .bind(let what): return "cannot listen: \(what)"
         case .io(let what): return what
+        case .security(let what): return "security: \(what)"
         }
     }
 

@@ -56,6 +56,9 @@ public final class MGMServer: Sendable {
                              logger: Logger = Logger(label: "beryl.mgm")) throws(MGMError) -> MGMServer {
         let role = configuration.role ?? RoleFile.read(in: configuration.dataDirectory)
         let identities = try IdentityResolver(configuration: configuration)
+        // Client security first: a bad --auth / --keytab is refused before anything boots.
+        let authentication = try AuthenticationService.make(configuration.authentication, keytab: configuration.keytab)
+        let declaredProtocol = configuration.authentication == ["none"] ? "none" : "unix"
         // A slave is a replica: its logs are byte copies of its master's, written only by the follower.
         // The master log persists in the data directory and goes to the service log (`logger`) as well.
         let masterLog = MasterLogOptions(file: configuration.dataDirectory + "/" + NamespaceConfiguration.masterLogName,
@@ -117,7 +120,8 @@ public final class MGMServer: Sendable {
                                                     maximumOpenFiles: configuration.maximumOpenFiles,
                                                     idleTimeout: configuration.idleTimeout,
                                                     readsInline: configuration.runsReadsInline,
-                                                    mutationsInline: configuration.runsMutationsInline)
+                                                    mutationsInline: configuration.runsMutationsInline,
+                                                    authentication: authentication, declaredProtocol: declaredProtocol)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
@@ -167,7 +171,8 @@ public final class MGMServer: Sendable {
                                + "\(report.containers) directories in \(Int(report.seconds * 1000)) ms (role \(role.rawValue)); "
                                + "serving \(state.roleState.rawValue) on " + Endpoint(host: configuration.host, port: port).description)
         logger.info("listening", metadata: ["address": "\(configuration.host):\(port)",
-                                            "durability": "\(configuration.durability.rawValue)"])
+                                            "durability": "\(configuration.durability.rawValue)",
+                                            "auth": "\(configuration.authentication.joined(separator: ","))"])
         let server = MGMServer(state: state, port: port, group: group, pool: pool, serverChannel: channel,
                                connections: connections, tracker: tracker, logger: logger)
         if let metrics, let metricsListener { server.metricsParts.withLock { $0 = (metrics, metricsListener) } }

@@ -71,6 +71,8 @@ public struct RequestFrameDecoder: Sendable {
     private var buffer = ByteAccumulator()
     private var awaitingHandshake: Bool
     private var failure: XRootDError?
+    /// The header of the frame refused as too large (`frameTooLarge`), so the refusal can be answered.
+    public private(set) var oversizedHeader: RequestHeader?
     /// Payload bytes of a discarded frame still to arrive (dropped as they come).
     private var skipping = 0
 
@@ -119,6 +121,7 @@ public struct RequestFrameDecoder: Sendable {
             guard buffer.count >= RequestHeader.length else { return nil }
             let header = try RequestHeader.decode(buffer.peek(RequestHeader.length))
             guard header.payloadLength >= 0, Int(header.payloadLength) <= maximumPayload else {
+                oversizedHeader = header
                 throw XRootDError.frameTooLarge(length: Int64(header.payloadLength), limit: maximumPayload)
             }
             let total = RequestHeader.length + Int(header.payloadLength)

@@ -85,6 +85,7 @@ struct Serve: ParsableCommand {
     var metrics: String?
     @Option(help: "Identity map: lines `<protocol|*> <name|*> uid=<uid|user> [gid=<gid|group>] [groups=<g>,...]` that map login names to ids before the system user database (docs/SECURITY.md).")
     var idmap: String?
+    @OptionGroup var security: SecurityOptions
 
     func run() throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
@@ -134,6 +135,7 @@ struct Serve: ParsableCommand {
                                              replication: replication)
         configuration.allowMissingLog = allowMissingLog
         configuration.idmap = idmap
+        try security.apply(to: &configuration)
         if let metrics {
             guard let address = Endpoint(parsing: metrics), metrics.hasSuffix(":\(address.port)") else {
                 throw ValidationError("--metrics must be IP:PORT, e.g. 127.0.0.1:9094")

@@ -1,0 +1,45 @@
+// A C face over XRootD's server-side security framework (libXrdSec-5, Debian's xrootd-plugins and
+// libxrootd-dev): the service that answers a login with the security requirements (`&P=...`) and
+// the per-connection protocol objects (sss, krb5, gsi, unix, ...) that check kXR_auth credentials.
+#ifndef CXRDSEC_H
+#define CXRDSEC_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct beryl_sec_service beryl_sec_service;
+typedef struct beryl_sec_session beryl_sec_session;
+
+/// Loads the security framework configured by `config_path` (`sec.protocol`, `sec.protbind` lines);
+/// its messages go to `log_fd`. NULL on failure, with the reason in `error`.
+beryl_sec_service *beryl_sec_service_create(const char *config_path, int log_fd, char *error, size_t error_size);
+
+/// The security token a kXR_login answer carries after the session id (e.g. `&P=sss,...&P=unix`);
+/// NULL or size 0 when no authentication is configured. Owned by the service.
+const char *beryl_sec_service_parms(beryl_sec_service *service, int *size);
+
+/// A connection's authentication state, for the client at `address` (its host name as text).
+beryl_sec_session *beryl_sec_session_create(beryl_sec_service *service, const struct sockaddr *address, const char *host);
+void beryl_sec_session_free(beryl_sec_session *session);
+
+/// One kXR_auth step: `credtype` (4 bytes, the protocol the client chose) and the credentials.
+/// Returns 0 when the client is authenticated, 1 when the protocol needs another round (its
+/// parameters, malloc'ed, in `*more` / `*more_size`, freed by the caller), -1 on failure (the
+/// reason in `error`).
+int beryl_sec_authenticate(beryl_sec_session *session, const char *credtype, const char *credentials, int size,
+                           char **more, int *more_size, char *error, size_t error_size);
+
+/// After success: the protocol that authenticated (e.g. "sss"), the name it proved, and the group
+/// names the credential carries (space separated; empty when none). Owned by the session.
+const char *beryl_sec_session_protocol(beryl_sec_session *session);
+const char *beryl_sec_session_name(beryl_sec_session *session);
+const char *beryl_sec_session_groups(beryl_sec_session *session);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
