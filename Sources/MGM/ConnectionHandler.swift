@@ -80,6 +80,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         metrics?.connectionOpened()
+        executor.state.counters.connectionOpened()
         scheduleIdleCheck(context)
         context.fireChannelActive()
     }
@@ -187,6 +188,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         metrics?.connectionClosed()
+        executor.state.counters.connectionClosed()
         closed = true
         idleCheck?.cancel()
         idleCheck = nil
@@ -215,6 +217,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private func handle(_ frame: RequestFrame, _ context: ChannelHandlerContext) {
         let stream = frame.header.streamID
         metrics?.received(frame.header.requestCode)
+        executor.state.counters.received(frame.header.requestCode)
         if frame.header.requestCode == RequestID.locate.rawValue {
             locate(frame, context)
             return
@@ -270,7 +273,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 respond(context, stream, [.error(ServerError(code: XRootDErrorCode(errno: EMFILE), message: message))])
                 return
             }
-            execute(request, stream, context)
+            switch HandleResolution.resolve(request, files: files, executor: executor, client: identity) {
+            case .answer(let body)?: respond(context, stream, [body])
+            case .execute(let resolved)?: execute(resolved, stream, context)
+            case .work(let work)?: runOnPool(stream, context, work)
+            case nil: execute(request, stream, context)
+            }
         }
     }
 
@@ -379,7 +387,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             let start = Int(min(r.offset, Int64(bytes.count)))
             let end = min(bytes.count, start + Int(r.length))
             return .ok(Array(bytes[start..<end]))
-        case .metadata(let path, let size, _):
+        case .metadata(let path, let size, _, _):
             if r.offset >= size || r.length == 0 { return .ok([]) }
             return .error(ServerError(code: .unsupported,
                                       message: "Unable to read \(path); this MGM stores metadata only: no file data"))
@@ -391,7 +399,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         switch file {
         case .admin(let bytes):
             return .ok(StatInfo(id: 0, size: Int64(bytes.count), flags: [.readable], modificationTime: 0).encode())
-        case .metadata(let path, _, _):
+        case .metadata(let path, _, _, _):
             guard case .file(let f)? = try? executor.namespace.stat(path) else {
                 return .error(ServerError(code: .notFound, message: "Unable to stat \(path); no such file or directory"))
             }
