@@ -53,6 +53,10 @@ struct SurfaceStockClientTests {
         st, _ = f.vector_read([(0, 2)]); out("readv", st.errno, "kXR_readv /s/f" in st.message)
         f.close()
         st, r = fs.sendinfo("hello"); out("sendinfo", st.ok)
+        f = client.File()
+        st, _ = f.open("root://root@127.0.0.1:%s//s/new.tmp" % port, OpenFlags.NEW); f.close()
+        st, _ = fs.mv("/s/new.tmp", "/s/plain"); out("mvover", st.ok)
+        st, _ = fs.mv("/s/plain", "/s/d"); out("mvontodir", st.errno)
         """
 
     @Test(.enabled(if: StockTools.hasPythonBindings, "python3-xrootd is not installed: skipped"))
@@ -92,6 +96,8 @@ struct SurfaceStockClientTests {
         #expect(lines["handlesetro"] == "3006", "\(all)")
         #expect(lines["readv"] == "3013 True", "\(all)")
         #expect(lines["sendinfo"] == "True", "\(all)")
+        #expect(lines["mvover"] == "True" && lines["mvontodir"] == "3016", "\(all)")
+        #expect(try server.namespace.list("/s").map(\.name).sorted() == ["d", "f", "plain"])
         // Kept in the namespace, the sys.* one set by root only.
         let f = try #require(server.namespace.file(server.namespace.fileID(at: "/s/f")))
         #expect(f.xattrs == ["user.b": "2", "sys.acl": "u:1:rwx"])
@@ -113,6 +119,7 @@ struct SurfaceStockClientTests {
             xattr /s/f del user.color
             prepare -s /s/f
             truncate /s/d 5
+            mv /s/plain /s/f
 
             """
         let run = try ProgramRun.run(StockTools.xrdfs, [server.url], input: commands, timeout: .seconds(60))
@@ -123,7 +130,10 @@ struct SurfaceStockClientTests {
         #expect(out.contains("# file: /s/f\nuser.color=\"blue\""), "\(out)")
         #expect(out.contains("beryl:"), "a staging prepare answers a request id: \(out)")
         #expect(err.contains("[3016] Unable to truncate /s/d; is a directory"), "\(err)")
-        #expect(server.namespace.file(try server.namespace.fileID(at: "/s/f"))?.xattrs == [:])
+        // The last command replaced /s/f (checksummed) by /s/plain, as rename(2).
+        let replaced = try #require(server.namespace.file(try server.namespace.fileID(at: "/s/f")))
+        #expect(replaced.checksum.isEmpty && replaced.xattrs == [:], "\(replaced)")
+        #expect(try server.namespace.list("/s").map(\.name).sorted() == ["d", "f"])
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/xrdcp"), "xrdcp is not installed: skipped"))
