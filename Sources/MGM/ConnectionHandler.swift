@@ -88,6 +88,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     func channelActive(context: ChannelHandlerContext) {
         metrics?.connectionOpened()
         gate.remote = context.channel.remoteAddress
+        executor.state.counters.connectionOpened()
         scheduleIdleCheck(context)
         context.fireChannelActive()
     }
@@ -201,6 +202,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         metrics?.connectionClosed()
+        executor.state.counters.connectionClosed()
         closed = true
         idleCheck?.cancel()
         idleCheck = nil
@@ -234,6 +236,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         if frame.header.requestCode == RequestID.auth.rawValue || gate.pending {
             guard authenticate(frame, context) else { return }
         }
+        executor.state.counters.received(frame.header.requestCode)
         if frame.header.requestCode == RequestID.locate.rawValue {
             locate(frame, context)
             return
@@ -296,7 +299,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 respond(context, stream, [.error(ServerError(code: XRootDErrorCode(errno: EMFILE), message: message))])
                 return
             }
-            execute(request, stream, context)
+            switch HandleResolution.resolve(request, files: files, executor: executor, client: identity) {
+            case .answer(let body)?: respond(context, stream, [body])
+            case .execute(let resolved)?: execute(resolved, stream, context)
+            case .work(let work)?: runOnPool(stream, context, work)
+            case nil: execute(request, stream, context)
+            }
         }
     }
 
@@ -455,7 +463,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             let start = Int(min(r.offset, Int64(bytes.count)))
             let end = min(bytes.count, start + Int(r.length))
             return .ok(Array(bytes[start..<end]))
-        case .metadata(let path, let size, _):
+        case .metadata(let path, let size, _, _):
             if r.offset >= size || r.length == 0 { return .ok([]) }
             return .error(ServerError(code: .unsupported,
                                       message: "Unable to read \(path); this MGM stores metadata only: no file data"))
@@ -467,7 +475,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         switch file {
         case .admin(let bytes):
             return .ok(StatInfo(id: 0, size: Int64(bytes.count), flags: [.readable], modificationTime: 0).encode())
-        case .metadata(let path, _, _):
+        case .metadata(let path, _, _, _):
             guard case .file(let f)? = try? executor.namespace.stat(path) else {
                 return .error(ServerError(code: .notFound, message: "Unable to stat \(path); no such file or directory"))
             }

@@ -53,6 +53,31 @@ extension RequestExecutor {
                 operation = .update
             }
             return verdict(Permission.decide(identity, operation, walked), request, identity, walked)
+        case .fattr(let r):
+            // `sys.*` names are refused (root only) by the attribute code itself, with its own message.
+            guard !identity.passesEveryCheck, !r.path.isEmpty, let kind = r.kind, let walked = walk(r.path) else {
+                return .allowed(walk: nil)
+            }
+            let names = r.names.compactMap { String(validating: $0, as: UTF8.self) }.filter { !$0.hasPrefix("sys.") }
+            let operations: [AccessOperation]
+            switch kind {
+            case .list: operations = [.listXattrs]
+            case .get: operations = names.map { .getXattr($0) }
+            case .set: operations = names.map { .setXattr($0) }
+            case .delete: operations = names.map { .removeXattr($0) }
+            }
+            for operation in operations {
+                if case .refused(let refusal) = verdict(Permission.decide(identity, operation, walked), request, identity, walked) {
+                    return .refused(refusal)
+                }
+            }
+            return .allowed(walk: walked)
+        case .data(let r) where !r.path.isEmpty:
+            operation = .update
+            path = r.path
+        case .query(let r) where r.kind == .checksum || r.kind == .checksumScan || r.kind == .extendedAttributes:
+            operation = .stat
+            path = r.arguments
         default:
             return .allowed(walk: nil)
         }

@@ -37,7 +37,8 @@ enum OpenedFile: Sendable {
     /// The output of an admin command, read back by the client.
     case admin([UInt8])
     /// A namespace entry: metadata only, no data is stored. `writable`: opened for writing (writes are refused).
-    case metadata(path: String, size: Int64, writable: Bool)
+    /// `created`: the file this handle's open created (a refused upload removes it while it is empty).
+    case metadata(path: String, size: Int64, writable: Bool, created: FileID? = nil)
 }
 
 /// Executes the namespace requests of the subset against the server state: access rules first,
@@ -126,6 +127,8 @@ struct RequestExecutor: Sendable {
         case .mv(let r):
             return relativePathRefusal(r.source, verb: "Renaming") ?? relativePathRefusal(r.destination, verb: "Renaming to")
         case .chmod(let r): return relativePathRefusal(r.path, verb: "Modifying")
+        case .fattr(let r): return r.path.isEmpty ? nil : relativePathRefusal(r.path, verb: "Modifying")
+        case .data(let r): return r.path.isEmpty ? nil : relativePathRefusal(r.path, verb: "Truncating")
         case .open(let r): return relativePathRefusal(r.path, verb: "Opening")
         default: return nil
         }
@@ -164,7 +167,8 @@ struct RequestExecutor: Sendable {
     static func isGovernedByAccessRules(_ request: XRootDRequest) -> Bool {
         switch request {
         case .stat(let r): return !r.path.isEmpty
-        case .dirlist, .mkdir, .rmdir, .rm, .mv, .chmod, .query: return true
+        case .dirlist, .mkdir, .rmdir, .rm, .mv, .chmod, .query, .fattr: return true
+        case .data(let r): return !r.path.isEmpty
         case .open(let r): return !AdminRequest.isAdminPath(r.path)
         default: return false
         }
@@ -205,6 +209,14 @@ struct RequestExecutor: Sendable {
                 if AdminRequest.isAdminPath(r.path) { return admin(r, client: client, identity: identity) }
                 let owner = Self.newEntryOwner(identity, parent: walk?.parent)
                 return try FileOpening(namespace: namespace).open(r, owner: (owner.uid, owner.gid))
+            case .fattr(let r):
+                return try attributes(r, identity: identity)
+            case .data(let r) where !r.path.isEmpty:
+                return try truncate(r)
+            case .prepare(let r):
+                return prepare(r)
+            case .set(let r):
+                return set(r)
             default:
                 return .error(.unsupported, "\(request.requestID.name) is not supported by this server")
             }
@@ -242,7 +254,8 @@ struct RequestExecutor: Sendable {
                     continue  // removed between the listing and its stat
                 }
             }
-            entries.append(XRootD.DirectoryEntry(name: child.name, stat: stat))
+            let checksum = r.options.contains(.withChecksum) ? listingChecksum(isContainer: child.kind == .container, id: child.id) : nil
+            entries.append(XRootD.DirectoryEntry(name: child.name, stat: stat, checksum: checksum))
         }
         let bodies = DirectoryListing(entries: entries).encodeBodies(options: r.options,
                                                                      maximumBodyLength: withStat ? 8192 : 4096)
@@ -300,7 +313,7 @@ struct RequestExecutor: Sendable {
         case .space:
             return .ok(SpaceReport(directory: state.configuration.dataDirectory).querySpaceBody())
         default:
-            return .error(.unsupported, "kXR_query type \(r.kind.rawValue) is not supported by this server")
+            return surfaceQuery(r)
         }
     }
 
@@ -357,6 +370,8 @@ struct RequestExecutor: Sendable {
         case .rm(let path): action = "remove \(plain(path))"
         case .mv(let r): action = "rename \(plain(r.source))"
         case .chmod(let r): action = "change \(plain(r.path))"
+        case .fattr(let r): action = "\(r.kind == .list ? "list fattrs" : "change fattrs of") \(plain(r.path))"
+        case .data(let r): action = "truncate \(plain(r.path))"
         case .open(let r):
             let creates = r.options.contains(.new) || r.options.contains(.delete)
             action = (creates ? "create " : "open ") + plain(r.path)

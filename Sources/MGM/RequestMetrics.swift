@@ -104,25 +104,5 @@ final class RequestMetrics: Sendable {
 
 extension XRootDRequest {
     /// The request code of the request (`kXR_stat`, ...), for the metrics of its type.
-    var code: UInt16 {
-        let id: RequestID
-        switch self {
-        case .protocol: id = .protocol
-        case .login: id = .login
-        case .ping: id = .ping
-        case .stat: id = .stat
-        case .dirlist: id = .dirlist
-        case .mkdir: id = .mkdir
-        case .rmdir: id = .rmdir
-        case .rm: id = .rm
-        case .mv: id = .mv
-        case .chmod: id = .chmod
-        case .query: id = .query
-        case .open: id = .open
-        case .read: id = .read
-        case .close: id = .close
-        case .endsess: id = .endsess
-        }
-        return id.rawValue
-    }
+    var code: UInt16 { requestID.rawValue }
 }

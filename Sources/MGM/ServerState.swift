@@ -17,6 +17,8 @@ public final class ServerState: Sendable {
     /// Role, fencing epoch, changelog shipping and the supervisor (set once at start).
     let replicationNode = Mutex<ReplicationNode?>(nil)
     let listenAddress = Mutex<String>("")
+    /// Requests by type and connections, for `kXR_Qstats` (always on).
+    let counters = RequestCounters()
 
     init(configuration: MGMConfiguration, namespace: Namespace, access: AccessControl,
          masterLog: MasterLog, compactionScheduler: CompactionScheduler? = nil, identities: IdentityResolver? = nil) {

@@ -1,8 +1,10 @@
 extension Namespace {
     /// Renames and/or moves the file or directory at `source` to `destination` (a whole subtree
-    /// moves with its directory). The destination's parent must exist and the destination must
-    /// not (EEXIST; unlike POSIX rename nothing is replaced). Moving a directory into itself or
-    /// its own descendant fails with EINVAL, as does moving the root. One record is appended.
+    /// moves with its directory). The destination's parent must exist. An existing destination is
+    /// replaced as rename(2) does (Namespace+Replace.swift): a file by a file, an empty directory by a
+    /// directory; EISDIR, ENOTDIR or ENOTEMPTY otherwise. Moving a directory into itself or its own
+    /// descendant fails with EINVAL, as does moving the root. One record is appended (one block of
+    /// two, the replaced entry's delete and the move, when something is replaced).
     public func rename(_ source: String, to destination: String) throws(NamespaceError) {
         let sourceParts = try NameRules.components(of: source)
         let (targetParent, targetName) = try NameRules.split(destination)
@@ -19,9 +21,11 @@ extension Namespace {
     /// Lock held.
     func move(_ ref: NodeRef, toParentRow parentRow: Int, name: [UInt8], destination: String) throws(NamespaceError) {
         let parentID = tree.containers.rows[parentRow].id
+        var replaced: NodeRef?
         if let existing = tree.child(of: parentID, named: name) {
             if existing == ref { return }
-            throw .exists(destination)
+            try checkReplaceable(existing, by: ref, destination: destination)
+            replaced = existing
         }
         let renamed = tree.withName(ref) { current in name.withUnsafeBytes { !VariableFields.equal(current, $0) } }
         if ref.isContainer {
@@ -31,7 +35,16 @@ extension Namespace {
             var row = tree.containers.rows[ref.row]
             row.parent = parentID
             let extras: [UInt8]? = renamed ? tree.containers.withExtras(ref.row) { NamespaceTree.replacingName($0, with: name) } : nil
-            if let extras {
+            if let replaced {
+                var payload: [UInt8] = []
+                if let extras {
+                    extras.withUnsafeBytes { ContainerCodec.encode(row, extras: $0, into: &payload) }
+                } else {
+                    tree.containers.withExtras(ref.row) { ContainerCodec.encode(row, extras: $0, into: &payload) }
+                }
+                try appendReplacing(replaced, update: payload)
+                dropReplaced(replaced)
+            } else if let extras {
                 try withArrayBytes(extras) { (p) throws(NamespaceError) in try appendContainer(row, extras: p) }
             } else {
                 try appendContainer(row, extrasOf: ref.row)
@@ -47,7 +60,16 @@ extension Namespace {
             guard row.container != ContainerID.detached.rawValue else { throw .notFound(destination) }
             row.container = parentID
             let extras: [UInt8]? = renamed ? tree.files.withExtras(ref.row) { NamespaceTree.replacingName($0, with: name) } : nil
-            if let extras {
+            if let replaced {
+                var payload: [UInt8] = []
+                if let extras {
+                    extras.withUnsafeBytes { FileCodec.encode(row, extras: $0, into: &payload) }
+                } else {
+                    tree.files.withExtras(ref.row) { FileCodec.encode(row, extras: $0, into: &payload) }
+                }
+                try appendReplacing(replaced, update: payload)
+                dropReplaced(replaced)
+            } else if let extras {
                 try withArrayBytes(extras) { (p) throws(NamespaceError) in try appendFile(row, extras: p) }
             } else {
                 try appendFile(row, extrasOf: ref.row)

@@ -8,10 +8,14 @@ public struct DirectoryEntry: Hashable, Sendable {
     public var name: String
     /// Present in listings made with `DirlistOptions.withStat`.
     public var stat: StatInfo?
+    /// Present in listings made with `DirlistOptions.withChecksum`: `adler32:0fc80271`, or
+    /// `adler32:none` for an entry without one (sent after the stat text as ` [ adler32:... ]`).
+    public var checksum: String?
 
-    public init(name: String, stat: StatInfo? = nil) {
+    public init(name: String, stat: StatInfo? = nil, checksum: String? = nil) {
         self.name = name
         self.stat = stat
+        self.checksum = checksum
     }
 }
 
@@ -72,7 +76,13 @@ public struct DirectoryListing: Hashable, Sendable {
         entries.reserveCapacity((lines.count - first) / 2)
         for index in stride(from: first, to: lines.count, by: 2) {
             guard !lines[index].isEmpty else { throw .malformed("dirlist: empty name") }
-            entries.append(DirectoryEntry(name: try text(lines[index]), stat: try StatInfo(text: text(lines[index + 1]))))
+            var statText = try text(lines[index + 1])
+            var checksum: String?
+            if let open = statText.firstRange(of: " [ "), statText.hasSuffix(" ]") {
+                checksum = String(statText[open.upperBound..<statText.index(statText.endIndex, offsetBy: -2)])
+                statText = String(statText[..<open.lowerBound])
+            }
+            entries.append(DirectoryEntry(name: try text(lines[index]), stat: try StatInfo(text: statText), checksum: checksum))
         }
         self.entries = entries
     }
@@ -88,7 +98,9 @@ public struct DirectoryListing: Hashable, Sendable {
             var record = WireText.encode(entry.name + "\n")
             if withStat {
                 let stat = entry.stat ?? StatInfo(id: 0, size: 0, flags: [], modificationTime: 0)
-                record += WireText.encode(stat.text + "\n")
+                record += WireText.encode(stat.text)
+                if let checksum = entry.checksum { record += WireText.encode(" [ \(checksum) ]") }
+                record += [0x0A]
             }
             records.append(record)
         }

@@ -36,11 +36,13 @@ public enum RequestID: UInt16, Sendable, CaseIterable {
     case stat = 3017
     case set = 3018
     case write = 3019
+    case fattr = 3020
     case prepare = 3021
     case statx = 3022
     case endsess = 3023
     case bind = 3024
     case readv = 3025
+    case pgwrite = 3026
     case locate = 3027
     case truncate = 3028
     case sigver = 3029
@@ -144,6 +146,11 @@ public struct QueryKind: RawRepresentable, Hashable, Sendable {
     public static let config = Self(rawValue: 7)
     public static let visa = Self(rawValue: 8)
     public static let opaque = Self(rawValue: 16)
+    /// `kXR_Qckscan`: a checksum computed by scanning the file.
+    public static let checksumScan = Self(rawValue: 6)
+    /// `kXR_Qopaquf`, `kXR_Qopaqug`: opaque file-system control on a file or a path.
+    public static let opaqueFile = Self(rawValue: 32)
+    public static let opaqueGeneric = Self(rawValue: 64)
 }
 
 /// Permission bits of `kXR_open`, `kXR_mkdir` and `kXR_chmod` (`XOpenRequestMode`).

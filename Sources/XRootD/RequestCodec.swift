@@ -18,6 +18,11 @@ extension XRootDRequest {
         case .read: return .read
         case .close: return .close
         case .endsess: return .endsess
+        case .fattr: return .fattr
+        case .prepare: return .prepare
+        case .set: return .set
+        case .sync: return .sync
+        case .data(let r): return r.id
         }
     }
 
@@ -26,6 +31,7 @@ extension XRootDRequest {
         switch self {
         case .mkdir, .rmdir, .rm, .mv, .chmod: return true
         case .open(let open): return open.options.isWrite
+        case .fattr(let r): return r.kind == .set || r.kind == .delete
         default: return false
         }
     }
@@ -73,6 +79,23 @@ extension XRootDRequest {
             p.raw(handle.array)
         case .endsess(let session):
             p.fixed(session, count: 16)
+        case .fattr(let r):
+            p.raw(r.handle.array); p.u8(r.subcode); p.u8(r.count); p.u8(r.options)
+            payload = r.encodePayload()
+        case .prepare(let r):
+            p.u8(r.options); p.u8(r.priority); p.u16(r.port); p.u16(r.optionX)
+            payload = WireText.encode(r.text)
+        case .set(let r):
+            p.zeros(15); p.u8(r.modifier)
+            payload = WireText.encode(r.text)
+        case .sync(let handle):
+            p.raw(handle.array)
+        case .data(let r):
+            switch r.id {
+            case .readv, .writev: payload = r.handle.array + Array(repeating: 0, count: 12)
+            case .truncate: p.raw(r.handle.array); payload = WireText.encode(r.path)
+            default: p.raw(r.handle.array)
+            }
         }
         p.fixed([], count: 16 - min(16, p.bytes.count))
         return (Array(p.bytes.prefix(16)), payload)
@@ -160,6 +183,21 @@ extension XRootDRequest {
             self = .close(try FileHandle(reading: &p))
         case .endsess:
             self = .endsess(sessionID: Array(try p.take(16)))
+        case .fattr:
+            let handle = try FileHandle(reading: &p)
+            let subcode = try p.u8(), count = try p.u8(), options = try p.u8()
+            self = .fattr(try FattrRequest(subcode: subcode, count: count, options: options, handle: handle, payload: payload))
+        case .prepare:
+            let options = try p.u8(), priority = try p.u8(), port = try p.u16(), optionX = try p.u16()
+            self = .prepare(PrepareRequest(options: options, text: try text(), priority: priority, port: port, optionX: optionX))
+        case .set:
+            try p.skip(15)
+            let modifier = try p.u8()
+            self = .set(SetRequest(text: try text(), modifier: modifier))
+        case .sync:
+            self = .sync(try FileHandle(reading: &p))
+        case .write, .pgwrite, .writev, .pgread, .readv, .truncate:
+            self = .data(try DataRequest.decode(id, parameters: &p, payload: payload))
         default:
             throw .unsupportedRequest(id.rawValue)
         }

@@ -233,4 +233,10 @@ public enum XRootDRequest: Hashable, Sendable {
     case close(FileHandle)
     /// `kXR_endsess` for the 16-byte session id from the login response.
     case endsess(sessionID: [UInt8])
+    /// `kXR_fattr`, `kXR_prepare`, `kXR_set`, `kXR_sync` and the data requests (SurfaceRequests.swift).
+    case fattr(FattrRequest)
+    case prepare(PrepareRequest)
+    case set(SetRequest)
+    case sync(FileHandle)
+    case data(DataRequest)
 }

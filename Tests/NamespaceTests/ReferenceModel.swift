@@ -70,10 +70,17 @@ struct ReferenceModel {
         if source == "/" || destination == "/" { return EINVAL }
         if let e = resolveError(source) { return e }
         if let e = containerError(Self.parent(destination)) { return e }
-        if entries[destination] != nil { return source == destination ? nil : EEXIST }
         let isDirectory = entries[source]!.kind == .directory
+        if let target = entries[destination] {
+            // rename(2): a file replaces a file, a directory an empty directory.
+            if source == destination { return nil }
+            if !isDirectory && target.kind == .directory { return EISDIR }
+            if isDirectory && target.kind != .directory { return ENOTDIR }
+            if target.kind == .directory && !isEmpty(destination) { return ENOTEMPTY }
+        }
         let destinationParent = Self.parent(destination)
         if isDirectory && (destinationParent == source || destinationParent.hasPrefix(source + "/")) { return EINVAL }
+        entries[destination] = nil
         for (path, entry) in entries where path == source || path.hasPrefix(source + "/") {
             entries[path] = nil
             entries[destination + path.dropFirst(source.count)] = entry
