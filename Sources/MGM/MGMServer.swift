@@ -99,7 +99,9 @@ public final class MGMServer: Sendable {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // An IPPROTO_TCP option: `.socketOption(.tcp_nodelay)` set SOL_SOCKET option 1, SO_DEBUG, which
+            // only root may set; every connection to a server run by another user was closed at accept.
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 let address = channel.remoteAddress?.ipAddress ?? "unknown"
                 guard connections.add(channel, limit: limits.maximumConnections) else {

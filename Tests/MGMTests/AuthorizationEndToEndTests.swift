@@ -142,6 +142,50 @@ struct AuthorizationEndToEndTests {
         try daemon.rmdir("/project/d")
         #expect(try server.namespace.list("/project").map(\.name) == ["n"])
     }
+
+    @Test func authNoneChecksNothingAndSaysSoOnce() throws {
+        let log = CollectedLog()
+        let server = try TestServer(logger: log.logger) { $0.authentication = ["none"] }
+        defer { server.stop() }
+        let root = try server.client(user: "root")
+        try root.mkdir("/private", mode: 0o700)
+        let nobody = try server.client(user: "nobody")
+        try nobody.mkdir("/private/mine")
+        #expect(try root.stat("/private/mine").extended?.owner == "nobody", "entries still take the declared user's ids")
+        let warnings = log.containing("--auth none")
+        #expect(warnings.count == 1 && warnings.first?.level == .warning, "\(warnings.map(\.message))")
+        // Admin commands keep their gate: root from loopback.
+        #expect(Self.refusal { () throws(XRootDError) in _ = try nobody.readFile(AdminRequest.path(for: ["ns"])) }?.code
+                == .notAuthorized)
+    }
+
+    @Test func theIdentityMapRenamesLogins() throws {
+        let directory = TestServer.temporaryDirectory()
+        let map = directory + "/idmap"
+        try "unix alice uid=daemon\nunix * uid=nobody\n".write(toFile: map, atomically: true, encoding: .utf8)
+        let server = try TestServer(directory: directory) { $0.idmap = map }
+        defer { server.stop() }
+        try server.namespace.createContainer("/d", attributes: CreationAttributes(uid: 1, gid: 1, mode: 0o040755))
+        let alice = try server.client(user: "alice")
+        try alice.mkdir("/d/alice")
+        #expect(try alice.stat("/d/alice").extended?.owner == "daemon")
+        // `unix *` catches every other name, root's too: a declared root is nobody here.
+        let root = try server.client(user: "root")
+        #expect(Self.refusal { () throws(XRootDError) in try root.mkdir("/d/x") }?.code == .notAuthorized)
+        #expect(Self.refusal { () throws(XRootDError) in _ = try root.readFile(AdminRequest.path(for: ["ns"])) }?.code
+                == .notAuthorized)
+
+        // A map that does not parse stops the start, naming the line.
+        try "unix alice uid=no-such-user-here\n".write(toFile: map, atomically: true, encoding: .utf8)
+        var configuration = MGMConfiguration(dataDirectory: directory, port: 0, durability: .none, role: .master)
+        configuration.idmap = map
+        do {
+            _ = try MGMServer.start(configuration, logger: TestServer.quietLogger)
+            Issue.record("started with a bad identity map")
+        } catch {
+            #expect("\(error)".contains("line 1: unknown user 'no-such-user-here'"), "\(error)")
+        }
+    }
 }
 
 private extension DirectoryListing {

@@ -1,3 +1,5 @@
+import BerylTestSupport
+import Foundation
 import Glibc
 import MGM
 import Testing
@@ -100,5 +102,39 @@ struct StockClientPermissionTests {
         // root (this process's user) passes every check.
         let asRoot = try Self.python(0, port: server.port, ["mkdir /private/r", "rm /home/daemon/py/file"])
         #expect(asRoot["mkdir /private/r"]?.ok == true && asRoot["rm /home/daemon/py/file"]?.ok == true, "\(asRoot)")
+    }
+
+    /// `make run` as a user who is not root: the fresh namespace's "/" is that user's, so the same user's
+    /// `xrdfs` may make entries at once (and other users may not).
+    @Test(.enabled(if: ChildProcess.sibling("beryl-mgm") != nil, "build the executables first (swift build)"))
+    func aFreshNamespaceBelongsToTheUserWhoServesIt() throws {
+        let mgm = try #require(ChildProcess.sibling("beryl-mgm"))
+        let directory = TestServer.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(chown(directory, 65534, 65534) == 0)
+        let data = directory + "/data"
+        #expect(try Self.runAs(65534, mgm, ["tag", "master", "--data", data]).status == 0)
+        let port = try ExecutableTests.freePort()
+        let server = try ServeProcess(Self.setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", mgm, "serve",
+                                                     "--data", data, "--listen", "127.0.0.1:\(port)", "--durability", "none"],
+                                      log: directory + "/serve.log")
+        defer { server.stop() }
+        let root: XRootDClient
+        do {
+            root = try server.connect(port: port)
+        } catch {
+            Issue.record("\(error): \((try? String(contentsOfFile: directory + "/serve.log", encoding: .utf8)) ?? "")")
+            return
+        }
+        let url = "root://127.0.0.1:\(port)"
+        let mine = try Self.runAs(65534, StockTools.xrdfs, [url], input: "mkdir /mine\nls -l /\n")
+        #expect(!mine.stderr.contains("[ERROR]"), "\(mine.stderr)")
+        #expect(mine.stdout.contains("nobody") && mine.stdout.contains("/mine"), "\(mine.stdout)")
+        #expect(try root.stat("/").extended?.owner == "nobody")
+        let other = try Self.runAs(1, StockTools.xrdfs, [url], input: "mkdir /theirs\n")
+        #expect(other.stderr.contains("[3010] Unable to mkdir /theirs; permission denied"), "\(other.stderr)")
+        #expect(server.stop() == 0)
+        let log = (try? String(contentsOfFile: directory + "/serve.log", encoding: .utf8)) ?? ""
+        #expect(log.contains("fresh namespace: / given to the serving user"), "\(log)")
     }
 }
