@@ -1,6 +1,7 @@
 import Changelog
 import Glibc
 import Namespace
+import Synchronization
 
 /// One slave's stream on the master: handshake, then for each log either resume at the slave's
 /// length (when its bytes are verifiably a prefix of ours) or start a new log "alongside" with a
@@ -194,7 +195,7 @@ final class SyncSender: @unchecked Sendable {
                     do {
                         try log.withLogBytes(from: offset, to: chunkEnd) { bytes in
                             dataMessages += 1
-                            let flipBit = dataMessages == tamperAt
+                            let flipBit = dataMessages == tamperAt && !SyncFaults.tampered.exchange(true, ordering: .relaxed)
                             if flipBit { tamperAt = 0 }
                             let send = { (b: UnsafeRawBufferPointer) throws in
                                 try self.socket.sendData(kind: kind, identity: cursor.identity, offset: offset.rawValue,
@@ -277,8 +278,10 @@ extension LogKind {
 /// Faults the sync tests inject into a master's stream (debug builds only, from the environment):
 /// `BERYL_FAULT_SYNC_CORRUPT=<n>` flips one bit in the payload of the n-th data message a sender
 /// sends before it is sealed (the slave's record checks catch it), `BERYL_FAULT_SYNC_TAMPER=<n>`
-/// one bit of the n-th sealed data frame on the wire (the slave's AEAD catches it).
+/// one bit of the n-th sealed data frame on the wire (the slave's AEAD catches it), once per process.
 enum SyncFaults {
+    /// Whether the tamper fault has fired.
+    static let tampered = Atomic<Bool>(false)
     static var corruptDataMessage: Int { number("BERYL_FAULT_SYNC_CORRUPT") }
     static var tamperDataFrame: Int { number("BERYL_FAULT_SYNC_TAMPER") }
 

@@ -140,6 +140,8 @@ final class PairFixture: @unchecked Sendable {
 
     /// Starts a tagged master and slave. Their ports were free a moment before; if another test took
     /// one meanwhile (a process then fails to bind and exits), the pair starts over on new ports.
+    /// With `slaveSecret` (a wrong one) the master's probes of its slave fail, so it stays read-only
+    /// (the safe start trusts only an authenticated answer); it is then opened with `--force`.
     init(masterDurability: String = "batch", masterEnvironment: [String: String] = [:], slaveSecret: String? = nil,
          extraArguments: [String] = []) throws {
         let dir = TestServer.temporaryDirectory()
@@ -168,6 +170,10 @@ final class PairFixture: @unchecked Sendable {
                 try master.start()
                 try slave.start()
                 // A master tag with a remote opens for writes once the remote answered (safe start).
+                if slaveSecret != nil {
+                    let forced = try master.admin(["ns", "master", master.endpoint.description, "--force"])
+                    precondition(forced.returnCode == 0, forced.stderr)
+                }
                 guard PairFixture.eventually(20, { master.state() == "master-rw" }) else {
                     throw XRootDError.connectionFailed("the master did not open for writes after its slave started", errno: 0)
                 }

@@ -200,6 +200,8 @@ struct ReplicationPairTests {
         defer { pair.stop() }
         try pair.master.client().mkdir("/secret-test")
         #expect(PairFixture.eventually { try pair.master.admin(["ns", "master"]).stdout.contains("authentication failed") })
+        // Neither node trusts the other's role from it: each one's probes fail the handshake.
+        #expect(PairFixture.eventually { try pair.slave.admin(["ns", "master"]).stdout.contains("authentication failed") })
         #expect(throws: XRootDError.self) { try pair.slave.directClient().stat("/secret-test") }
         #expect(try pair.slave.monitoring("ns.sync.connected") == "0")
     }
