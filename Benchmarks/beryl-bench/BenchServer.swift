@@ -11,14 +11,17 @@ struct BenchServer {
     var pid: pid_t
     var port: Int
     var directory: String
+    /// Set for a server that requires authentication (`--auth sss`): the clients' side of the exchange.
+    var authenticator: (any XRootDAuthenticator)? = nil
 
     /// The login name of bench clients: the user running the bench, who owns a fresh namespace's root
     /// (root passes every permission check; another user owns "/" of the scratch namespace it serves).
     static let user: String = getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"
 
     func client() throws -> XRootDClient {
-        try XRootDClient(host: "127.0.0.1", port: port,
-                         options: XRootDClient.Options(user: Self.user, requestTimeout: .seconds(30)))
+        var options = XRootDClient.Options(user: Self.user, requestTimeout: .seconds(30))
+        options.authenticator = authenticator
+        return try XRootDClient(host: "127.0.0.1", port: port, options: options)
     }
 
     /// User and system CPU seconds of the server process so far: utime and stime from /proc/<pid>/stat
@@ -42,7 +45,7 @@ struct BenchServer {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    static func beryl(durability: String) throws -> BenchServer {
+    static func beryl(durability: String, arguments more: [String] = []) throws -> BenchServer {
         guard let binary = sibling("beryl-mgm") else { throw BenchError("beryl-mgm is not built next to beryl-bench") }
         let directory = scratchDirectory("mgm-\(durability)")
         let port = try freePort()
@@ -54,7 +57,7 @@ struct BenchServer {
         // BERYL_BENCH_SERVE_ARGS: more `serve` options, e.g. "--metrics 127.0.0.1:19094" to measure their cost.
         let extra = ProcessInfo.processInfo.environment["BERYL_BENCH_SERVE_ARGS"]?.split(separator: " ").map(String.init) ?? []
         process.arguments = ["serve", "--data", directory, "--listen", "127.0.0.1:\(port)", "--durability", durability,
-                             "--log-level", "warning"] + extra
+                             "--log-level", "warning"] + more + extra
         try process.run()
         let server = BenchServer(name: "beryl-mgm(\(durability))", pid: process.processIdentifier, port: port,
                                  directory: directory)

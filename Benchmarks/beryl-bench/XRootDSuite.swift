@@ -70,6 +70,7 @@ struct XRootDSuite {
         add("stat_p99_ms", beryl.stat.p99Milliseconds, "ms")
         add("mkdir_batch_ops_per_s", batch.opsPerSecond, "ops/s")
         add("mkdir_batch_p99_ms", batch.p99Milliseconds, "ms")
+        figures += try measureAuthentication()
         return figures
     }
 
@@ -96,7 +97,7 @@ struct XRootDSuite {
     }
 
     /// `connections` threads, each with its own client, run `operation` for `phaseSeconds`.
-    private func phase(_ server: BenchServer, _ name: String,
+    func phase(_ server: BenchServer, _ name: String,
                        _ operation: @escaping @Sendable (XRootDClient, Int, Int) throws -> Void) throws -> Phase {
         let clients = try (0..<connections).map { _ in try server.client() }
         let latencies = Mutex<[[UInt64]]>(Array(repeating: [], count: connections))

@@ -12,6 +12,8 @@
 #include "XrdSys/XrdSysLogger.hh"
 
 extern "C" XrdSecService *XrdSecgetService(XrdSysLogger *lp, const char *cfn);
+extern "C" XrdSecProtocol *XrdSecGetProtocol(const char *hostname, XrdNetAddrInfo &endPoint,
+                                             XrdSecParameters &sectoken, XrdOucErrInfo *einfo);
 
 struct beryl_sec_service {
     XrdSysLogger *logger;
@@ -126,4 +128,61 @@ extern "C" const char *beryl_sec_session_name(beryl_sec_session *session) {
 extern "C" const char *beryl_sec_session_groups(beryl_sec_session *session) {
     const char *groups = session->done ? session->protocol->Entity.grps : nullptr;
     return groups ? groups : "";
+}
+
+struct beryl_sec_client {
+    XrdNetAddr address;
+    XrdSecProtocol *protocol;
+};
+
+extern "C" beryl_sec_client *beryl_sec_client_create(const char *host, const struct sockaddr *server, const char *token,
+                                                     int token_size, char *error, size_t error_size) {
+    beryl_sec_client *client = new (std::nothrow) beryl_sec_client();
+    if (!client) { copyError(error, error_size, "out of memory"); return nullptr; }
+    if (server) client->address.Set(server);
+    char *copy = static_cast<char *>(malloc(token_size + 1));
+    if (!copy) { delete client; copyError(error, error_size, "out of memory"); return nullptr; }
+    memcpy(copy, token, token_size);
+    copy[token_size] = 0;
+    XrdSecParameters parameters(copy, token_size);
+    XrdOucErrInfo info;
+    client->protocol = XrdSecGetProtocol(host, client->address, parameters, &info);
+    if (!client->protocol) {
+        copyError(error, error_size, info.getErrText());
+        delete client;
+        return nullptr;
+    }
+    return client;
+}
+
+extern "C" int beryl_sec_client_credentials(beryl_sec_client *client, const char *parameters, int parameters_size,
+                                            char **credentials, int *credentials_size, char protocol[8],
+                                            char *error, size_t error_size) {
+    *credentials = nullptr;
+    *credentials_size = 0;
+    XrdOucErrInfo info;
+    XrdSecParameters *more = nullptr;
+    if (parameters) {
+        char *copy = static_cast<char *>(malloc(parameters_size > 0 ? parameters_size : 1));
+        if (!copy) { copyError(error, error_size, "out of memory"); return -1; }
+        memcpy(copy, parameters, parameters_size);
+        more = new (std::nothrow) XrdSecParameters(copy, parameters_size);
+        if (!more) { free(copy); copyError(error, error_size, "out of memory"); return -1; }
+    }
+    XrdSecCredentials *cred = client->protocol->getCredentials(more, &info);
+    delete more;
+    if (!cred) { copyError(error, error_size, info.getErrText()); return -1; }
+    *credentials = static_cast<char *>(malloc(cred->size > 0 ? cred->size : 1));
+    if (!*credentials) { delete cred; copyError(error, error_size, "out of memory"); return -1; }
+    memcpy(*credentials, cred->buffer, cred->size);
+    *credentials_size = cred->size;
+    delete cred;
+    snprintf(protocol, 8, "%.4s", client->protocol->Entity.prot);
+    return 0;
+}
+
+extern "C" void beryl_sec_client_free(beryl_sec_client *client) {
+    if (!client) return;
+    if (client->protocol) client->protocol->Delete();
+    delete client;
 }

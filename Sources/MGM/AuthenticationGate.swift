@@ -103,8 +103,7 @@ struct AuthenticationGate {
             identity.protocolName = protocolName
             identity.authenticated = protocolName != "unix" && protocolName != "host"
             identity.credentialGroups = groups
-            logger.info("authenticated", metadata: ["user": "\(user)", "protocol": "\(protocolName)",
-                                                    "groups": "\(groups.joined(separator: ","))"])
+            logger.info("authenticated \(user) by \(protocolName)", metadata: ["groups": "\(groups.joined(separator: ","))"])
             return Outcome(body: .ok([]), authenticated: true)
         case .more(let parameters):
             return Outcome(body: .authMore(parameters))
@@ -129,4 +128,11 @@ struct AuthenticationGate {
     private static func printable(_ text: String) -> String {
         String(text.unicodeScalars.prefix(4).map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? Character($0) : "?" })
     }
+}
+
+/// The gate's per-connection bounds, for tests and documentation.
+public enum AuthenticationGateLimits {
+    public static let failures = AuthenticationGate.maximumFailures
+    public static let logins = AuthenticationGate.maximumLogins
+    public static let credentialBytes = AuthenticationGate.maximumCredential
 }

@@ -27,11 +27,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private let executor: RequestExecutor
     private let pool: NIOThreadPool
     private let tracker: InFlightTracker
-    private let logger: Logger
+    let logger: Logger
     private let metrics: RequestMetrics?
     private let maximumQueued: Int
     private let maximumOpenFiles: Int
-    private let maximumPayload: Int
+    let maximumPayload: Int
     private var buffers: ConnectionBuffers
     private let idleTimeout: TimeAmount?
     /// When a request last arrived (for the idle timeout).
@@ -39,30 +39,33 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var idleCheck: Scheduled<Void>?
     private let readsInline: Bool
     private let mutationsInline: Bool
-    private var decoder: RequestFrameDecoder
+    var decoder: RequestFrameDecoder
     /// Inside a batch (a socket read, or a pool completion and the requests it unblocks): answers are
     /// written and flushed once at its end.
     private var batching = false
-    private var unflushed = false
+    var unflushed = false
 
-    private var identity: ClientIdentity
+    var identity: ClientIdentity
     /// `identity` resolved to uid, gid and groups: once per login, at its first request.
     private var resolved: (client: ClientIdentity, identity: VirtualIdentity)?
-    private var gate: AuthenticationGate
+    var gate: AuthenticationGate
     /// Closes the connection when its authentication exchange is not complete in time.
-    private var authenticationDeadline: Scheduled<Void>?
+    var authenticationDeadline: Scheduled<Void>?
+    /// TLS offered on this port (nil: none), and whether this connection switched to it.
+    let tls: ClientTLS?
+    var tlsActive = false
     private var sessionID: [UInt8] = []
-    private var queue = CircularBuffer<RequestFrame>()
+    var queue = CircularBuffer<RequestFrame>()
     private var busy = false
     private var readHeld = false
-    private var closed = false
+    var closed = false
     private var files: [UInt32: OpenedFile] = [:]
     private var nextHandle: UInt32 = 1
 
     init(executor: RequestExecutor, pool: NIOThreadPool, tracker: InFlightTracker, logger: Logger,
          address: String, limits: ConnectionLimits, budget: RequestBufferBudget, maximumQueued: Int, maximumOpenFiles: Int,
          idleTimeout: Duration? = nil, readsInline: Bool, mutationsInline: Bool,
-         authentication: AuthenticationService? = nil, declaredProtocol: String = "unix") {
+         authentication: AuthenticationService? = nil, declaredProtocol: String = "unix", tls: ClientTLS? = nil) {
         self.executor = executor
         self.pool = pool
         self.tracker = tracker
@@ -78,6 +81,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         decoder = RequestFrameDecoder(start: .handshake, maximumPayload: min(limits.preLoginPayload, limits.maximumPayload))
         identity = ClientIdentity(address: address)
         gate = AuthenticationGate(service: authentication, declaredProtocol: declaredProtocol, address: address)
+        self.tls = tls
         var logger = logger
         logger[metadataKey: "peer"] = "\(address)"
         self.logger = logger
@@ -249,8 +253,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
             return
         }
         switch request {
-        case .protocol:
-            respond(context, stream, [.ok(ProtocolResponse(flags: [.isServer]).encode())])
+        case .protocol(let p):
+            // TLS as the stock server: offered to an able client, switched to when it wants it (roots://).
+            let offered = tls != nil && !tlsActive && p.flags.contains(.ableTLS)
+            let switching = offered && p.flags.contains(.wantTLS)
+            let flags: ServerFlags = offered ? (switching ? [.isServer, .haveTLS, .gotoTLS] : [.isServer, .haveTLS]) : [.isServer]
+            respond(context, stream, [.ok(ProtocolResponse(flags: flags).encode())])
+            if switching { startTLS(context) }
         case .login(let login):
             guard let token = gate.login(login.user, identity: &identity) else {
                 logger.warning("closing connection: more than \(AuthenticationGate.maximumLogins) logins")
@@ -271,12 +280,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             if session == sessionID {
                 // As the stock server: ending the session in use closes the connection without an answer
                 // (after the answers written before it).
-                if unflushed {
-                    unflushed = false
-                    context.flush()
-                }
-                closed = true
-                context.close(promise: nil)
+                closeAfterAnswers(context)
             } else {
                 respond(context, stream, [.ok([])])
             }
@@ -306,46 +310,6 @@ final class ConnectionHandler: ChannelDuplexHandler {
             case nil: execute(request, stream, context)
             }
         }
-    }
-
-    /// `kXR_auth`, or any request while an exchange is pending: false when the request is answered here.
-    private func authenticate(_ frame: RequestFrame, _ context: ChannelHandlerContext) -> Bool {
-        let stream = frame.header.streamID
-        guard frame.header.requestCode == RequestID.auth.rawValue else {
-            if AuthenticationGate.admitsWhilePending(frame.header.requestCode) { return true }
-            let name = RequestID(rawValue: frame.header.requestCode)?.name ?? "request \(frame.header.requestCode)"
-            logger.warning("closing connection: \(name) before authentication", metadata: ["user": "\(identity.user)"])
-            respond(context, stream, [.error(ServerError(code: .notAuthorized, message:
-                "Invalid request; user not authenticated (\(name) before kXR_auth completed)"))])
-            closeAfterAnswers(context)
-            return false
-        }
-        let outcome = gate.authenticate(frame, identity: &identity, logger: logger)
-        if outcome.authenticated {
-            decoder.maximumPayload = maximumPayload
-            authenticationDeadline?.cancel()
-        }
-        respond(context, stream, [outcome.body])
-        if outcome.close { closeAfterAnswers(context) }
-        return false
-    }
-
-    private func scheduleAuthenticationDeadline(_ context: ChannelHandlerContext) {
-        authenticationDeadline?.cancel()
-        authenticationDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: AuthenticationGate.timeout) {
-            guard !self.closed, self.gate.pending else { return }
-            self.logger.warning("closing connection: authentication not completed within \(AuthenticationGate.timeout)",
-                                metadata: ["user": "\(self.identity.user)"])
-            self.closeAfterAnswers(context)
-        }
-    }
-
-    /// Flushes what was answered, then closes.
-    private func closeAfterAnswers(_ context: ChannelHandlerContext) {
-        unflushed = false
-        context.flush()
-        closed = true
-        context.close(promise: nil)
     }
 
     private func execute(_ request: XRootDRequest, _ stream: StreamID, _ context: ChannelHandlerContext) {
@@ -504,7 +468,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     // MARK: Output
 
-    private func respond(_ context: ChannelHandlerContext, _ stream: StreamID, _ bodies: [ResponseBody]) {
+    func respond(_ context: ChannelHandlerContext, _ stream: StreamID, _ bodies: [ResponseBody]) {
         guard !closed else { return }
         for body in bodies {
             switch body {

@@ -57,6 +57,9 @@ public struct MGMConfiguration: Sendable {
     public var authentication: [String] = ["unix"]
     /// The sss keytab (`--keytab`), needed when `authentication` contains `sss`.
     public var keytab: String? = nil
+    /// TLS on the client port (`--tls-cert`, `--tls-key`: PEM files): offered to clients (`kXR_haveTLS`),
+    /// switched to when they ask (`roots://`); nil: no TLS.
+    public var tls: TLSFiles? = nil
     /// The identity map (`--idmap`): per protocol and name, the uid/gid/groups that override the system database.
     public var idmap: String? = nil
 

@@ -59,6 +59,7 @@ public final class MGMServer: Sendable {
         // Client security first: a bad --auth / --keytab is refused before anything boots.
         let authentication = try AuthenticationService.make(configuration.authentication, keytab: configuration.keytab)
         let declaredProtocol = configuration.authentication == ["none"] ? "none" : "unix"
+        let tls = try configuration.tls.map { files throws(MGMError) in try ClientTLS.load(files) }
         // A slave is a replica: its logs are byte copies of its master's, written only by the follower.
         // The master log persists in the data directory and goes to the service log (`logger`) as well.
         let masterLog = MasterLogOptions(file: configuration.dataDirectory + "/" + NamespaceConfiguration.masterLogName,
@@ -123,7 +124,8 @@ public final class MGMServer: Sendable {
                                                     idleTimeout: configuration.idleTimeout,
                                                     readsInline: configuration.runsReadsInline,
                                                     mutationsInline: configuration.runsMutationsInline,
-                                                    authentication: authentication, declaredProtocol: declaredProtocol)
+                                                    authentication: authentication, declaredProtocol: declaredProtocol,
+                                                    tls: tls)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
@@ -174,7 +176,8 @@ public final class MGMServer: Sendable {
                                + "serving \(state.roleState.rawValue) on " + Endpoint(host: configuration.host, port: port).description)
         logger.info("listening", metadata: ["address": "\(configuration.host):\(port)",
                                             "durability": "\(configuration.durability.rawValue)",
-                                            "auth": "\(configuration.authentication.joined(separator: ","))"])
+                                            "auth": "\(configuration.authentication.joined(separator: ","))",
+                                            "tls": "\(tls == nil ? "off" : "offered")"])
         let server = MGMServer(state: state, port: port, group: group, pool: pool, serverChannel: channel,
                                connections: connections, tracker: tracker, logger: logger)
         if let metrics, let metricsListener { server.metricsParts.withLock { $0 = (metrics, metricsListener) } }

@@ -18,6 +18,12 @@ final class ClientSession {
     private(set) var isUsable = true
     private var nextStream: UInt16 = 1
 
+    /// The answer to a `kXR_auth` step.
+    enum AuthenticationAnswer {
+        case ok
+        case authMore([UInt8])
+    }
+
     init(endpoint: Endpoint, options: XRootDClient.Options) throws(XRootDError) {
         self.options = options
         connection = try SocketConnection(endpoint: endpoint, timeout: options.connectTimeout,
@@ -37,7 +43,7 @@ final class ClientSession {
         switch try perform(.login(request)) {
         case .ok(let body):
             login = try LoginResponse(body: body)
-            if login.security.contains("&P=") { throw .authenticationRequired(login.security) }
+            if login.security.contains("&P=") { try authenticate(token: login.security, endpoint: endpoint) }
         case .redirect(let redirect):
             throw .unexpectedResponse("kXR_login redirected to \(redirect); log in at that server instead")
         case .wait(let wait):
@@ -61,6 +67,27 @@ final class ClientSession {
             return try collect(stream: stream, request: request.requestID)
         } catch {
             if error.serverError == nil { isUsable = false }
+            throw error
+        }
+    }
+
+    /// Sends a request given as header and payload (`kXR_auth`), answered by `kXR_ok` or `kXR_authmore`.
+    func performRaw(_ header: RequestHeader, payload: [UInt8]) throws(XRootDError) -> AuthenticationAnswer {
+        guard isUsable else { throw .connectionClosed }
+        var header = header
+        header.streamID = StreamID(nextStream)
+        nextStream = nextStream == UInt16.max ? 1 : nextStream + 1
+        do throws(XRootDError) {
+            try connection.send(header.encode() + payload)
+            let response = try XRootDResponse(frame: connection.nextFrame(deadline: ContinuousClock.now + options.requestTimeout))
+            switch response.body {
+            case .ok: return .ok
+            case .authMore(let parameters): return .authMore(parameters)
+            case .error(let error): throw XRootDError.server(error)
+            default: throw XRootDError.unexpectedResponse("kXR_auth: answered \(response.body.status)")
+            }
+        } catch {
+            isUsable = false
             throw error
         }
     }

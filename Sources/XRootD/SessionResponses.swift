@@ -11,6 +11,10 @@ public struct ServerFlags: OptionSet, Hashable, Sendable {
     public static let isSupervisor = Self(rawValue: 0x0000_0400)
     public static let supportsPersistOnClose = Self(rawValue: 0x0010_0000)
     public static let supportsPageIO = Self(rawValue: 0x0020_0000)
+    /// `kXR_haveTLS`: the server can switch the connection to TLS.
+    public static let haveTLS = Self(rawValue: 0x8000_0000)
+    /// `kXR_gotoTLS`: the server switches to TLS right after this answer; the client starts the TLS handshake.
+    public static let gotoTLS = Self(rawValue: 0x4000_0000)
 }
 
 /// The kXR_protocol answer: the server's protocol version and flags (security requirements, if any, raw).

@@ -9,6 +9,11 @@ struct SecurityOptions: ParsableArguments {
     var auth = "unix"
     @Option(help: "The sss keytab (made with xrdsssadmin; mode 0600), needed when --auth names sss.")
     var keytab: String?
+    @Option(name: .customLong("tls-cert"),
+            help: "PEM certificate chain for TLS on the client port (roots://); with --tls-key.")
+    var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.")
+    var tlsKey: String?
 
     /// Fills `configuration`'s security fields; a usage error for a malformed list.
     func apply(to configuration: inout MGMConfiguration) throws {
@@ -21,5 +26,10 @@ struct SecurityOptions: ParsableArguments {
         }
         configuration.authentication = names
         configuration.keytab = keytab
+        switch (tlsCert, tlsKey) {
+        case (let certificate?, let key?): configuration.tls = TLSFiles(certificate: certificate, key: key)
+        case (nil, nil): configuration.tls = nil
+        default: throw ValidationError("--tls-cert and --tls-key go together")
+        }
     }
 }

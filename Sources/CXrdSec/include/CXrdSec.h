@@ -39,6 +39,19 @@ const char *beryl_sec_session_protocol(beryl_sec_session *session);
 const char *beryl_sec_session_name(beryl_sec_session *session);
 const char *beryl_sec_session_groups(beryl_sec_session *session);
 
+/// Client side (XrdSecGetProtocol): the protocol a client picks from a login's security `token` for
+/// the server at `server` (`host` its name), as the stock clients do (XrdSecPROTOCOL, XrdSecSSSKT, ...
+/// in the environment steer it). NULL with the reason in `error` when no protocol applies.
+typedef struct beryl_sec_client beryl_sec_client;
+beryl_sec_client *beryl_sec_client_create(const char *host, const struct sockaddr *server, const char *token, int token_size,
+                                          char *error, size_t error_size);
+/// The credentials of the next kXR_auth (`parameters` NULL at first, then a kXR_authmore's), malloc'ed
+/// into `*credentials` (freed by the caller), and the protocol's name (at most 4 characters) in `protocol`.
+/// 0 on success, -1 with the reason in `error`.
+int beryl_sec_client_credentials(beryl_sec_client *client, const char *parameters, int parameters_size,
+                                 char **credentials, int *credentials_size, char protocol[8], char *error, size_t error_size);
+void beryl_sec_client_free(beryl_sec_client *client);
+
 #ifdef __cplusplus
 }
 #endif
