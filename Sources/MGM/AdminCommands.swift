@@ -13,8 +13,9 @@ struct AdminCommands {
         switch words.popFirst() {
         case "ns": return ns(Array(words))
         case "access": return access(Array(words))
+        case "fileinfo": return fileinfo(Array(words))
         case let other:
-            return .failure(EINVAL, "unknown admin command '\(other ?? "")' (known: ns, access)")
+            return .failure(EINVAL, "unknown admin command '\(other ?? "")' (known: ns, access, fileinfo)")
         }
     }
 
