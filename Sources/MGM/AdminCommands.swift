@@ -16,8 +16,9 @@ struct AdminCommands {
         case "ns": return ns(Array(words))
         case "access": return access(Array(words))
         case "chown": return chown(Array(words))
+        case "fileinfo": return fileinfo(Array(words))
         case let other:
-            return .failure(EINVAL, "unknown admin command '\(other ?? "")' (known: ns, access, chown)")
+            return .failure(EINVAL, "unknown admin command '\(other ?? "")' (known: ns, access, chown, fileinfo)")
         }
     }
 

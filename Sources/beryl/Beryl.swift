@@ -19,7 +19,8 @@ struct Beryl: ParsableCommand {
             """,
         subcommands: [Demo.self, NsCommand.self, AccessCommand.self, ListCommand.self, MakeDirectoryCommand.self,
                       RemoveDirectoryCommand.self, RemoveCommand.self, MoveCommand.self, StatCommand.self,
-                      TouchCommand.self, ChmodCommand.self, ChownCommand.self, LogCommand.self])
+                      TouchCommand.self, ChmodCommand.self, ChownCommand.self, FileInfoCommand.self, AttrCommand.self,
+                      FindCommand.self, LogCommand.self])
 
     /// `--mgm URL` (or `--mgm=URL`) before the command word is taken here and handed to the commands
     /// through $BERYL_MGM, so that it can precede any subcommand.

@@ -63,6 +63,20 @@ enum Console {
         }
     }
 
+    /// `name -> target` of the symbolic links in `directory` (empty when the server does not say: a
+    /// user other than root, or an older server).
+    static func symlinks(in directory: String) -> [String: String] {
+        guard let client = try? client(),
+              let bytes = try? client.readFile(AdminRequest.path(for: ["fileinfo", "--symlinks", directory])),
+              let result = AdminResult(encoded: String(decoding: bytes, as: UTF8.self)), result.returnCode == 0 else { return [:] }
+        var links: [String: String] = [:]
+        for line in result.stdout.split(separator: "\n") {
+            let parts = line.split(separator: "\t", maxSplits: 1)
+            if parts.count == 2 { links[String(parts[0])] = String(parts[1]) }
+        }
+        return links
+    }
+
     /// Runs an admin command: prints its stdout and stderr, exits with its return code.
     static func admin(_ words: [String]) throws {
         let client = try client()

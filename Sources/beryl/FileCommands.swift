@@ -14,13 +14,16 @@ struct ListCommand: ParsableCommand {
         let listing = try Console.run("ls \(path)") { () throws(XRootDError) in
             try client.dirlist(path, options: long ? .withStat : [])
         }
+        // The stat answer has no link type: the targets of the directory's symlinks come from the server's
+        // `fileinfo --symlinks` (an admin command; without it, links show as files).
+        let links = long ? Console.symlinks(in: path) : [:]
         // Plain listings come in the server's directory order; print them sorted, as `ls` does.
         for entry in listing.entries.sorted(by: { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }) {
             guard long, let stat = entry.stat else {
                 print(entry.name)
                 continue
             }
-            print(ConsoleFormat.longLine(stat, name: entry.name))
+            print(ConsoleFormat.longLine(stat, name: entry.name, linkTarget: links[entry.name]))
         }
     }
 }
@@ -113,12 +116,16 @@ struct ChmodCommand: ParsableCommand {
 
 /// Output layouts close to the legacy console's.
 enum ConsoleFormat {
-    /// `drwxr-xr-x   1 root     root            4096 Nov 27 18:50 name`
-    static func longLine(_ stat: StatInfo, name: String) -> String {
+    /// `drwxr-xr-x   1 root     root            4096 Nov 27 18:50 name`; a symlink as
+    /// `lrwxrwxrwx ... name -> target`.
+    static func longLine(_ stat: StatInfo, name: String, linkTarget: String? = nil) -> String {
         let mode = stat.extended?.mode ?? (stat.isDirectory ? 0o755 : 0o644)
         let owner = stat.extended?.owner ?? "-", group = stat.extended?.group ?? "-"
-        return modeString(mode, directory: stat.isDirectory) + "   1 " + pad(owner, 8) + " " + pad(group, 8) + " "
+        var bits = modeString(mode, directory: stat.isDirectory)
+        if linkTarget != nil { bits = "l" + bits.dropFirst() }
+        return bits + "   1 " + pad(owner, 8) + " " + pad(group, 8) + " "
             + leftPad("\(stat.size)", 12) + " " + date(stat.modificationTime, "%b %d %H:%M") + " " + name
+            + (linkTarget.map { " -> " + $0 } ?? "")
     }
 
     static func statText(_ stat: StatInfo, path: String) -> String {
