@@ -1,6 +1,7 @@
 import Changelog
 import Glibc
 import Namespace
+import Platform
 
 /// One slave's stream on the master: handshake, then for each log either resume at the slave's
 /// length (when its bytes are verifiably a prefix of ours) or start a new log "alongside" with a
