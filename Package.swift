@@ -1,15 +1,17 @@
 // swift-tools-version: 6.1
 // Beryl: an in-memory file-system namespace persisted in memory-mapped, checksummed changelogs.
-// Module order, lowest first: CBerylSupport (C shim) -> Changelog -> Namespace -> XRootD -> Replication -> MGM.
-// A lower module never imports a higher one.
+// Module order, lowest first: CBerylSupport (C shim) -> Platform -> Changelog -> LegacyEOS -> Namespace -> XRootD
+// -> Replication -> MGM (docs/ARCHITECTURE.md). A lower module never imports a higher one, and every import is
+// declared here.
 import PackageDescription
 
 let package = Package(
     name: "Beryl",
     products: [
+        .library(name: "Platform", targets: ["Platform"]),
         .library(name: "Changelog", targets: ["Changelog"]),
+        .library(name: "LegacyEOS", targets: ["LegacyEOS"]),
         .library(name: "Namespace", targets: ["Namespace"]),
-        .library(name: "BenchSupport", targets: ["BenchSupport"]),
         .library(name: "XRootD", targets: ["XRootD"]),
         .executable(name: "log-repair", targets: ["log-repair"]),
         .executable(name: "beryl", targets: ["beryl"]),
@@ -46,18 +48,23 @@ let package = Package(
         ),
 
         // MARK: Engine
-        .target(name: "Changelog", dependencies: ["CBerylSupport"]),
-        .target(name: "Namespace", dependencies: ["Changelog"]),
+        // Syscalls with fault injection, the mapping, threads, locks, clocks, the stderr writer, file-system helpers.
+        .target(name: "Platform", dependencies: ["CBerylSupport"]),
+        // The log engine: format, scan, append, compaction, offline checks.
+        .target(name: "Changelog", dependencies: ["Platform", "CBerylSupport"]),
+        // The legacy EOS format, its scanner, verifier and writer, and the repair of both formats.
+        .target(name: "LegacyEOS", dependencies: ["Changelog", "Platform", "CBerylSupport"]),
+        .target(name: "Namespace", dependencies: ["Changelog", "LegacyEOS", "Platform"]),
         // The XRootD protocol codec and a blocking client: pure protocol, imports neither Changelog nor Namespace.
         .target(name: "XRootD", dependencies: []),
         // Changelog shipping, master -> slave: the sync protocol's messages, authentication and sockets.
         // HMAC-SHA256 of the sync handshake from swift-crypto (BoringSSL), never hand-written.
-        .target(name: "Replication", dependencies: ["Changelog", "Namespace", "XRootD", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Replication", dependencies: ["Platform", "Changelog", "Namespace", "XRootD", .product(name: "Crypto", package: "swift-crypto")]),
         // The MGM server: the namespace over XRootD (SwiftNIO), admin commands, access rules.
         .target(
             name: "MGM",
             dependencies: [
-                "Namespace", "XRootD", "Replication", "CXrdSec",
+                "Platform", "Changelog", "Namespace", "XRootD", "Replication", "CXrdSec",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -71,30 +78,31 @@ let package = Package(
         // MARK: Executables
         .executableTarget(
             name: "log-repair",
-            dependencies: ["Changelog", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Platform", "Changelog", "LegacyEOS", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "tools/log-repair"
         ),
         .executableTarget(
             name: "beryl",
-            dependencies: ["Changelog", "Namespace", "XRootD", "MGM",
+            dependencies: ["Platform", "Changelog", "LegacyEOS", "Namespace", "XRootD", "MGM",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "beryl-mgm",
-            dependencies: ["MGM", "Changelog", "Namespace", "Replication", "XRootD", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["MGM", "Platform", "Changelog", "Namespace", "Replication", "XRootD", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "Prometheus", package: "swift-prometheus")]
         ),
+        // Bench-only helpers: not a product (the Compare package builds its own copy of the folder).
         .target(name: "BenchSupport", path: "Benchmarks/BenchSupport"),
         .executableTarget(
             name: "beryl-bench",
-            dependencies: ["Changelog", "Namespace", "XRootD", "MGM", "BenchSupport", "BerylTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Platform", "Changelog", "LegacyEOS", "Namespace", "XRootD", "MGM", "BenchSupport", "BerylTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/beryl-bench"
         ),
 
         // MARK: Fuzzing (`make fuzz` builds these with --sanitize fuzzer,address)
-        .target(name: "FuzzHarness", dependencies: ["Changelog", "Namespace", "XRootD", "Replication"], path: "Fuzz/FuzzHarness"),
+        .target(name: "FuzzHarness", dependencies: ["Changelog", "LegacyEOS", "Namespace", "XRootD", "Replication"], path: "Fuzz/FuzzHarness"),
         .executableTarget(name: "FuzzScanner", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzScanner"),
         .executableTarget(name: "FuzzLegacyScanner", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzLegacyScanner"),
         .executableTarget(name: "FuzzRepair", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzRepair"),
@@ -103,14 +111,15 @@ let package = Package(
         .executableTarget(name: "FuzzSyncMessage", dependencies: ["FuzzHarness"], path: "Fuzz/FuzzSyncMessage"),
 
         // MARK: Tests
-        .target(name: "BerylTestSupport", dependencies: ["Changelog"], path: "Tests/Support"),
-        .testTarget(name: "ChangelogTests", dependencies: ["Changelog", "FuzzHarness", "BerylTestSupport"]),
-        .testTarget(name: "NamespaceTests", dependencies: ["BerylTestSupport", "Namespace", "Changelog"]),
+        // Test-only helpers: not a product.
+        .target(name: "BerylTestSupport", dependencies: ["Platform", "Changelog", "LegacyEOS"], path: "Tests/Support"),
+        .testTarget(name: "ChangelogTests", dependencies: ["Platform", "Changelog", "LegacyEOS", "Namespace", "FuzzHarness", "BerylTestSupport"]),
+        .testTarget(name: "NamespaceTests", dependencies: ["BerylTestSupport", "Namespace", "Changelog", "LegacyEOS", "Platform"]),
         .testTarget(name: "XRootDTests", dependencies: ["BerylTestSupport", "XRootD"]),
-        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "BerylTestSupport"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Namespace", "XRootD", "BerylTestSupport"]),
         .testTarget(
             name: "MGMTests",
-            dependencies: ["BerylTestSupport", "Changelog", "MGM", "Replication", "XRootD", "Namespace", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["BerylTestSupport", "Platform", "Changelog", "MGM", "Replication", "XRootD", "Namespace", .product(name: "Logging", package: "swift-log")]
         ),
     ]
 )

@@ -6,7 +6,6 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <lz4.h>
@@ -23,17 +22,6 @@ int bs_open(const char *path, int flags, uint32_t mode) {
 
 int64_t bs_pwrite(int fd, const void *buf, size_t len, int64_t offset) {
     ssize_t n = pwrite(fd, buf, len, (off_t)offset);
-    return n < 0 ? -errno : (int64_t)n;
-}
-
-int64_t bs_pwritev(int fd, const void *const *bases, const size_t *lengths, int count, int64_t offset) {
-    struct iovec iov[64];
-    if (count <= 0 || count > 64) return -EINVAL;
-    for (int i = 0; i < count; i++) {
-        iov[i].iov_base = (void *)bases[i];
-        iov[i].iov_len = lengths[i];
-    }
-    ssize_t n = pwritev(fd, iov, count, (off_t)offset);
     return n < 0 ? -errno : (int64_t)n;
 }
 
@@ -93,16 +81,6 @@ void *bs_mmap_write(int fd, size_t length, int *err) {
     return p;
 }
 
-void *bs_mremap(void *address, size_t old_length, size_t new_length, int *err) {
-    void *p = mremap(address, old_length, new_length, MREMAP_MAYMOVE);
-    if (p == MAP_FAILED) {
-        *err = errno;
-        return NULL;
-    }
-    *err = 0;
-    return p;
-}
-
 int bs_munmap(void *address, size_t length) { return munmap(address, length) < 0 ? -errno : 0; }
 
 int bs_madvise(void *address, size_t length, int advice) {
@@ -117,8 +95,6 @@ int bs_madvise(void *address, size_t length, int advice) {
     }
     return madvise(address, length, a) < 0 ? -errno : 0;
 }
-
-int bs_msync(void *address, size_t length) { return msync(address, length, MS_SYNC) < 0 ? -errno : 0; }
 
 uint64_t bs_xxh3_64(const void *data, size_t length, uint64_t seed) {
     return (uint64_t)XXH3_64bits_withSeed(data, length, (XXH64_hash_t)seed);

@@ -15,13 +15,15 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CPeers", path: "Sources/CPeers"),
+        // The bench helpers of the main package (a symbolic link to ../../BenchSupport): not a product there.
+        .target(name: "CompareSupport", path: "Sources/CompareSupport"),
         .executableTarget(
             name: "beryl-compare",
             dependencies: [
                 "CPeers",
                 .product(name: "Changelog", package: rootIdentity),
                 .product(name: "Namespace", package: rootIdentity),
-                .product(name: "BenchSupport", package: rootIdentity),
+                "CompareSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

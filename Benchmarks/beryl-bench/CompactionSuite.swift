@@ -2,6 +2,7 @@ import BenchSupport
 import Changelog
 import Foundation
 import Glibc
+import Platform
 
 /// Suite `compaction`: online compaction of a log with 20 % live records while a writer appends at
 /// a steady rate under the owner's lock; hold times of that lock, copy throughput, ratio, and the

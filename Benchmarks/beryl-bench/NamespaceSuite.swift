@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 import Namespace
 import Synchronization
+import Platform
 
 /// Suite `namespace`: a generated namespace of 1,000 directories and 1,000,000 files (each file
 /// created, then updated three times: size, locations, mtime; 10 % removed), built through the
@@ -38,8 +39,8 @@ struct NamespaceSuite {
         let scanRate = Double(records) / median(scanSeconds)
         let memory = try Self.memoryInChild(dir)
         let perFile = (memory.anonymousAfter - memory.anonymousBefore - Double(memory.nameBytes)) / Double(memory.files)
-        let notes = ["files log \(SystemInfo.fileSize(dir + "/files.mdlog") ?? 0) bytes, directories log "
-                     + "\(SystemInfo.fileSize(dir + "/directories.mdlog") ?? 0) bytes before compaction"]
+        let notes = ["files log \(FileSystem.size(dir + "/files.mdlog") ?? 0) bytes, directories log "
+                     + "\(FileSystem.size(dir + "/directories.mdlog") ?? 0) bytes before compaction"]
 
         let figures: [Figure] = [
             Figure(name: "boot_records_per_s", value: median(bootRates), unit: "records/s", goal: .atLeast(5_000_000)),

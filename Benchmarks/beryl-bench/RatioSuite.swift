@@ -2,6 +2,7 @@ import BenchSupport
 import Changelog
 import Foundation
 import Namespace
+import Platform
 
 /// Suite `ratio`: what compaction buys, over a grid of workloads. Each cell writes a files log of
 /// realistic file records (created, then updated `u` times: size commit, location add, mtime;

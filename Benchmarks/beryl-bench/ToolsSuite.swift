@@ -3,6 +3,8 @@ import BerylTestSupport
 import Changelog
 import Foundation
 import Glibc
+import Platform
+import LegacyEOS
 
 /// Suite `tools`: the offline tools on damaged logs. A native log of 200-byte records (1 GiB, or
 /// 256 MiB with `--quick`) and a legacy EOS log of the same records (a quarter of that size) get

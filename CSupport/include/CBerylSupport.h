@@ -2,7 +2,7 @@
 //
 // Every symbol is prefixed `bs_`. Functions return 0 (or a non-negative count) on success and
 // -errno on failure; they never retry, loop or decide anything: the Swift wrapper
-// (`Sources/Changelog/Syscalls.swift`) owns EINTR handling, short writes and fault injection.
+// (`Sources/Platform/Syscalls.swift`, `MappedRegion.swift`) owns EINTR handling, short writes and fault injection.
 // lz4.h, xxhash.h and zlib.h are included only by the .c file, so Swift never sees them.
 #ifndef C_BERYL_SUPPORT_H
 #define C_BERYL_SUPPORT_H
@@ -21,10 +21,6 @@ int bs_open(const char *path, int flags, uint32_t mode);
 
 /// Why C: gives Swift one errno-returning entry point for pwrite(2); a single call, may be short.
 int64_t bs_pwrite(int fd, const void *buf, size_t len, int64_t offset);
-
-/// Why C: `struct iovec` arrays are awkward to build from Swift; this takes parallel arrays.
-/// A single pwritev(2) call, may be short.
-int64_t bs_pwritev(int fd, const void *const *bases, const size_t *lengths, int count, int64_t offset);
 
 /// Why C: errno-returning wrapper around pread(2); a single call, may be short.
 int64_t bs_pread(int fd, void *buf, size_t len, int64_t offset);
@@ -56,16 +52,11 @@ void *bs_mmap_read(int fd, size_t length, int *err);
 /// A shared read-write mapping (the writer copies frames into it). Same error convention.
 void *bs_mmap_write(int fd, size_t length, int *err);
 
-/// Why C: `mremap(2)` and MREMAP_MAYMOVE are GNU extensions that Swift's Glibc does not import.
-void *bs_mremap(void *address, size_t old_length, size_t new_length, int *err);
-
 int bs_munmap(void *address, size_t length);
 
-/// advice: 0 normal, 1 sequential, 2 random, 3 willneed.
+/// advice: 0 normal, 1 sequential, 2 random, 3 willneed, 4 populate (read), 5 populate (write);
+/// `MappedRegion.Advice` names them. Why C: MADV_POPULATE_* are newer than Swift's Glibc headers.
 int bs_madvise(void *address, size_t length, int advice);
-
-/// Why C: msync(MS_SYNC) on a page-aligned range; kept with the other mapping calls.
-int bs_msync(void *address, size_t length);
 
 // ---- checksums and compression -------------------------------------------------------------
 

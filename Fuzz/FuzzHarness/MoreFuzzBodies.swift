@@ -1,6 +1,7 @@
 import Changelog
 import Glibc
 import Namespace
+import LegacyEOS
 
 extension FuzzBodies {
     /// The legacy EOS scanner and header decoder on arbitrary bytes (as a whole file).

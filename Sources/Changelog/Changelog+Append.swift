@@ -1,3 +1,5 @@
+import Platform
+
 /// A record to append.
 public struct PendingRecord: Sendable {
     public var type: RecordType
@@ -179,8 +181,8 @@ extension Changelog {
             guard configurationState.access != .readOnly else { throw ChangelogError(.readOnly, path: pathState) }
             var h = headerState
             h.flags = flags
-            try file.write(h.encoded(), at: 0)
-            try file.syncData()
+            try system { () throws(SystemError) in try file.write(h.encoded(), at: 0) }
+            try system { () throws(SystemError) in try file.syncData() }
             headerState = h
         }
     }
@@ -246,15 +248,15 @@ extension Changelog {
     /// on the old mapping.
     func grow(toFit end: UInt64) throws(ChangelogError) {
         let newCapacity = (end + growthStep + 4095) & ~4095
-        try file.allocate(newCapacity - capacity, at: capacity)
+        try system { () throws(SystemError) in try file.allocate(newCapacity - capacity, at: capacity) }
         if (region?.length ?? 0) < Int(newCapacity) {
             let mapped: MappedRegion
             do throws(ChangelogError) {
                 do throws(ChangelogError) {
-                    mapped = try MappedRegion(file: file, length: max(Int(newCapacity) * 4, 64 << 20), writable: true)
+                    mapped = try system { () throws(SystemError) in try MappedRegion(file: file, length: max(Int(newCapacity) * 4, 64 << 20), writable: true) }
                 } catch {
                     // Address space is short (ulimit -v, a log of tens of TiB): map just what is allocated.
-                    mapped = try MappedRegion(file: file, length: Int(newCapacity), writable: true)
+                    mapped = try system { () throws(SystemError) in try MappedRegion(file: file, length: Int(newCapacity), writable: true) }
                 }
             } catch {
                 try? file.truncate(to: capacity)
@@ -287,12 +289,12 @@ extension Changelog {
     func writeUnpublished(_ bytes: UnsafeRawBufferPointer) throws(ChangelogError) -> UInt64 {
         let newEnd = endOffset + UInt64(bytes.count)
         if region == nil || region!.length < Int(newEnd) {
-            replaceRegion(with: try MappedRegion(file: file, length: max(Int(newEnd), (region?.length ?? 0) * 2, 1 << 20), writable: true))
+            replaceRegion(with: try system { () throws(SystemError) in try MappedRegion(file: file, length: max(Int(newEnd), (region?.length ?? 0) * 2, 1 << 20), writable: true) })
         }
         let previousCapacity = capacity
         if newEnd > capacity { capacity = newEnd }
         do throws(ChangelogError) {
-            try file.write(bytes, at: endOffset)
+            try system { () throws(SystemError) in try file.write(bytes, at: endOffset) }
         } catch {
             discardUnpublished(upTo: newEnd, previousCapacity: previousCapacity)
             throw error
@@ -348,7 +350,7 @@ extension Changelog {
         case .batch: try waitDurable(end)
         case .always:
             do throws(ChangelogError) {
-                try file.syncData()
+                try system { () throws(SystemError) in try file.syncData() }
                 try syncPendingDirectory()
             } catch {
                 lock.withLock { poison = error; lock.broadcast() }
@@ -374,7 +376,7 @@ extension Changelog {
             lock.unlock()
             var failure: ChangelogError? = nil
             do throws(ChangelogError) {
-                try file.syncData()
+                try system { () throws(SystemError) in try file.syncData() }
                 try syncPendingDirectory()
             } catch { failure = error }
             lock.lock()

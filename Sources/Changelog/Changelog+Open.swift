@@ -1,4 +1,5 @@
 import Glibc
+import Platform
 
 extension Changelog {
     /// Opens (or creates) the log at `path`.
@@ -35,19 +36,19 @@ extension Changelog {
                                                     createdNanoseconds: nowNanoseconds()))
             report.created = true
         }
-        let file = try SystemFile.open(path, access: writable ? .readWrite : .readOnly, creation: .openExisting)
-        if writable { try file.lockExclusive() }
-        let head = try file.read(count: RecordFormat.fileHeaderSize, at: 0)
+        let file = try system { () throws(SystemError) in try SystemFile.open(path, access: writable ? .readWrite : .readOnly, creation: .openExisting) }
+        if writable { try system { () throws(SystemError) in try file.lockExclusive() } }
+        let head = try system { () throws(SystemError) in try file.read(count: RecordFormat.fileHeaderSize, at: 0) }
         let header = try withBytes(head) { (b) throws(ChangelogError) in
             try FileHeader.decode(b, path: path, expected: configuration.contentKind)
         }
-        let sizeBefore = try file.size()
+        let sizeBefore = try system { () throws(SystemError) in try file.size() }
         if writable && configuration.truncateExisting && sizeBefore > RecordFormat.firstRecordOffset {
-            try file.truncate(to: RecordFormat.firstRecordOffset)
-            try file.syncData()
+            try system { () throws(SystemError) in try file.truncate(to: RecordFormat.firstRecordOffset) }
+            try system { () throws(SystemError) in try file.syncData() }
         }
-        let size = Int(try file.size())
-        let region = try MappedRegion(file: file, length: max(size, 1 << 20))
+        let size = Int(try system { () throws(SystemError) in try file.size() })
+        let region = try system { () throws(SystemError) in try MappedRegion(file: file, length: max(size, 1 << 20)) }
         region.advise(.sequential)
         var scan = LogScan(path: path, bytes: region.bytes(count: size), identity: header.identity,
                            policy: configuration.damagePolicy)
@@ -71,7 +72,7 @@ extension Changelog {
             report.tornCopyPath = try cutTornTail(file: file, path: path, torn: torn, bytes: region.bytes(count: size))
             capacity = torn.offset.rawValue
         }
-        let writeRegion = try MappedRegion(file: file, length: Int(capacity), writable: true)
+        let writeRegion = try system { () throws(SystemError) in try MappedRegion(file: file, length: Int(capacity), writable: true) }
         return Changelog(path: path, configuration: configuration, file: file, header: header, end: end,
                          capacity: capacity, lastSequence: lastSequence, report: report, region: writeRegion)
     }
@@ -80,13 +81,13 @@ extension Changelog {
     /// into place, so a crash never leaves a header-less file under the log's name.
     static func create(at path: String, header: FileHeader) throws(ChangelogError) {
         let temporary = path + ".new"
-        try FileSystem.remove(temporary)
+        try system { () throws(SystemError) in try FileSystem.remove(temporary) }
         do throws(ChangelogError) {
-            let f = try SystemFile.open(temporary, access: .readWrite, creation: .createNew)
-            try f.write(header.encoded(), at: 0)
-            try f.syncAll()
-            try FileSystem.rename(temporary, to: path)
-            try FileSystem.syncDirectory(FileSystem.directory(of: path))
+            let f = try system { () throws(SystemError) in try SystemFile.open(temporary, access: .readWrite, creation: .createNew) }
+            try system { () throws(SystemError) in try f.write(header.encoded(), at: 0) }
+            try system { () throws(SystemError) in try f.syncAll() }
+            try system { () throws(SystemError) in try FileSystem.rename(temporary, to: path) }
+            try system { () throws(SystemError) in try FileSystem.syncDirectory(FileSystem.directory(of: path)) }
         } catch {
             try? FileSystem.remove(temporary)
             throw error
@@ -96,23 +97,19 @@ extension Changelog {
     /// Saves the torn bytes beside the log, then truncates them away (both made durable).
     static func cutTornTail(file: SystemFile, path: String, torn: TornTail, bytes: UnsafeRawBufferPointer) throws(ChangelogError) -> String {
         let copyPath = "\(path).torn-\(FileSystem.unixTime())"
-        let copy = try SystemFile.open(copyPath, access: .readWrite, creation: .openOrCreate)
+        let copy = try system { () throws(SystemError) in try SystemFile.open(copyPath, access: .readWrite, creation: .openOrCreate) }
         let start = Int(torn.offset.rawValue)
         // Keep the torn bytes up to the last non-zero one; preallocated zeros after it carry nothing.
         var last = bytes.count
         while last > start && bytes[last - 1] == 0 { last -= 1 }
-        try copy.truncate(to: 0)
-        try copy.write(UnsafeRawBufferPointer(rebasing: bytes[start..<last]), at: 0)
-        try copy.syncAll()
-        try file.truncate(to: torn.offset.rawValue)
-        try file.syncAll()
-        try FileSystem.syncDirectory(FileSystem.directory(of: path))
+        try system { () throws(SystemError) in try copy.truncate(to: 0) }
+        try system { () throws(SystemError) in try copy.write(UnsafeRawBufferPointer(rebasing: bytes[start..<last]), at: 0) }
+        try system { () throws(SystemError) in try copy.syncAll() }
+        try system { () throws(SystemError) in try file.truncate(to: torn.offset.rawValue) }
+        try system { () throws(SystemError) in try file.syncAll() }
+        try system { () throws(SystemError) in try FileSystem.syncDirectory(FileSystem.directory(of: path)) }
         return copyPath
     }
 
-    static func nowNanoseconds() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
+    static func nowNanoseconds() -> UInt64 { SystemClock.wallNanoseconds() }
 }

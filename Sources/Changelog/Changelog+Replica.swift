@@ -1,3 +1,5 @@
+import Platform
+
 /// What changelog shipping needs from a log: on the master, the bytes a replica may copy and a
 /// fingerprint of a prefix; on the slave, appending frames copied verbatim from the master's log
 /// after verifying every one of them, and creating a replica with the master's exact header.
@@ -129,7 +131,7 @@ extension Changelog {
         guard decoded.encoded() == header else {
             throw ChangelogError(.notAChangelog, path: path, offset: LogOffset(0), detail: "replica header does not re-encode identically")
         }
-        try FileSystem.remove(path)
+        try system { () throws(SystemError) in try FileSystem.remove(path) }
         try create(at: path, header: decoded)
         var c = configuration
         c.creation = .openExisting

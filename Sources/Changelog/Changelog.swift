@@ -1,4 +1,5 @@
 import Glibc
+import Platform
 
 /// An append-only, checksummed changelog file.
 ///
@@ -96,7 +97,7 @@ public final class Changelog: @unchecked Sendable {
     /// Runs a pending directory fsync, if any (without holding the log's lock during the call).
     func syncPendingDirectory() throws(ChangelogError) {
         guard let dir = lock.withLock({ pendingDirectorySync }) else { return }
-        try FileSystem.syncDirectory(dir)
+        try system { () throws(SystemError) in try FileSystem.syncDirectory(dir) }
         lock.withLock { if pendingDirectorySync == dir { pendingDirectorySync = nil } }
     }
 
@@ -125,7 +126,7 @@ public final class Changelog: @unchecked Sendable {
             let end = Int(endOffset)
             if let region, region.length >= end { return (region, end) }
             let grown = max(end, (region?.length ?? 0) * 2, 1 << 20)
-            let r = try MappedRegion(file: file, length: grown)
+            let r = try system { () throws(SystemError) in try MappedRegion(file: file, length: grown) }
             region = r
             return (r, end)
         }

@@ -1,3 +1,5 @@
+import Platform
+
 /// Errors of the changelog layer. Each carries the file, the offset where it applies (if any),
 /// a closed set of reasons, and the errno of the failing system call where one applies.
 
@@ -81,6 +83,18 @@ public struct ChangelogError: Error, Sendable, CustomStringConvertible {
         self.detail = detail
     }
 
+    /// The same error as the platform layer reported it (one to one: code, path, offset, errno, detail),
+    /// so the message reads as before.
+    public init(_ error: SystemError) {
+        let code: Code = switch error.code {
+        case .io: .io
+        case .alreadyExists: .alreadyExists
+        case .notARegularFile: .notARegularFile
+        case .locked: .locked
+        }
+        self.init(code, path: error.path, offset: error.offset.map { LogOffset($0) }, errno: error.errno, detail: error.detail)
+    }
+
     public var description: String {
         var s = "\(path)"
         if let offset { s += " at offset \(offset)" }
@@ -108,27 +122,8 @@ public struct ChangelogError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// errno values this project names in messages.
-public enum Errno {
-    public static func name(_ e: Int32) -> String {
-        switch e {
-        case 1: "EPERM"
-        case 2: "ENOENT"
-        case 5: "EIO"
-        case 9: "EBADF"
-        case 11: "EAGAIN"
-        case 13: "EACCES"
-        case 17: "EEXIST"
-        case 20: "ENOTDIR"
-        case 21: "EISDIR"
-        case 22: "EINVAL"
-        case 27: "EFBIG"
-        case 28: "ENOSPC"
-        case 30: "EROFS"
-        case 36: "ENAMETOOLONG"
-        case 39: "ENOTEMPTY"
-        case 122: "EDQUOT"
-        default: "errno \(e)"
-        }
-    }
+/// Runs a platform call from code that throws `ChangelogError` (the system error mapped one to one).
+@inline(__always)
+package func system<R>(_ body: () throws(SystemError) -> R) throws(ChangelogError) -> R {
+    do { return try body() } catch { throw ChangelogError(error) }
 }

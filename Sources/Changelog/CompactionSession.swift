@@ -1,3 +1,5 @@
+import Platform
+
 /// One online compaction of a live log, in phases the caller drives under its own locks:
 ///
 /// ```
@@ -65,7 +67,7 @@ public final class CompactionSession {
     /// records in offset order.
     public func copy() throws(ChangelogError) {
         do throws(ChangelogError) {
-            try FileSystem.remove(outputPath)
+            try system { () throws(SystemError) in try FileSystem.remove(outputPath) }
             let out = try Compactor.createOutput(for: source, at: outputPath)
             outputLog = out
             copier = BlockCopier(output: out)
@@ -205,9 +207,9 @@ extension Compactor {
         var stamp = FileSystem.unixTime()
         while FileSystem.exists("\(livePath).\(stamp)") { stamp += 1 }
         let archive = "\(livePath).\(stamp)"
-        try FileSystem.rename(livePath, to: archive)
+        try system { () throws(SystemError) in try FileSystem.rename(livePath, to: archive) }
         do throws(ChangelogError) {
-            try FileSystem.rename(outputPath, to: livePath)
+            try system { () throws(SystemError) in try FileSystem.rename(outputPath, to: livePath) }
         } catch {
             try? FileSystem.rename(archive, to: livePath)
             throw error
@@ -240,11 +242,11 @@ extension Compactor {
         let oc = livePath + ".oc"
         guard FileSystem.exists(oc) else { return nil }
         if FileSystem.exists(livePath) {
-            try FileSystem.remove(oc)
+            try system { () throws(SystemError) in try FileSystem.remove(oc) }
             return "removed unfinished compaction output \(oc)"
         }
-        try FileSystem.rename(oc, to: livePath)
-        try FileSystem.syncDirectory(FileSystem.directory(of: livePath))
+        try system { () throws(SystemError) in try FileSystem.rename(oc, to: livePath) }
+        try system { () throws(SystemError) in try FileSystem.syncDirectory(FileSystem.directory(of: livePath)) }
         return "completed interrupted compaction swap: \(oc) -> \(livePath)"
     }
 }

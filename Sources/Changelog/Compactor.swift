@@ -1,3 +1,5 @@
+import Platform
+
 /// Rewrites a log down to its live records.
 ///
 /// The engine behind both offline compaction (`beryl log compact IN OUT`) and the online phases

@@ -19,7 +19,7 @@ public struct RecordView {
 }
 
 /// Outcome of checking the bytes at one offset.
-enum FrameCheck {
+package enum FrameCheck {
     /// A valid frame starts at `start` (≥ the offset asked, after alignment) and ends at `end`.
     case valid(FrameHeader, start: Int, end: Int)
     /// No more bytes: the offset is the end of the data.
@@ -30,17 +30,17 @@ enum FrameCheck {
 
 /// Physical validation of frames over the bytes `[0, end)` of a log. Pure function of the bytes
 /// and the log identity; never traps on any input.
-struct FrameScanner {
-    let bytes: UnsafeRawBufferPointer
-    let identity: LogIdentity
+package struct FrameScanner {
+    package let bytes: UnsafeRawBufferPointer
+    package let identity: LogIdentity
 
-    init(bytes: UnsafeRawBufferPointer, identity: LogIdentity) {
+    package init(bytes: UnsafeRawBufferPointer, identity: LogIdentity) {
         self.bytes = bytes
         self.identity = identity
     }
 
     @inline(__always)
-    func check(at cursor: Int) -> FrameCheck {
+    package func check(at cursor: Int) -> FrameCheck {
         let end = bytes.count
         if cursor >= end { return .endOfData }
         let start = Int(RecordFormat.recordStart(after: UInt64(cursor)))
@@ -77,7 +77,7 @@ struct FrameScanner {
         return .valid(header, start: start, end: frameEnd)
     }
 
-    func allZero(_ from: Int, _ to: Int) -> Bool {
+    package func allZero(_ from: Int, _ to: Int) -> Bool {
         var i = from
         while i < to {
             if bytes[i] != 0 { return false }
@@ -87,7 +87,7 @@ struct FrameScanner {
     }
 
     /// The next offset after `from` (8-aligned) where a valid frame starts, or nil.
-    func nextValidFrame(after from: Int) -> Int? {
+    package func nextValidFrame(after from: Int) -> Int? {
         var o = (from + 8) & ~7
         let magic0 = UInt8(truncatingIfNeeded: RecordFormat.frameMagic)
         let magic1 = UInt8(truncatingIfNeeded: RecordFormat.frameMagic >> 8)

@@ -1,4 +1,5 @@
 import Glibc
+import Platform
 
 /// Keeps the costly parts of a writable log's mapping off its writer's thread (where they would run
 /// under the log's lock, and under the namespace's write lock above it), on one thread per process:

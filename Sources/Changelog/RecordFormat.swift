@@ -163,24 +163,24 @@ public struct FrameHeader: Sendable, Equatable {
 
 /// Bounds-unchecked little-endian loads from a buffer; callers check bounds first. Together
 /// with `MappedRegion` and `SystemFile` this is where raw pointers live.
-struct ByteReader {
-    let base: UnsafeRawBufferPointer
-    init(_ base: UnsafeRawBufferPointer) { self.base = base }
-    @inline(__always) func u8(_ o: Int) -> UInt8 { base.load(fromByteOffset: o, as: UInt8.self) }
-    @inline(__always) func u16(_ o: Int) -> UInt16 { UInt16(littleEndian: base.loadUnaligned(fromByteOffset: o, as: UInt16.self)) }
-    @inline(__always) func u32(_ o: Int) -> UInt32 { UInt32(littleEndian: base.loadUnaligned(fromByteOffset: o, as: UInt32.self)) }
-    @inline(__always) func u64(_ o: Int) -> UInt64 { UInt64(littleEndian: base.loadUnaligned(fromByteOffset: o, as: UInt64.self)) }
+package struct ByteReader {
+    package let base: UnsafeRawBufferPointer
+    package init(_ base: UnsafeRawBufferPointer) { self.base = base }
+    @inline(__always) package func u8(_ o: Int) -> UInt8 { base.load(fromByteOffset: o, as: UInt8.self) }
+    @inline(__always) package func u16(_ o: Int) -> UInt16 { UInt16(littleEndian: base.loadUnaligned(fromByteOffset: o, as: UInt16.self)) }
+    @inline(__always) package func u32(_ o: Int) -> UInt32 { UInt32(littleEndian: base.loadUnaligned(fromByteOffset: o, as: UInt32.self)) }
+    @inline(__always) package func u64(_ o: Int) -> UInt64 { UInt64(littleEndian: base.loadUnaligned(fromByteOffset: o, as: UInt64.self)) }
 }
 
 /// `Array.withUnsafeBytes` for a body with typed throws.
 @inline(__always)
-func withBytes<R>(_ array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(ChangelogError) -> R) throws(ChangelogError) -> R {
+package func withBytes<R>(_ array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(ChangelogError) -> R) throws(ChangelogError) -> R {
     let result: Result<R, ChangelogError> = array.withUnsafeBytes { p in Result { () throws(ChangelogError) in try body(p) } }
     return try result.get()
 }
 
 @inline(__always)
-func withMutableBytes<R>(_ array: inout [UInt8], _ body: (UnsafeMutableRawBufferPointer) throws(ChangelogError) -> R) throws(ChangelogError) -> R {
+package func withMutableBytes<R>(_ array: inout [UInt8], _ body: (UnsafeMutableRawBufferPointer) throws(ChangelogError) -> R) throws(ChangelogError) -> R {
     let result: Result<R, ChangelogError> = array.withUnsafeMutableBytes { p in Result { () throws(ChangelogError) in try body(p) } }
     return try result.get()
 }

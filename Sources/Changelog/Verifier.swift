@@ -5,6 +5,11 @@ public struct Finding: Sendable, CustomStringConvertible {
     public var offset: LogOffset
     public var length: UInt64
     public var reason: String
+    package init(offset: LogOffset, length: UInt64, reason: String) {
+        self.offset = offset
+        self.length = length
+        self.reason = reason
+    }
     public var description: String { "offset \(offset) (\(offset.rawValue)): \(reason) [\(length) bytes]" }
 }
 
@@ -62,6 +67,7 @@ public struct LogStatistics: Sendable {
     public var compressedStoredBytes: UInt64 = 0
     /// Size a compaction would write: header, live records, one stamp.
     public var projectedCompactedBytes: UInt64 = 0
+    package init() {}
     public var projectedRatio: Double { projectedCompactedBytes == 0 ? 0 : Double(totalBytes) / Double(projectedCompactedBytes) }
 
     /// Computes the statistics of an open log in one scan.

@@ -2,6 +2,7 @@ import Changelog
 import Namespace
 import Prometheus
 import Synchronization
+import Platform
 
 /// One `ns stat -m` figure as a Prometheus metric.
 struct MonitoringMetric: Sendable {

@@ -1,6 +1,7 @@
 import Glibc
 import Prometheus
 import XRootD
+import Platform
 
 /// The metrics updated on the request path: requests by type, their execution time, the errors
 /// answered by code, redirects and stalls, and connections.
@@ -68,11 +69,7 @@ final class RequestMetrics: Sendable {
 
     /// A monotonic time in nanoseconds, for `executed(_:since:)`.
     @inline(__always)
-    static func now() -> Int64 {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec)
-    }
+    static func now() -> Int64 { SystemClock.monotonicNanoseconds() }
 
     func executed(_ code: UInt16, since start: Int64) {
         durations.record(Self.slot(code), nanoseconds: Self.now() - start)

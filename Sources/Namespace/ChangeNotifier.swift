@@ -1,4 +1,5 @@
 import Changelog
+import Platform
 
 /// A generation counter that waiters can block on: bumped after every acknowledged mutation (and
 /// every applied replica batch), so a sync sender wakes as soon as there is something to ship

@@ -1,4 +1,5 @@
 import Changelog
+import Platform
 
 /// A compaction schedule in the legacy `ns compact` interface: `on <delay> [<interval>] [<type>]`
 /// starts after `delay` seconds, then every `interval` seconds (0: once), with `type` (default
@@ -76,7 +77,7 @@ public struct CompactionSchedule: Sendable, Equatable, CustomStringConvertible {
             let file = try SystemFile.open(path, access: .readOnly, creation: .openExisting)
             bytes = try file.read(count: Int(try file.size()), at: 0)
         } catch {
-            throw .log(error)
+            throw .log(ChangelogError(error))
         }
         let line = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "off"
         return try CompactionSchedule(persisted: line)
@@ -96,7 +97,7 @@ public struct CompactionSchedule: Sendable, Equatable, CustomStringConvertible {
             try FileSystem.syncDirectory(directory)
         } catch {
             try? FileSystem.remove(temporary)
-            throw .log(error)
+            throw .log(ChangelogError(error))
         }
     }
 }

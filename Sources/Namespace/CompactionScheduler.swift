@@ -1,4 +1,5 @@
 import Changelog
+import Platform
 
 /// Runs `Namespace.compact` on a schedule (the legacy `ns compact on|off` interface), on one
 /// background thread, and keeps the schedule persisted in the data directory.

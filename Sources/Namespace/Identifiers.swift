@@ -1,4 +1,5 @@
 import Glibc
+import Platform
 
 /// The id of a file. Ids are never reused: the next id is the largest ever seen (deletes
 /// included) plus one.
@@ -37,9 +38,8 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// The current wall-clock time (CLOCK_REALTIME).
     public static func now() -> Timestamp {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Timestamp(seconds: Int64(ts.tv_sec), nanoseconds: UInt32(ts.tv_nsec))
+        let (seconds, nanoseconds) = SystemClock.wall()
+        return Timestamp(seconds: Int64(seconds), nanoseconds: UInt32(nanoseconds))
     }
 
     public static func < (a: Timestamp, b: Timestamp) -> Bool {
@@ -50,9 +50,5 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
 /// Monotonic clock readings for timing boots and phases.
 enum MonotonicClock {
-    static func seconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
+    static func seconds() -> Double { SystemClock.monotonicSeconds() }
 }

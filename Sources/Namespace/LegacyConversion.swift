@@ -1,5 +1,7 @@
 import Changelog
 import Glibc
+import Platform
+import LegacyEOS
 
 /// Converts a legacy EOS `files` or `directories` changelog into a native one, decoding every
 /// legacy FileMD / ContainerMD and re-encoding it with the namespace codecs, so a legacy

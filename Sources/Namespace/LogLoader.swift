@@ -1,4 +1,5 @@
 import Changelog
+import Platform
 
 /// Boot phase one for one log: open it (its single verifying scan) and decode every record
 /// straight from the mapping into a row table. Last update wins; a delete removes.
@@ -61,7 +62,7 @@ struct LogLoader<Row: TableRow>: Sendable {
         let state = UnsafeMutablePointer<State>.allocate(capacity: 1)
         state.initialize(to: State())
         defer { state.deinitialize(count: 1); state.deallocate() }
-        if let size = SystemInfo.fileSize(path) {
+        if let size = FileSystem.size(path) {
             let guess = Int(size) / bytesPerRecordGuess
             // Extras never exceed the payload bytes of the log: reserving that much (virtual memory,
             // touched only as used) saves the doubling copies of a multi-GB arena at large boots.

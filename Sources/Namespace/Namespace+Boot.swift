@@ -1,4 +1,5 @@
 import Changelog
+import Platform
 
 extension Namespace {
     /// Boots the namespace in `configuration.directory` and returns it booted.
@@ -64,7 +65,7 @@ extension Namespace {
         let config = configuration
         var recovery: [String] = []
         if config.access != .readOnly {
-            do { try FileSystem.createDirectory(config.directory) } catch { throw .log(error) }
+            do { try FileSystem.createDirectory(config.directory) } catch { throw .log(ChangelogError(error)) }
             // A compaction killed mid-way: remove an unfinished `.oc`, or finish a swap that fell
             // between its two renames, before anything opens the live logs.
             for path in [config.filesLogPath, config.directoriesLogPath] {

@@ -1,4 +1,5 @@
 import Changelog
+import LegacyEOS
 
 extension Namespace {
     /// The whole namespace as the tab-separated listing of `fixtures/eos/namespace-expected.tsv`

@@ -1,4 +1,5 @@
 import Changelog
+import Platform
 
 /// Appending records. Called with the write lock held (inside `mutate`): each helper writes its
 /// record to the log and notes the acknowledgement to await; the caller changes memory right

@@ -1,4 +1,5 @@
 import Changelog
+import Platform
 
 /// What a path names.
 public enum NamespaceEntry: Sendable, Equatable {

@@ -1,3 +1,5 @@
+import Platform
+
 /// The figures of the legacy `ns` / `ns stat` command, gathered in one place so every front end
 /// (CLI, XRootD admin command, monitoring) prints exactly the same text.
 public struct NamespaceStatistics: Sendable, Equatable {
@@ -154,8 +156,8 @@ extension Namespace {
         let live = state == .booting ? MonotonicClock.seconds() - started : nil
         return NamespaceStatistics(state: state, files: files, directories: dirs,
                                    bootSeconds: live ?? report.seconds, fileBootSeconds: live ?? report.fileSeconds,
-                                   filesChangelogBytes: filesEnd ?? SystemInfo.fileSize(config.filesLogPath) ?? 0,
-                                   directoriesChangelogBytes: dirsEnd ?? SystemInfo.fileSize(config.directoriesLogPath) ?? 0,
+                                   filesChangelogBytes: filesEnd ?? FileSystem.size(config.filesLogPath) ?? 0,
+                                   directoriesChangelogBytes: dirsEnd ?? FileSystem.size(config.directoriesLogPath) ?? 0,
                                    currentFileID: fid, currentContainerID: cid, filesCreatedSinceBoot: genF,
                                    containersCreatedSinceBoot: genC, memory: SystemInfo.memory(),
                                    compaction: compactionStatus)

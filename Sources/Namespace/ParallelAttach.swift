@@ -1,4 +1,5 @@
 import Changelog
+import Platform
 
 /// Boot: attaching files to their directories on two threads.
 ///

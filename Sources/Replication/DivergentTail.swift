@@ -1,6 +1,7 @@
 import Changelog
 import Glibc
 import Namespace
+import Platform
 
 /// The records a node holds that its new master lacks (an old master's unshipped tail), found
 /// before it adopts the master's log: refused and reported by default, saved then discarded with

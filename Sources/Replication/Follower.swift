@@ -2,6 +2,7 @@ import Changelog
 import Glibc
 import Namespace
 import XRootD
+import Platform
 
 /// The slave side of changelog shipping: connects to the master's sync listener (found with the
 /// XRootD query `sync`), authenticates, subscribes with each log's identity, length, last sequence

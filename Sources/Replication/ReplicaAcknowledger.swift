@@ -1,5 +1,6 @@
 import Changelog
 import Namespace
+import Platform
 
 /// The slave's acknowledgements, on their own thread: the follower applies a chunk and hands its
 /// pending acknowledgement here, then goes on with the next chunk while this thread waits for the

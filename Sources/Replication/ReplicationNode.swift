@@ -3,6 +3,7 @@ import Glibc
 import Namespace
 import Synchronization
 import XRootD
+import Platform
 
 /// One node of a master/slave pair: its role state and fencing epoch, the sync server (always
 /// listening; it streams only while this node is a master), the follower (while a slave), the

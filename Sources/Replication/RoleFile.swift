@@ -1,5 +1,6 @@
 import Changelog
 import Glibc
+import Platform
 
 /// The role of a data directory (the legacy `service eos master mgm`): a master serves the namespace
 /// read-write, a slave read-only and follows a master. A fresh directory is a slave until tagged.

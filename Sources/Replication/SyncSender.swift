@@ -1,6 +1,7 @@
 import Changelog
 import Glibc
 import Namespace
+import Platform
 import Synchronization
 
 /// One slave's stream on the master: handshake, then for each log either resume at the slave's

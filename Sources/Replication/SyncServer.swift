@@ -2,6 +2,7 @@ import Changelog
 import Glibc
 import Namespace
 import Synchronization
+import Platform
 
 /// What the sync server asks of the node that owns it: its epoch and role now, and what to do
 /// when a peer shows a higher epoch (fencing).
@@ -184,16 +185,8 @@ public final class SyncServer: @unchecked Sendable {
 
 /// Monotonic seconds.
 enum MonotonicTime {
-    static var now: Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
+    static var now: Double { SystemClock.monotonicSeconds() }
 
     /// Wall-clock nanoseconds since 1970 (what messages carry as the master's clock).
-    static var wallNanoseconds: UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
+    static var wallNanoseconds: UInt64 { SystemClock.wallNanoseconds() }
 }

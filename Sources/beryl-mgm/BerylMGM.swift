@@ -8,6 +8,7 @@ import MGM
 import Prometheus
 import Replication
 import XRootD
+import Platform
 
 /// `beryl-mgm`: the MGM server, and the role tag of its data directory.
 @main
@@ -210,17 +211,10 @@ struct Tag: ParsableCommand {
                 print("\(data): \(before.rawValue) -> \(value.rawValue)")
             }
         } catch {
-            var standardError = StandardErrorStream()
+            var standardError = StandardError()
             print("beryl-mgm tag: \(error)", to: &standardError)
             throw ExitCode(1)
         }
-    }
-}
-
-struct StandardErrorStream: TextOutputStream {
-    mutating func write(_ s: String) {
-        var bytes = Array(s.utf8)
-        _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
     }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Glibc
 import MGM
 import XRootD
+import Platform
 
 /// How network commands reach the MGM.
 enum Console {
@@ -48,11 +49,8 @@ enum Console {
         writeError(text + "\n")
     }
 
-    /// Writes to standard error (file descriptor 2: the C `stderr` global is not concurrency-safe).
-    static func writeError(_ text: String) {
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-    }
+    /// Writes to standard error (`StandardError`: file descriptor 2).
+    static func writeError(_ text: String) { StandardError.write(text) }
 
     /// Runs `operation`, turning an XRootD error into the printed message and exit code.
     static func run<T>(_ what: String, _ operation: () throws(XRootDError) -> T) throws -> T {

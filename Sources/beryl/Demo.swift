@@ -2,6 +2,7 @@ import ArgumentParser
 import Changelog
 import Glibc
 import Namespace
+import Platform
 
 /// The offline demo (`make demo`): boots the namespace of a data directory (creating a small
 /// EOS-like tree on first use), applies a round of metadata traffic, reboots it from its
@@ -54,9 +55,5 @@ struct Demo: ParsableCommand {
         rebooted.close()
     }
 
-    static func seconds() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-    }
+    static func seconds() -> Double { SystemClock.monotonicSeconds() }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Changelog
 import Glibc
+import LegacyEOS
+import Platform
 
 /// The legacy EOS side of `beryl log verify|dump|stats`.
 enum LegacyLogTools {
@@ -111,11 +113,4 @@ func printStatistics(_ s: LogStatistics, compactionNote: String) {
 func printError(_ s: String) {
     var e = StandardError()
     print(s, to: &e)
-}
-
-struct StandardError: TextOutputStream {
-    mutating func write(_ s: String) {
-        var bytes = Array(s.utf8)
-        _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
-    }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Changelog
 import Namespace
 import Glibc
+import LegacyEOS
 
 struct LogVerify: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -61,7 +62,7 @@ struct LogDump: ParsableCommand {
                 } catch { problem = "\(error)" }
             }
             if json {
-                let decoded = object.map { ", \"object\": " + NamespaceListing.jsonObject($0) } ?? problem.map { ", \"error\": " + NamespaceListing.jsonString($0) } ?? ""
+                let decoded = object.map { ", \"object\": " + NamespaceListing.jsonObject($0) } ?? problem.map { ", \"error\": " + ListingText.jsonString($0) } ?? ""
                 print("{\"offset\": \(r.position.offset.rawValue), \"slot\": \(r.position.slot), \"sequence\": \(r.sequence), \"type\": \"\(r.type)\", \"id\": \(r.id.map(String.init) ?? "null"), \"size\": \(r.payload.count)\(decoded)}")
             } else {
                 let decoded = object.map { "\t" + NamespaceListing.line($0, path: nil).dropLast(3) } ?? problem.map { "\tundecodable: \($0)" } ?? ""

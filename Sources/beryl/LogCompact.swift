@@ -1,6 +1,7 @@
 import ArgumentParser
 import Changelog
 import Glibc
+import Platform
 
 /// Offline compaction with the same engine as online compaction.
 struct LogCompact: ParsableCommand {
@@ -14,12 +15,9 @@ struct LogCompact: ParsableCommand {
     var repair = false
 
     func run() throws {
-        var start = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &start)
+        let start = SystemClock.monotonicSeconds()
         let f = try Compactor.compact(inputPath: input, outputPath: output, policy: repair ? .salvage : .strict)
-        var end = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &end)
-        let seconds = Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9
+        let seconds = SystemClock.monotonicSeconds() - start
         for span in f.skippedSpans { print("skipped: \(span)") }
         print("Records updated:        \(f.recordsUpdated)")
         print("Records deleted:        \(f.recordsDeleted)")

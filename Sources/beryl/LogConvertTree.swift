@@ -2,6 +2,7 @@ import ArgumentParser
 import Glibc
 import Changelog
 import Namespace
+import Platform
 
 /// `beryl log convert --from-eos IN OUT`: a legacy EOS log into a native one.
 struct LogConvert: ParsableCommand {
@@ -51,18 +52,11 @@ struct LogTree: ParsableCommand {
     func run() throws {
         let ns = try Namespace.boot(NamespaceConfiguration(directory: data, access: .readOnly, allowMissingLog: allowMissingLog))
         defer { ns.close() }
-        for repair in ns.bootReport.repairs { FileHandleStderr.write("boot repair (in memory only): \(repair)\n") }
+        for repair in ns.bootReport.repairs { StandardError.write("boot repair (in memory only): \(repair)\n") }
         if tsv {
             print(ns.tsvListing(), terminator: "")
         } else {
             for p in ns.pathListing() { print(p) }
         }
-    }
-}
-
-enum FileHandleStderr {
-    static func write(_ s: String) {
-        var bytes = Array(s.utf8)
-        _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
     }
 }

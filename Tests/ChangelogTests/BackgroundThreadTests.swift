@@ -2,6 +2,7 @@ import Glibc
 import Synchronization
 import Testing
 @testable import Changelog
+@testable import Platform
 
 /// `BackgroundThread.start(named:_:)` never runs its work inline: when no thread can be created it
 /// throws (the caller fails that one operation), so a loop or a lock-taking body started under a

@@ -1,6 +1,7 @@
 import Glibc
 import Testing
 @testable import Changelog
+import Platform
 
 @Suite struct CompactionTests {
     /// Latest payload per id, as a model of what a log holds.

@@ -2,6 +2,7 @@ import FuzzHarness
 import Glibc
 import Testing
 @testable import Changelog
+import Platform
 
 /// Replays the fuzz seed corpus (and any crash regressions) through the fuzz bodies in every
 /// `swift test`, and checks the seeds are real frames so the fuzzer starts from valid input.

@@ -1,6 +1,7 @@
 import Glibc
 import Testing
 @testable import Changelog
+import Platform
 
 /// Durability by killing processes: a child appends and prints each acknowledged sequence; the
 /// parent SIGKILLs it at a random moment, reopens the log and checks that it holds a gap-free

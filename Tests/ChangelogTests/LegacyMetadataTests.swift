@@ -1,5 +1,7 @@
 import Changelog
 import Testing
+import LegacyEOS
+import Namespace
 
 @Suite("Legacy metadata decoders")
 struct LegacyMetadataTests {

@@ -1,5 +1,6 @@
 import Changelog
 import Testing
+import LegacyEOS
 
 @Suite("Legacy repair")
 struct LegacyRepairTests {

@@ -1,5 +1,7 @@
 import Changelog
 import Testing
+import Platform
+import LegacyEOS
 
 @Suite("Legacy verify and statistics")
 struct LegacyToolsTests {

@@ -1,6 +1,7 @@
 import Glibc
 import Testing
 @testable import Changelog
+import Platform
 
 /// The mapping worker maps a writer's preallocated pages ahead of its appends: the writer's own
 /// thread then takes (almost) no page faults, and the bytes on disk are the same as without it.

@@ -1,6 +1,7 @@
 import Changelog
 import Glibc
 import Testing
+import LegacyEOS
 
 /// A small, realistic native corpus committed under `Tests/Fixtures/native/`, written by this
 /// project's own code from the legacy EOS fixture logs (genuine FileMD / ContainerMD payloads):

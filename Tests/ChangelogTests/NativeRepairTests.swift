@@ -1,5 +1,6 @@
 import Changelog
 import Testing
+import LegacyEOS
 
 @Suite("Native repair")
 struct NativeRepairTests {

@@ -1,5 +1,7 @@
 import Changelog
 import Testing
+import Platform
+import LegacyEOS
 
 @Suite("Repair edge cases")
 struct RepairEdgeTests {

@@ -1,5 +1,7 @@
 import Changelog
 import Glibc
+import Platform
+import LegacyEOS
 
 /// Files and randomness for the legacy-format and repair tests.
 enum RepairTestFiles {

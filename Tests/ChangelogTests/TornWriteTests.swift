@@ -1,6 +1,8 @@
 import Glibc
 import Testing
 @testable import Changelog
+import Platform
+import LegacyEOS
 
 /// Torn writes and faults at boot and repair (the reliability harness's byte-level part).
 @Suite struct TornWriteTests {

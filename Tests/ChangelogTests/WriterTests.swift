@@ -1,6 +1,7 @@
 import Glibc
 import Testing
 @testable import Changelog
+import Platform
 
 @Suite struct WriterTests {
     @Test func aSecondWriterIsRefused() throws {

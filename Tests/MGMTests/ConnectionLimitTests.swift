@@ -4,6 +4,7 @@ import Glibc
 import MGM
 import Testing
 import XRootD
+import Platform
 
 /// What connections may make the server hold (`ConnectionLimits`): a frame longer than a login needs
 /// closes a connection that has not logged in before its payload is read; after login, partial

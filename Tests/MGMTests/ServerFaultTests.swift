@@ -5,6 +5,7 @@ import MGM
 import Synchronization
 import Testing
 import XRootD
+import Platform
 
 /// Syscall faults under the changelogs (`FaultInjection`, debug builds) while clients mutate through
 /// the server: the failing request gets a clear XRootD error, the server keeps answering reads, every

@@ -3,6 +3,7 @@ import Changelog
 import Foundation
 import Glibc
 import Testing
+import Platform
 
 /// The offline tools as a user runs them: exit statuses that say what happened, inputs that are not
 /// regular files refused at once (a FIFO never blocks them), outputs never replaced, and every

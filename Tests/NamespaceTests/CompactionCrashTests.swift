@@ -2,6 +2,7 @@ import Changelog
 import Glibc
 import Testing
 @testable import Namespace
+import Platform
 
 /// Crash points: `beryl ns compaction-workload` mutates a namespace on one thread while compacting
 /// both logs on another; it is SIGKILLed at every phase boundary and at random moments (inside

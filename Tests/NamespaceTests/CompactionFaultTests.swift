@@ -2,6 +2,7 @@ import Changelog
 import Glibc
 import Testing
 @testable import Namespace
+import Platform
 
 /// ENOSPC and EIO injected into the compaction's own I/O, during copy and during commit: the run
 /// fails cleanly (no `.oc` left, the live log and the namespace unchanged, status `failed`, the

@@ -2,6 +2,7 @@ import Changelog
 import Glibc
 import Testing
 @testable import Namespace
+import Platform
 
 /// A damaged record in the middle of the live files log (booted with `.salvage`): `files` stops
 /// and leaves the log alone (status failed), `files-repair` skips the span and reports it in

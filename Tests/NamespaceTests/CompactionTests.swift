@@ -3,6 +3,7 @@ import Glibc
 import Synchronization
 import Testing
 @testable import Namespace
+import Platform
 
 /// Online compaction through the namespace: the namespace and its reboot are unchanged, the
 /// logs shrink, the status line and master log say what happened.

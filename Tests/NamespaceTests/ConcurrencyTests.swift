@@ -1,6 +1,7 @@
 import Changelog
 import Testing
 @testable import Namespace
+import Platform
 
 /// Readers on another thread while the writer creates, renames and removes: no crash, and every
 /// listing a reader sees is consistent (sorted, each entry stat-able or removed meanwhile).

@@ -2,6 +2,7 @@ import Changelog
 import Glibc
 import Testing
 @testable import Namespace
+import Platform
 
 /// A mutation whose append fails changes nothing in memory (and nothing on disk after reboot).
 @Suite struct FailedAppendTests {

@@ -1,6 +1,7 @@
 import Changelog
 import Testing
 @testable import Namespace
+import Platform
 
 /// Under durability `batch` a mutation releases the write lock before it waits for its
 /// fdatasync, so concurrent mutations share syncs (group commit), and every acknowledged

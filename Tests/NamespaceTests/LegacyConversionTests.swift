@@ -3,6 +3,7 @@ import Changelog
 import Glibc
 import Namespace
 import Testing
+import LegacyEOS
 
 /// Legacy logs converted and booted here list exactly as the legacy replay lists them: logs this
 /// project writes (always), and the EOS fixtures (`EOSFixtureConversionTests`, when present).

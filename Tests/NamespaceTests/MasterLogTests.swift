@@ -3,6 +3,7 @@ import Glibc
 import Synchronization
 import Testing
 @testable import Namespace
+import Platform
 
 /// The master log folds repeated lines, forwards each kept line once to its sink, and keeps a
 /// bounded, rotated file that a new log (a restarted server) loads.
@@ -85,7 +86,7 @@ import Testing
             clock.advance(1)
             third.log(.info, "compaction all of the files log: run \(i) finished in 12 ms")
         }
-        #expect((SystemInfo.fileSize(path) ?? 0) <= 4096 && (SystemInfo.fileSize(path + ".1") ?? 0) <= 4096)
+        #expect((FileSystem.size(path) ?? 0) <= 4096 && (FileSystem.size(path + ".1") ?? 0) <= 4096)
         #expect(access(path + ".1", F_OK) == 0)
         #expect(third.lines.count == 20 && third.lines.last?.message.contains("run 199 ") == true)
         let restarted = MasterLog(bounded, clock: clock.function)

@@ -1,6 +1,7 @@
 import Changelog
 import Glibc
 @testable import Namespace
+import Platform
 
 /// A fresh directory under /tmp, removed (with its files) by `remove()`.
 struct TemporaryDirectory {
@@ -23,8 +24,8 @@ struct TemporaryDirectory {
     }
 
     var logSizes: (UInt64, UInt64) {
-        (SystemInfo.fileSize(path + "/" + NamespaceConfiguration.filesLogName) ?? 0,
-         SystemInfo.fileSize(path + "/" + NamespaceConfiguration.directoriesLogName) ?? 0)
+        (FileSystem.size(path + "/" + NamespaceConfiguration.filesLogName) ?? 0,
+         FileSystem.size(path + "/" + NamespaceConfiguration.directoriesLogName) ?? 0)
     }
 }
 

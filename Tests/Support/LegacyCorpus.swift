@@ -1,4 +1,6 @@
 import Changelog
+import Platform
+import LegacyEOS
 
 /// A legacy EOS namespace this project writes itself (`LegacyLogWriter` and the FileMD /
 /// ContainerMD encoders), for the tests that must run without the EOS fixtures: a directories log

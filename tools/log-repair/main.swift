@@ -2,6 +2,8 @@
 import ArgumentParser
 import Changelog
 import Glibc
+import LegacyEOS
+import Platform
 
 struct LogRepairCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -67,10 +69,7 @@ struct LogRepairCommand: ParsableCommand {
         if json { print(report.json) }
     }
 
-    static func fileSize(_ path: String) -> Int {
-        var st = stat()
-        return stat(path, &st) == 0 ? Int(st.st_size) : 0
-    }
+    static func fileSize(_ path: String) -> Int { FileSystem.size(path).map { Int($0) } ?? 0 }
 
     static func megabytes(_ bytes: UInt64) -> String {
         let mb = Double(bytes) / 1_048_576
@@ -80,14 +79,7 @@ struct LogRepairCommand: ParsableCommand {
     }
 
     static func printError(_ s: String, newline: Bool = true) {
-        let text = newline ? s + "\n" : s
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let n = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
-            bytes = bytes.dropFirst(n)
-        }
+        StandardError.write(newline ? s + "\n" : s)
     }
 }
 

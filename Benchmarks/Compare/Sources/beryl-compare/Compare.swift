@@ -1,5 +1,5 @@
 import ArgumentParser
-import BenchSupport
+import CompareSupport
 import Changelog
 import Foundation
 import Glibc

@@ -1,3 +1,5 @@
+import Changelog
+
 extension LogStatistics {
     /// Statistics of a legacy EOS log, with what `eos-log-compact` would write: the header, the
     /// latest update of every id not deleted afterwards (records copied unchanged), and one

@@ -1,3 +1,5 @@
+import Changelog
+
 /// A damaged span met by a salvaging scan: where it starts, how long it is, and why the record
 /// at its start is not valid.
 public struct LegacyDamagedSpan: Sendable, Equatable {

@@ -10,7 +10,7 @@ import Synchronization
 /// pread/pwrite/fdatasync are safe to call concurrently; `close` happens in `deinit`.
 public final class SystemFile: Sendable {
     public let path: String
-    let fd: Int32
+    package let fd: Int32
     /// fdatasync/fsync calls made on this file (test and benchmark visibility).
     let syncCounter = Atomic<Int>(0)
 
@@ -34,7 +34,7 @@ public final class SystemFile: Sendable {
     /// Opens `path`. Fails with `.notARegularFile` at once for directories, devices, FIFOs and
     /// sockets: the open itself is non-blocking (a FIFO without a writer would block it forever),
     /// and the descriptor is made blocking again once it is known to be a regular file.
-    public static func open(_ path: String, access: Access, creation: Creation) throws(ChangelogError) -> SystemFile {
+    public static func open(_ path: String, access: Access, creation: Creation) throws(SystemError) -> SystemFile {
         var flags: Int32 = (access == .readOnly ? O_RDONLY : O_RDWR) | O_NONBLOCK
         switch creation {
         case .openExisting: break
@@ -44,53 +44,53 @@ public final class SystemFile: Sendable {
         try FaultInjection.check(.open, path: path)
         let fd = path.withCString { bs_open($0, flags, 0o644) }
         if fd < 0 {
-            if -fd == EEXIST { throw ChangelogError(.alreadyExists, path: path, errno: -fd) }
-            if -fd == EISDIR { throw ChangelogError(.notARegularFile, path: path, errno: -fd) }
-            throw ChangelogError(.io, path: path, errno: -fd, detail: "open")
+            if -fd == EEXIST { throw SystemError(.alreadyExists, path: path, errno: -fd) }
+            if -fd == EISDIR { throw SystemError(.notARegularFile, path: path, errno: -fd) }
+            throw SystemError(.io, path: path, errno: -fd, detail: "open")
         }
         let file = SystemFile(path: path, fd: fd)
         let regular = bs_is_regular(fd)
         if regular != 1 {
-            throw ChangelogError(.notARegularFile, path: path, errno: regular < 0 ? -Int32(regular) : nil)
+            throw SystemError(.notARegularFile, path: path, errno: regular < 0 ? -Int32(regular) : nil)
         }
         let status = fcntl(fd, F_GETFL)
         if status < 0 || fcntl(fd, F_SETFL, status & ~O_NONBLOCK) < 0 {
-            throw ChangelogError(.io, path: path, errno: Glibc.errno, detail: "fcntl")
+            throw SystemError(.io, path: path, errno: Glibc.errno, detail: "fcntl")
         }
         return file
     }
 
-    func fail(_ rc: Int64, _ what: String, offset: UInt64? = nil) -> ChangelogError {
-        ChangelogError(.io, path: path, offset: offset.map { LogOffset($0) }, errno: Int32(-rc), detail: what)
+    func fail(_ rc: Int64, _ what: String, offset: UInt64? = nil) -> SystemError {
+        SystemError(.io, path: path, offset: offset, errno: Int32(-rc), detail: what)
     }
 
     /// Writes all of `bytes` at `offset`, retrying short writes and EINTR.
-    public func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(ChangelogError) {
+    public func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(SystemError) {
         var done = 0
         while done < bytes.count {
             var want = bytes.count - done
             if let fault = FaultInjection.fault(.write, path: path) {
                 if case .short(let n) = fault { want = min(want, max(0, n)) } else if case .error(let e) = fault {
-                    throw ChangelogError(.io, path: path, offset: LogOffset(offset + UInt64(done)), errno: e, detail: "pwrite")
+                    throw SystemError(.io, path: path, offset: offset + UInt64(done), errno: e, detail: "pwrite")
                 }
                 if want == 0 {
-                    throw ChangelogError(.io, path: path, offset: LogOffset(offset + UInt64(done)), errno: ENOSPC, detail: "pwrite wrote nothing")
+                    throw SystemError(.io, path: path, offset: offset + UInt64(done), errno: ENOSPC, detail: "pwrite wrote nothing")
                 }
             }
             let n = bs_pwrite(fd, bytes.baseAddress! + done, want, Int64(offset) + Int64(done))
             if n == -Int64(EINTR) { continue }
             if n < 0 { throw fail(n, "pwrite", offset: offset + UInt64(done)) }
-            if n == 0 { throw ChangelogError(.io, path: path, offset: LogOffset(offset + UInt64(done)), errno: ENOSPC, detail: "pwrite wrote nothing") }
+            if n == 0 { throw SystemError(.io, path: path, offset: offset + UInt64(done), errno: ENOSPC, detail: "pwrite wrote nothing") }
             done += Int(n)
         }
     }
 
-    public func write(_ bytes: [UInt8], at offset: UInt64) throws(ChangelogError) {
-        try withBytes(bytes) { (b) throws(ChangelogError) in try write(b, at: offset) }
+    public func write(_ bytes: [UInt8], at offset: UInt64) throws(SystemError) {
+        try withArrayBytes(bytes) { (b) throws(SystemError) in try write(b, at: offset) }
     }
 
     /// Reads up to `count` bytes at `offset`; fewer only at end of file.
-    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(ChangelogError) -> Int {
+    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(SystemError) -> Int {
         var done = 0
         while done < buffer.count {
             try FaultInjection.check(.read, path: path)
@@ -103,15 +103,15 @@ public final class SystemFile: Sendable {
         return done
     }
 
-    public func read(count: Int, at offset: UInt64) throws(ChangelogError) -> [UInt8] {
+    public func read(count: Int, at offset: UInt64) throws(SystemError) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)
-        let n = try withMutableBytes(&out) { (b) throws(ChangelogError) in try read(into: b, at: offset) }
+        let n = try withMutableArrayBytes(&out) { (b) throws(SystemError) in try read(into: b, at: offset) }
         out.removeLast(count - n)
         return out
     }
 
     /// fdatasync(2): the file's data (and the size, if it changed) reach the disk.
-    public func syncData() throws(ChangelogError) {
+    public func syncData() throws(SystemError) {
         syncCounter.add(1, ordering: .relaxed)
         Self.processSyncs.add(1, ordering: .relaxed)
         try FaultInjection.check(.sync, path: path)
@@ -120,7 +120,7 @@ public final class SystemFile: Sendable {
     }
 
     /// fsync(2): data and all metadata.
-    public func syncAll() throws(ChangelogError) {
+    public func syncAll() throws(SystemError) {
         syncCounter.add(1, ordering: .relaxed)
         Self.processSyncs.add(1, ordering: .relaxed)
         try FaultInjection.check(.sync, path: path)
@@ -128,20 +128,20 @@ public final class SystemFile: Sendable {
         if rc < 0 { throw fail(Int64(rc), "fsync") }
     }
 
-    public func size() throws(ChangelogError) -> UInt64 {
+    public func size() throws(SystemError) -> UInt64 {
         let n = bs_file_size(fd)
         if n < 0 { throw fail(n, "fstat") }
         return UInt64(n)
     }
 
-    public func truncate(to length: UInt64) throws(ChangelogError) {
+    public func truncate(to length: UInt64) throws(SystemError) {
         try FaultInjection.check(.truncate, path: path)
         let rc = bs_ftruncate(fd, Int64(length))
         if rc < 0 { throw fail(Int64(rc), "ftruncate", offset: length) }
     }
 
     /// fallocate(2): reserves space so later writes in the range cannot fail with ENOSPC.
-    public func allocate(_ length: UInt64, at offset: UInt64) throws(ChangelogError) {
+    public func allocate(_ length: UInt64, at offset: UInt64) throws(SystemError) {
         try FaultInjection.check(.allocate, path: path)
         let rc = bs_fallocate(fd, Int64(offset), Int64(length))
         if rc < 0 { throw fail(Int64(rc), "fallocate", offset: offset) }
@@ -156,13 +156,13 @@ public final class SystemFile: Sendable {
     /// the child holds a copy of every descriptor (and so of a lock just released here) between its
     /// fork and its exec (descriptors are close-on-exec), so a log closed and reopened at that
     /// moment would look locked by "another process" for a few microseconds.
-    public func lockExclusive() throws(ChangelogError) {
+    public func lockExclusive() throws(SystemError) {
         var waited = 0
         while true {
             let rc = bs_lock_exclusive(fd)
             if rc == 0 { return }
             if rc != -EWOULDBLOCK { throw fail(Int64(rc), "flock") }
-            if waited >= 200 { throw ChangelogError(.locked, path: path, errno: EWOULDBLOCK) }
+            if waited >= 200 { throw SystemError(.locked, path: path, errno: EWOULDBLOCK) }
             usleep(1_000)
             waited += 1
         }
@@ -201,31 +201,31 @@ public enum FileSystem {
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
-    public static func rename(_ from: String, to: String) throws(ChangelogError) {
+    public static func rename(_ from: String, to: String) throws(SystemError) {
         try FaultInjection.check(.rename, path: from)
-        if Glibc.rename(from, to) != 0 { throw ChangelogError(.io, path: from, errno: Glibc.errno, detail: "rename to \(to)") }
+        if Glibc.rename(from, to) != 0 { throw SystemError(.io, path: from, errno: Glibc.errno, detail: "rename to \(to)") }
     }
 
-    public static func remove(_ path: String) throws(ChangelogError) {
-        if unlink(path) != 0 && Glibc.errno != ENOENT { throw ChangelogError(.io, path: path, errno: Glibc.errno, detail: "unlink") }
+    public static func remove(_ path: String) throws(SystemError) {
+        if unlink(path) != 0 && Glibc.errno != ENOENT { throw SystemError(.io, path: path, errno: Glibc.errno, detail: "unlink") }
     }
 
-    public static func createDirectory(_ path: String) throws(ChangelogError) {
+    public static func createDirectory(_ path: String) throws(SystemError) {
         var prefix = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {
             prefix += "/" + part
             if mkdir(prefix, 0o755) != 0 && Glibc.errno != EEXIST {
-                throw ChangelogError(.io, path: prefix, errno: Glibc.errno, detail: "mkdir")
+                throw SystemError(.io, path: prefix, errno: Glibc.errno, detail: "mkdir")
             }
         }
     }
 
     /// fsync of a directory, so a create, rename or unlink in it is durable.
-    public static func syncDirectory(_ path: String) throws(ChangelogError) {
+    public static func syncDirectory(_ path: String) throws(SystemError) {
         SystemFile.processSyncs.add(1, ordering: .relaxed)
         try FaultInjection.check(.sync, path: path)
         let rc = path.withCString { bs_fsync_directory($0) }
-        if rc < 0 { throw ChangelogError(.io, path: path, errno: -rc, detail: "fsync directory") }
+        if rc < 0 { throw SystemError(.io, path: path, errno: -rc, detail: "fsync directory") }
     }
 
     public static func directory(of path: String) -> String {
@@ -247,9 +247,5 @@ public enum FileSystem {
         return names.sorted()
     }
 
-    public static func unixTime() -> Int {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return ts.tv_sec
-    }
+    public static func unixTime() -> Int { SystemClock.wall().seconds }
 }

@@ -1,3 +1,5 @@
+import Changelog
+
 /// One legacy record as a scan hands it out. `payload` (the padded payload) points into the
 /// scanned bytes and is valid only during the visit: copy what you keep.
 public struct LegacyRecordView {

@@ -1,3 +1,5 @@
+import LegacyEOS
+
 /// The legacy namespace as `NamespaceListing` rows.
 extension NamespaceListing.Entry {
     /// A container row: `d`, mode as stored (with `S_IFDIR` added if the record lacks it), no layout.

@@ -1,3 +1,5 @@
+import LegacyEOS
+
 /// The tab-separated namespace listing shared by the legacy tools and `beryl log tree --tsv`
 /// (the format of `fixtures/eos/namespace-expected.tsv`):
 ///
@@ -86,14 +88,14 @@ public enum NamespaceListing {
         fields.append(String(e.gid))
         fields.append("0" + String(e.mode, radix: 8))
         fields.append("0" + String(e.flags, radix: 8))
-        fields.append(e.layout.map { "0x" + hex(UInt64($0), digits: 8) } ?? "-")
-        fields.append(list(e.locations))
-        fields.append(list(e.unlinkedLocations))
-        fields.append(e.checksum.isEmpty ? "-" : e.checksum.map { hex(UInt64($0), digits: 2) }.joined())
+        fields.append(e.layout.map { "0x" + ListingText.hex(UInt64($0), digits: 8) } ?? "-")
+        fields.append(ListingText.list(e.locations))
+        fields.append(ListingText.list(e.unlinkedLocations))
+        fields.append(e.checksum.isEmpty ? "-" : e.checksum.map { ListingText.hex(UInt64($0), digits: 2) }.joined())
         fields.append(e.ctime.description)
         fields.append(e.mtime.description)
         fields.append(e.linkTarget ?? "-")
-        fields.append(json(e.extendedAttributes))
+        fields.append(ListingText.json(e.extendedAttributes))
         fields.append(path ?? "-")
         return fields.joined(separator: "\t") + "\n"
     }
@@ -103,42 +105,6 @@ public enum NamespaceListing {
     public static func jsonObject(_ e: Entry) -> String {
         let names = header.split(separator: "\t").dropLast()
         let values = line(e, path: nil).dropLast().split(separator: "\t", omittingEmptySubsequences: false).dropLast()
-        return "{" + zip(names, values).map { jsonString(String($0)) + ":" + jsonString(String($1)) }.joined(separator: ",") + "}"
-    }
-
-    static func list(_ xs: [UInt32]) -> String {
-        xs.isEmpty ? "-" : xs.map(String.init).joined(separator: ",")
-    }
-
-    static func hex(_ v: UInt64, digits: Int) -> String {
-        let s = String(v, radix: 16)
-        return s.count >= digits ? s : String(repeating: "0", count: digits - s.count) + s
-    }
-
-    /// A JSON object with keys sorted by code point, compact separators, non-ASCII and control
-    /// characters escaped as `\uXXXX` (Python's `json.dumps(sort_keys=True, separators=(",", ":"))`).
-    public static func json(_ attributes: [LegacyExtendedAttribute]) -> String {
-        var map: [String: String] = [:]
-        for a in attributes { map[a.key] = a.value }
-        let keys = map.keys.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
-        return "{" + keys.map { jsonString($0) + ":" + jsonString(map[$0]!) }.joined(separator: ",") + "}"
-    }
-
-    public static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.utf16 {
-            switch u {
-            case 0x22: out += "\\\""
-            case 0x5C: out += "\\\\"
-            case 0x0A: out += "\\n"
-            case 0x0D: out += "\\r"
-            case 0x09: out += "\\t"
-            case 0x08: out += "\\b"
-            case 0x0C: out += "\\f"
-            case 0x20..<0x7F: out.unicodeScalars.append(Unicode.Scalar(UInt8(u)))
-            default: out += "\\u" + hex(UInt64(u), digits: 4)
-            }
-        }
-        return out + "\""
+        return "{" + zip(names, values).map { ListingText.jsonString(String($0)) + ":" + ListingText.jsonString(String($1)) }.joined(separator: ",") + "}"
     }
 }

@@ -1,3 +1,5 @@
+import Changelog
+
 /// Infers what a legacy log holds when its header is damaged, from the records repair rebuilt.
 ///
 /// EOS's tool wrote content flag 0 in that case, which the MGM then refuses to open as a files or

@@ -1,3 +1,6 @@
+import Changelog
+import Platform
+
 /// Writes a legacy EOS changelog: the equivalent of `ChangeLogFile::open` (create) and
 /// `storeRecord`, buffered. Used by `log-repair` to write a valid legacy output and by tests to
 /// build legacy logs.
@@ -19,8 +22,8 @@ public final class LegacyLogWriter {
 
     /// Creates a new log at `path` with `header`; fails with `.alreadyExists` if the file exists.
     public static func create(at path: String, header: LegacyHeader) throws(ChangelogError) -> LegacyLogWriter {
-        let file = try SystemFile.open(path, access: .readWrite, creation: .createNew)
-        try file.write(header.encoded(), at: 0)
+        let file = try system { () throws(SystemError) in try SystemFile.open(path, access: .readWrite, creation: .createNew) }
+        try system { () throws(SystemError) in try file.write(header.encoded(), at: 0) }
         return LegacyLogWriter(path: path, header: header, file: file)
     }
 
@@ -69,7 +72,7 @@ public final class LegacyLogWriter {
     public func setUserFlags(_ flags: LegacyUserFlags) throws(ChangelogError) {
         guard !isClosed else { throw ChangelogError(.closed, path: path) }
         header.userFlags = flags
-        try output.file.write(header.encoded(), at: 0)
+        try system { () throws(SystemError) in try output.file.write(header.encoded(), at: 0) }
     }
 
     /// `addCompactionMark`: a stamp record with payload "DUMMY", and the COMPACTED user flag.
@@ -89,8 +92,8 @@ public final class LegacyLogWriter {
     public func close() throws(ChangelogError) {
         guard !isClosed else { return }
         try output.flush()
-        try output.file.syncAll()
-        try FileSystem.syncDirectory(FileSystem.directory(of: path))
+        try system { () throws(SystemError) in try output.file.syncAll() }
+        try system { () throws(SystemError) in try FileSystem.syncDirectory(FileSystem.directory(of: path)) }
         isClosed = true
     }
 }

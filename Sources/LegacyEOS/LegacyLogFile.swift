@@ -1,3 +1,6 @@
+import Changelog
+import Platform
+
 /// A legacy EOS log file opened read-only and mapped whole, for the offline tools (dump, stats,
 /// verify, replay). The mapping lives as long as this object; `bytes` must not outlive it.
 public final class LegacyLogFile: @unchecked Sendable {
@@ -12,10 +15,10 @@ public final class LegacyLogFile: @unchecked Sendable {
 
     public init(path: String) throws(ChangelogError) {
         self.path = path
-        let file = try SystemFile.open(path, access: .readOnly, creation: .openExisting)
-        let size = Int(try file.size())
+        let file = try system { () throws(SystemError) in try SystemFile.open(path, access: .readOnly, creation: .openExisting) }
+        let size = Int(try system { () throws(SystemError) in try file.size() })
         if size > 0 {
-            let region = try MappedRegion(file: file, length: size)
+            let region = try system { () throws(SystemError) in try MappedRegion(file: file, length: size) }
             region.advise(.sequential)
             self.region = region
             bytes = region.bytes(count: size)

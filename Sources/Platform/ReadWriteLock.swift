@@ -3,11 +3,11 @@ import Glibc
 /// A pthread reader-writer lock (many readers or one writer). The pthread object is heap
 /// allocated once and never moves. Writers are preferred so a stream of readers cannot starve
 /// mutations.
-final class ReadWriteLock: @unchecked Sendable {
+public final class ReadWriteLock: @unchecked Sendable {
     // @unchecked: the pointer is set once and only used through pthread calls, which are thread-safe.
     private let lock: UnsafeMutablePointer<pthread_rwlock_t>
 
-    init() {
+    public init() {
         lock = .allocate(capacity: 1)
         var attr = pthread_rwlockattr_t()
         pthread_rwlockattr_init(&attr)
@@ -22,14 +22,14 @@ final class ReadWriteLock: @unchecked Sendable {
     }
 
     @inline(__always)
-    func withReadLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+    public func withReadLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
         pthread_rwlock_rdlock(lock)
         defer { pthread_rwlock_unlock(lock) }
         return try body()
     }
 
     @inline(__always)
-    func withWriteLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+    public func withWriteLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
         pthread_rwlock_wrlock(lock)
         defer { pthread_rwlock_unlock(lock) }
         return try body()
@@ -37,6 +37,6 @@ final class ReadWriteLock: @unchecked Sendable {
 
     /// Takes the write lock; pair with `unlock()`. For loops that release it between slices of
     /// work (a replica applying records), where a closure scope does not fit.
-    func lockForWriting() { pthread_rwlock_wrlock(lock) }
-    func unlock() { pthread_rwlock_unlock(lock) }
+    public func lockForWriting() { pthread_rwlock_wrlock(lock) }
+    public func unlock() { pthread_rwlock_unlock(lock) }
 }

@@ -69,7 +69,7 @@ public enum FaultInjection {
     }
 
     @inline(__always)
-    static func fault(_ operation: Operation, path: String) -> Fault? {
+    package static func fault(_ operation: Operation, path: String) -> Fault? {
         #if DEBUG
         guard active.load(ordering: .acquiring) else { return nil }
         return plans.withLock { list -> Fault? in
@@ -125,7 +125,7 @@ public enum FaultInjection {
     }
 
     @inline(__always)
-    static func check(_ operation: Operation, path: String) throws(ChangelogError) {
+    package static func check(_ operation: Operation, path: String) throws(SystemError) {
         #if DEBUG
         if let f = fault(operation, path: path) {
             let e: Int32
@@ -133,7 +133,7 @@ public enum FaultInjection {
             case .error(let code): e = code
             case .short: e = EIO
             }
-            throw ChangelogError(.io, path: path, errno: e, detail: "injected fault in \(operation)")
+            throw SystemError(.io, path: path, errno: e, detail: "injected fault in \(operation)")
         }
         #endif
     }

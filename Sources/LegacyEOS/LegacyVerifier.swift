@@ -1,3 +1,5 @@
+import Changelog
+
 /// Offline, read-only checks of a legacy EOS log: every finding, not only the first.
 public struct LegacyVerifyReport: Sendable {
     public var path: String

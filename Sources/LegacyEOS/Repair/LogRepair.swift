@@ -1,3 +1,6 @@
+import Changelog
+import Platform
+
 /// Which format to read the input as.
 public enum FormatSelection: String, Sendable, CaseIterable {
     /// By the file magic; for a damaged header, by which format's records verify.
@@ -33,9 +36,9 @@ public enum LogRepair {
     private static func run(_ input: String, output: String?, format selection: FormatSelection,
                             progress: ((RepairProgress) -> Void)?) throws(ChangelogError) -> RepairReport {
         let started = ContinuousClock.now
-        let file = try SystemFile.open(input, access: .readOnly, creation: .openExisting)
-        let size = Int(try file.size())
-        let region = try MappedRegion(file: file, length: size)
+        let file = try system { () throws(SystemError) in try SystemFile.open(input, access: .readOnly, creation: .openExisting) }
+        let size = Int(try system { () throws(SystemError) in try file.size() })
+        let region = try system { () throws(SystemError) in try MappedRegion(file: file, length: size) }
         region.advise(.sequential)
         let bytes = region.bytes(count: size)
         let format: LogFormat
@@ -119,14 +122,14 @@ public enum LogRepair {
             try repair.run(into: nil, identity: header.identity, progress: progress)
             return finish(repair.report, content: header.contentKind.rawValue, flags: header.flags.rawValue)
         }
-        let file = try SystemFile.open(output, access: .readWrite, creation: .createNew)
+        let file = try system { () throws(SystemError) in try SystemFile.open(output, access: .readWrite, creation: .createNew) }
         do throws(ChangelogError) {
-            try file.write(header.encoded(), at: 0)
+            try system { () throws(SystemError) in try file.write(header.encoded(), at: 0) }
             let writer = BufferedFileWriter(file: file, at: UInt64(RecordFormat.fileHeaderSize))
             try repair.run(into: writer, identity: header.identity, progress: progress)
             try writer.flush()
-            try file.syncAll()
-            try FileSystem.syncDirectory(FileSystem.directory(of: output))
+            try system { () throws(SystemError) in try file.syncAll() }
+            try system { () throws(SystemError) in try FileSystem.syncDirectory(FileSystem.directory(of: output)) }
         } catch {
             try? FileSystem.remove(output)
             throw error

@@ -1,3 +1,5 @@
+import Changelog
+
 /// The two changelog formats the offline tools read and write.
 public enum LogFormat: String, Sendable, CaseIterable, CustomStringConvertible {
     /// Beryl's native format (`RecordFormat`, file magic "BERYLLOG").

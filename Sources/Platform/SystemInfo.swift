@@ -2,13 +2,6 @@ import Glibc
 
 /// Process and file facts for statistics, read from the kernel.
 public enum SystemInfo {
-    /// Size of the file at `path`, or nil if it cannot be stat'ed.
-    public static func fileSize(_ path: String) -> UInt64? {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
-        return UInt64(st.st_size)
-    }
-
     /// Virtual, resident and shared bytes of this process (from /proc/self/statm).
     public struct Memory: Sendable, Equatable {
         public var virtual: UInt64

@@ -1,3 +1,5 @@
+import Changelog
+
 /// Repair of a native (Beryl) log: keeps every frame whose checksum verifies, in order, and skips
 /// each damaged span to the next verifiable frame, however far. Kept frames are re-framed into a
 /// new log with a NEW identity (checksums are seeded by the identity, so each frame's checksum is

@@ -1,3 +1,5 @@
+import Changelog
+
 /// The live namespace a pair of legacy EOS logs replays to, as EOS's boot scanners build it:
 /// the last update of an id wins, a delete removes the id, compaction stamps are ignored.
 /// Replay is lenient (it never throws): a damaged record ends the scan of that log and an

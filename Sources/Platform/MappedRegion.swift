@@ -18,7 +18,7 @@ public final class MappedRegion: @unchecked Sendable {
     /// may reach past the end of the file (address space only); nothing may touch a page past it:
     /// a writer stores only below its fallocated capacity and readers only below the log's end, so
     /// no access can fault with SIGBUS.
-    public init(file: SystemFile, length: Int, writable: Bool = false) throws(ChangelogError) {
+    public init(file: SystemFile, length: Int, writable: Bool = false) throws(SystemError) {
         self.isWritable = writable
         self.file = file
         let pageSize = 4096
@@ -31,7 +31,7 @@ public final class MappedRegion: @unchecked Sendable {
         try FaultInjection.check(.map, path: file.path)
         var err: Int32 = 0
         guard let p = writable ? bs_mmap_write(file.fd, len, &err) : bs_mmap_read(file.fd, len, &err) else {
-            throw ChangelogError(.io, path: file.path, errno: err, detail: "mmap of \(len) bytes")
+            throw SystemError(.io, path: file.path, errno: err, detail: "mmap of \(len) bytes")
         }
         base = UnsafeRawPointer(p)
     }
@@ -48,7 +48,7 @@ public final class MappedRegion: @unchecked Sendable {
     }
 
     /// Copies `bytes` to `offset` (writable mappings only; the range must lie inside the mapping).
-    func store(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
+    package func store(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
         precondition(isWritable && offset >= 0 && offset + bytes.count <= length, "store outside writable mapping")
         guard let base, bytes.count > 0 else { return }
         UnsafeMutableRawPointer(mutating: base + offset).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)

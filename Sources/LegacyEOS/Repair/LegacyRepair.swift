@@ -1,3 +1,5 @@
+import Changelog
+
 /// The repair algorithm of EOS's `eos-log-repair` (`ChangeLogFile::repair` and its helpers
 /// `reconstructRecord`, `guessSize`, `findRecordMagic`), ported step for step so that the counters
 /// match the legacy tool's on the same input. Reads a mapping instead of `pread`: a short read is

@@ -1,3 +1,6 @@
+import Changelog
+import Platform
+
 /// Appends bytes to a file through one large buffer, so that writing many small records costs a
 /// few large `pwrite`s. Not thread-safe: one owner writes. Call `flush()` before reading the file
 /// or closing; `deinit` only frees the buffer (unflushed bytes are lost).
@@ -28,7 +31,7 @@ final class BufferedFileWriter {
             defer { temporary.deallocate() }
             temporary.initializeMemory(as: UInt8.self, repeating: 0)
             body(temporary)
-            try file.write(UnsafeRawBufferPointer(temporary), at: flushedEnd)
+            try system { () throws(SystemError) in try file.write(UnsafeRawBufferPointer(temporary), at: flushedEnd) }
             flushedEnd += UInt64(length)
             return
         }
@@ -46,7 +49,7 @@ final class BufferedFileWriter {
 
     func flush() throws(ChangelogError) {
         guard count > 0 else { return }
-        try file.write(UnsafeRawBufferPointer(rebasing: storage[0..<count]), at: flushedEnd)
+        try system { () throws(SystemError) in try file.write(UnsafeRawBufferPointer(rebasing: storage[0..<count]), at: flushedEnd) }
         flushedEnd += UInt64(count)
         count = 0
     }

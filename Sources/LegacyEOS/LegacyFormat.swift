@@ -1,4 +1,5 @@
 import CBerylSupport
+import Changelog
 
 /// The on-disk vocabulary of the legacy EOS changelog (`ChangeLogFile.cc`, unchanged 2011 to 2021).
 ///

@@ -1,3 +1,5 @@
+import Changelog
+
 /// What the input's header said.
 public enum HeaderStatus: Sendable, Equatable {
     /// The header was readable: its version and content flag (legacy) or content kind (native).
