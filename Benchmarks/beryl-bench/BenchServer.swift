@@ -16,9 +16,9 @@ struct BenchServer {
     /// (root passes every permission check; another user owns "/" of the scratch namespace it serves).
     static let user: String = getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"
 
-    func client() throws -> XRootDClient {
+    func client(user: String = BenchServer.user) throws -> XRootDClient {
         try XRootDClient(host: "127.0.0.1", port: port,
-                         options: XRootDClient.Options(user: Self.user, requestTimeout: .seconds(30)))
+                         options: XRootDClient.Options(user: user, requestTimeout: .seconds(30)))
     }
 
     /// User and system CPU seconds of the server process so far: utime and stime from /proc/<pid>/stat
