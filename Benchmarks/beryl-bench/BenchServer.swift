@@ -18,8 +18,8 @@ struct BenchServer {
     /// (root passes every permission check; another user owns "/" of the scratch namespace it serves).
     static let user: String = getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"
 
-    func client() throws -> XRootDClient {
-        var options = XRootDClient.Options(user: Self.user, requestTimeout: .seconds(30))
+    func client(user: String = BenchServer.user) throws -> XRootDClient {
+        var options = XRootDClient.Options(user: user, requestTimeout: .seconds(30))
         options.authenticator = authenticator
         return try XRootDClient(host: "127.0.0.1", port: port, options: options)
     }

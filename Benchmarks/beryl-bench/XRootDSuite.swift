@@ -34,7 +34,8 @@ struct XRootDSuite {
     func run() throws -> [Figure] {
         let ours = try BenchServer.beryl(durability: "none")
         let beryl: Results
-        do { defer { ours.stop() }; beryl = try measure(ours) }
+        let deep: (unchecked: Phase, checked: Phase)
+        do { defer { ours.stop() }; beryl = try measure(ours); deep = try permissionCost(ours) }
         let stock = try BenchServer.stock()
         let xrootd: Results
         do { defer { stock.stop() }; xrootd = try measure(stock) }
@@ -70,6 +71,9 @@ struct XRootDSuite {
         add("stat_p99_ms", beryl.stat.p99Milliseconds, "ms")
         add("mkdir_batch_ops_per_s", batch.opsPerSecond, "ops/s")
         add("mkdir_batch_p99_ms", batch.p99Milliseconds, "ms")
+        add("stat_deep_cpu_us_per_op_beryl_root", deep.unchecked.cpuMicrosecondsPerOp, "us")
+        add("stat_deep_cpu_us_per_op_beryl_checked", deep.checked.cpuMicrosecondsPerOp, "us")
+        add("permission_overhead_ratio", deep.checked.cpuMicrosecondsPerOp / deep.unchecked.cpuMicrosecondsPerOp, "x", .atMost(1.10))
         figures += try measureAuthentication()
         return figures
     }
@@ -96,10 +100,23 @@ struct XRootDSuite {
         return Results(stat: stat, mkdir: mkdir, ls: ls)
     }
 
+    /// The cost of permission checks: a stat of a file 6 directories deep as root (uid 0: no check, no
+    /// walk) and as `daemon` (unix login, system database: the search checked on `/` and all 6; the
+    /// walk's attributes answer the stat, so there is no second lookup).
+    private func permissionCost(_ server: BenchServer) throws -> (unchecked: Phase, checked: Phase) {
+        let client = try server.client(user: "root")
+        let deep = "/perm/a/b/c/d/e"
+        try client.mkdir(deep, options: .makePath, mode: 0o755)
+        try client.close(try client.open(deep + "/stat", options: [.delete, .update], mode: 0o644))
+        let unchecked = try phase(server, "stat-deep-root", user: "root") { client, _, _ in _ = try client.stat(deep + "/stat") }
+        let checked = try phase(server, "stat-deep-daemon", user: "daemon") { client, _, _ in _ = try client.stat(deep + "/stat") }
+        return (unchecked, checked)
+    }
+
     /// `connections` threads, each with its own client, run `operation` for `phaseSeconds`.
-    func phase(_ server: BenchServer, _ name: String,
+    func phase(_ server: BenchServer, _ name: String, user: String = BenchServer.user,
                        _ operation: @escaping @Sendable (XRootDClient, Int, Int) throws -> Void) throws -> Phase {
-        let clients = try (0..<connections).map { _ in try server.client() }
+        let clients = try (0..<connections).map { _ in try server.client(user: user) }
         let latencies = Mutex<[[UInt64]]>(Array(repeating: [], count: connections))
         let failures = Mutex<[String]>([])
         let seconds = phaseSeconds

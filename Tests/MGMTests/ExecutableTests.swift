@@ -55,8 +55,15 @@ import XRootD
             #expect(compact.status == 0 && compact.stdout.contains("success: configured online compacting"), "\(compact)")
             #expect(try console("ns", "compact", "on").status == 0)
             #expect(try console("ns", "compact", "off").stdout.contains("disabled online compacting"))
+            // chown (the legacy `eos chown`): a subtree to another user, checked through stat.
+            let chown = try console("chown", "-r", "daemon:nogroup", "/c")
+            #expect(chown.status == 0 && chown.stdout.contains("success: daemon:nogroup owns /c (2 entries)"), "\(chown)")
+            #expect(try console("ls", "-l", "/c").stdout.contains("daemon   nogroup"))
+            #expect(try console("chown", "no-such-user-here", "/c").status == EINVAL)
+            #expect(try console("chown", "daemon").status == 64, "a usage error, before any server is asked")
         } else {
             #expect(ns.status == EACCES)
+            #expect(try console("chown", "daemon", "/c").status == EACCES)
         }
     }
 
