@@ -98,9 +98,6 @@ public final class SyncSocket: @unchecked Sendable {
         }
     }
 
-    /// Whether frames are sealed (after a successful handshake).
-    public var isSecured: Bool { sendLock.withLock { $0.cipher != nil } }
-
     /// From now on every frame sent is sealed and every frame received must open, with the
     /// session's keys for this side (`master`: the side that accepted the connection). Called by
     /// `SyncHandshake` once both sides have proved the secret, before any further frame.
@@ -132,7 +129,8 @@ public final class SyncSocket: @unchecked Sendable {
 
     /// Sends one `data` frame whose payload is `bytes` (say, a slice of a mapped log). Plain, the
     /// header and payload go to the kernel in one `sendmsg` without a copy; secured, they are
-    /// sealed into one ciphertext (the only copy) sent with its prefix and tag in one `sendmsg`.
+    /// sealed segment by segment straight from `bytes` into the socket's sealed buffer (the only
+    /// copy), which goes to the kernel in one `sendmsg`.
     /// `flipBit` (fault injection in tests) changes one bit of the frame on the wire.
     public func sendData(kind: LogKind, identity: UInt64, offset: UInt64, masterTimeNanoseconds: UInt64,
                          bytes: UnsafeRawBufferPointer, flipBit: Bool = false) throws(ReplicationError) {
