@@ -47,7 +47,8 @@ struct BenchServer {
 
     static func beryl(durability: String, arguments more: [String] = []) throws -> BenchServer {
         guard let binary = sibling("beryl-mgm") else { throw BenchError("beryl-mgm is not built next to beryl-bench") }
-        let directory = scratchDirectory("mgm-\(durability)")
+        // Two servers of one durability may run at once (suite xrootd: plain and --auth sss): their own folders.
+        let directory = scratchDirectory("mgm-\(durability)" + (more.isEmpty ? "" : "-" + (more.first { !$0.hasPrefix("-") } ?? "extra")))
         let port = try freePort()
         guard shell("\(binary) tag master --data \(directory) >/dev/null 2>&1; echo $?") == "0" else {
             throw BenchError("beryl-mgm tag failed")
@@ -93,7 +94,13 @@ struct BenchServer {
 
     private static func waitUntilListening(_ server: BenchServer) throws {
         for _ in 0..<200 {
-            if (try? server.client()) != nil { return }
+            do {
+                _ = try server.client()
+                return
+            } catch {
+                // A server that asks the login to authenticate (`--auth sss`) is listening too.
+                if case .authenticationRequired? = error as? XRootDError { return }
+            }
             usleep(50_000)
         }
         server.stop()
