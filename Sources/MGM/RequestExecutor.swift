@@ -276,11 +276,19 @@ struct RequestExecutor: Sendable {
     }
 
     private func chmod(_ path: String, permissions: UInt32) throws(NamespaceError) {
+        // The mode and a new ctime in one record, as chmod(2) and the EOS MGM.
+        let now = Timestamp.now()
         switch try namespace.stat(path) {
         case .file(let f):
-            try namespace.setMode(f.id, (f.mode & ~0o7777) | permissions)
+            try namespace.updateFile(f.id) { m in
+                m.mode = (m.mode & ~0o7777) | permissions
+                m.ctime = now
+            }
         case .container(let c):
-            try namespace.updateContainer(c.id) { $0.mode = ($0.mode & ~0o7777) | permissions }
+            try namespace.updateContainer(c.id) { m in
+                m.mode = (m.mode & ~0o7777) | permissions
+                m.ctime = now
+            }
         }
     }
 
