@@ -45,7 +45,9 @@ struct BenchServer {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    static func beryl(durability: String, arguments more: [String] = []) throws -> BenchServer {
+    /// `seed`: writes to the data directory after tagging, before the server starts (entries the
+    /// protocol cannot make, e.g. stored checksums).
+    static func beryl(durability: String, arguments more: [String] = [], seed: ((String) throws -> Void)? = nil) throws -> BenchServer {
         guard let binary = sibling("beryl-mgm") else { throw BenchError("beryl-mgm is not built next to beryl-bench") }
         // Two servers of one durability may run at once (suite xrootd: plain and --auth sss): their own folders.
         let directory = scratchDirectory("mgm-\(durability)" + (more.isEmpty ? "" : "-" + (more.first { !$0.hasPrefix("-") } ?? "extra")))
@@ -53,6 +55,7 @@ struct BenchServer {
         guard shell("\(binary) tag master --data \(directory) >/dev/null 2>&1; echo $?") == "0" else {
             throw BenchError("beryl-mgm tag failed")
         }
+        try seed?(directory)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         // BERYL_BENCH_SERVE_ARGS: more `serve` options, e.g. "--metrics 127.0.0.1:19094" to measure their cost.
@@ -66,7 +69,8 @@ struct BenchServer {
         return server
     }
 
-    static func stock() throws -> BenchServer {
+    /// `extraConfiguration`: lines appended to the tests' configuration (e.g. `xrootd.chksum adler32`).
+    static func stock(extraConfiguration: String = "") throws -> BenchServer {
         let candidates: [String] = ["/usr/bin/xrootd", "/usr/local/bin/xrootd"]
         guard let binary = candidates.first(where: { (path: String) in access(path, X_OK) == 0 }) else {
             throw BenchError("the stock xrootd (Debian xrootd-server) is not installed")
@@ -75,7 +79,7 @@ struct BenchServer {
         let port = try freePort()
         let asRoot = getuid() == 0
         for sub in ["data", "admin"] { try FileManager.default.createDirectory(atPath: "\(directory)/\(sub)", withIntermediateDirectories: true) }
-        let config = stockXRootDConfiguration(directory: directory, port: port)
+        let config = stockXRootDConfiguration(directory: directory, port: port) + extraConfiguration
         try config.write(toFile: "\(directory)/xrootd.cfg", atomically: true, encoding: .utf8)
         if asRoot { _ = shell("chown -R nobody \(directory)") }
         let command = "\(binary) -b -c \(directory)/xrootd.cfg -l \(directory)/xrootd.log"

@@ -97,7 +97,7 @@ struct BerylBench: ParsableCommand {
     struct XRootD: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "xrootd",
-            abstract: "stat, mkdir and ls of 1,000 entries with 16 connections against beryl-mgm and the stock xrootd (same client), with server CPU per operation.")
+            abstract: "stat, mkdir, ls of 1,000 entries, xattr get, checksum query and xattr set with 16 connections against beryl-mgm and the stock xrootd (same client), with server CPU per operation.")
         @OptionGroup var options: Options
         func run() throws {
             try report(suite: "xrootd", figures: XRootDSuite(quick: options.quick).run())

@@ -344,6 +344,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private static func isRead(_ request: XRootDRequest) -> Bool {
         switch request {
         case .stat, .dirlist, .query: return true
+        case .fattr(let r): return r.kind == .get || r.kind == .list
         default: return false
         }
     }

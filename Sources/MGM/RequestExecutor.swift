@@ -285,12 +285,20 @@ struct RequestExecutor: Sendable {
     }
 
     private func chmod(_ path: String, permissions: UInt32) throws(NamespaceError) {
+        // The mode and a new ctime in one record, as chmod(2) and the EOS MGM.
+        let now = Timestamp.now()
         switch try namespace.stat(path) {
         case .file(let f):
-            try namespace.setMode(f.id, (f.mode & ~0o7777) | permissions)
+            try namespace.updateFile(f.id) { m in
+                m.mode = (m.mode & ~0o7777) | permissions
+                m.ctime = now
+            }
         case .container(let c):
             // kXR_chmod carries only the 0o777 bits: a directory keeps its setgid bit (as GNU chmod keeps it).
-            try namespace.updateContainer(c.id) { $0.mode = ($0.mode & ~0o7777) | permissions | ($0.mode & 0o2000) }
+            try namespace.updateContainer(c.id) { m in
+                m.mode = (m.mode & ~0o7777) | permissions | (m.mode & 0o2000)
+                m.ctime = now
+            }
         }
     }
 
