@@ -207,7 +207,7 @@ extension Changelog {
             FrameHeader.write(type: type, flags: flags, storedLength: stored.count, rawLength: rawLength,
                               sequence: sequence, identity: identity,
                               paddedPayload: UnsafeRawBufferPointer(rebasing: b[payloadAt..<(payloadAt + padded)]),
-                              into: b.baseAddress! + headerAt)
+                              into: UnsafeMutableRawBufferPointer(rebasing: b[headerAt...]).baseAddress!)
         }
         return start
     }
@@ -224,7 +224,7 @@ extension Changelog {
             let results = build(&scratch, endOffset, lastSequenceState.next)
             let newEnd = endOffset + UInt64(scratch.count)
             guard newEnd <= LogPosition.maximumOffset else {
-                throw ChangelogError(.io, path: pathState, offset: LogOffset(endOffset), errno: 27, detail: "log exceeds 256 TiB")
+                throw ChangelogError(.io, path: pathState, offset: LogOffset(endOffset), errno: Errno.fileTooLarge, detail: "log exceeds 256 TiB")
             }
             if extendsWithWrites {
                 _ = try withBytes(scratch) { (b) throws(ChangelogError) in try writeUnpublished(b) }
@@ -336,7 +336,7 @@ extension Changelog {
                 bytes.withUnsafeBytes { region!.store(UnsafeRawBufferPointer(rebasing: $0[0..<copied]), at: Int(offset)) }
             }
             let e: Int32
-            if case .error(let code) = fault { e = code } else { e = 28 }
+            if case .error(let code) = fault { e = code } else { e = Errno.noSpace }
             throw ChangelogError(.io, path: pathState, offset: LogOffset(offset + UInt64(copied)), errno: e, detail: "injected write fault")
         }
         #endif

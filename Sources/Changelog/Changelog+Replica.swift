@@ -95,7 +95,7 @@ extension Changelog {
             guard !bytes.isEmpty else { return (0, PendingAcknowledgement(end: endOffset)) }
             let newEnd = endOffset + UInt64(bytes.count)
             guard newEnd <= LogPosition.maximumOffset else {
-                throw ChangelogError(.io, path: pathState, offset: offset, errno: 27, detail: "log exceeds 256 TiB")
+                throw ChangelogError(.io, path: pathState, offset: offset, errno: Errno.fileTooLarge, detail: "log exceeds 256 TiB")
             }
             // pwrite, not a store into fresh mapped pages (see `writeUnpublished`); verified before
             // the end is published.

@@ -51,7 +51,7 @@ struct BlockCopier {
         guard !pending.isEmpty else { return }
         let results = try output.append(batch: pending, packing: pending.count == 1 ? .frames : packing)
         for (record, new) in zip(pending, results) where record.payload.count >= 8 {
-            let id = record.payload.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+            let id = record.payload.withUnsafeBytes { ByteCursor($0).u64(0) }
             switch record.type {
             case .update: index.update(id, at: new.position, sequence: new.sequence)
             case .delete: index.remove(id)
@@ -149,3 +149,58 @@ public enum Compactor {
     }
 }
 
+extension Compactor {
+    /// Swaps a complete, synced copy into place: renames the live log to `<live>.<unix time>` (an
+    /// archive; the next free second if two swaps fall in one) and `outputPath` to the live name.
+    /// A crash between the two renames is resolved at boot by `recoverInterruptedSwap`. The
+    /// directory fsync that makes the swap durable is left to the output's first acknowledgement
+    /// (see `requireDirectorySync`), so callers holding a lock do not wait for it. Returns the
+    /// archive's path. Used by compaction's commit and by a replica adopting a compacted log.
+    public static func swapIntoPlace(_ output: Changelog, at outputPath: String, replacing source: Changelog,
+                                     livePath: String) throws(ChangelogError) -> String {
+        var stamp = FileSystem.unixTime()
+        while FileSystem.exists("\(livePath).\(stamp)") { stamp += 1 }
+        let archive = "\(livePath).\(stamp)"
+        try system { () throws(SystemError) in try FileSystem.rename(livePath, to: archive) }
+        do throws(ChangelogError) {
+            try system { () throws(SystemError) in try FileSystem.rename(outputPath, to: livePath) }
+        } catch {
+            try? FileSystem.rename(archive, to: livePath)
+            throw error
+        }
+        output.renamed(to: livePath)
+        output.inheritWritingPolicy(from: source)
+        output.setExtendsWithWrites(false)
+        output.requireDirectorySync(FileSystem.directory(of: livePath))
+        source.renamed(to: archive)
+        return archive
+    }
+
+    /// Deletes the oldest `<log>.<unix time>` archives beyond `keep`.
+    public static func pruneArchives(of livePath: String, keep: Int) {
+        let dir = FileSystem.directory(of: livePath)
+        let base = String(livePath.split(separator: "/").last ?? "")
+        let archives = FileSystem.list(dir).compactMap { name -> (Int, String)? in
+            guard name.hasPrefix(base + "."), let t = Int(name.dropFirst(base.count + 1)) else { return nil }
+            return (t, name)
+        }.sorted { $0.0 < $1.0 }
+        for (_, name) in archives.dropLast(max(0, keep)) { try? FileSystem.remove(dir + "/" + name) }
+    }
+
+    /// Resolves what a crash during compaction left: a leftover `<log>.oc` beside a live log is
+    /// an unfinished copy and is removed; a `<log>.oc` without a live log means the crash fell
+    /// between the two renames of the swap (the copy was complete and synced), so it is renamed
+    /// into place. Returns what it did, for the boot report.
+    @discardableResult
+    public static func recoverInterruptedSwap(livePath: String) throws(ChangelogError) -> String? {
+        let oc = livePath + ".oc"
+        guard FileSystem.exists(oc) else { return nil }
+        if FileSystem.exists(livePath) {
+            try system { () throws(SystemError) in try FileSystem.remove(oc) }
+            return "removed unfinished compaction output \(oc)"
+        }
+        try system { () throws(SystemError) in try FileSystem.rename(oc, to: livePath) }
+        try system { () throws(SystemError) in try FileSystem.syncDirectory(FileSystem.directory(of: livePath)) }
+        return "completed interrupted compaction swap: \(oc) -> \(livePath)"
+    }
+}

@@ -1,4 +1,5 @@
 import CBerylSupport
+import Platform
 
 /// The on-disk vocabulary of format version 1: sizes, magics, field offsets, the alignment rule
 /// and the checksum. docs/FORMAT.md describes the same layout byte by byte.
@@ -81,15 +82,15 @@ public struct FileHeader: Sendable, Equatable {
         var b = [UInt8](repeating: 0, count: RecordFormat.fileHeaderSize)
         b.replaceSubrange(0..<8, with: RecordFormat.fileMagic)
         b.withUnsafeMutableBytes { p in
-            p.storeBytes(of: version.littleEndian, toByteOffset: 8, as: UInt16.self)
-            p.storeBytes(of: contentKind.rawValue.littleEndian, toByteOffset: 10, as: UInt16.self)
-            p.storeBytes(of: flags.rawValue.littleEndian, toByteOffset: 12, as: UInt32.self)
-            p.storeBytes(of: identity.rawValue.littleEndian, toByteOffset: 16, as: UInt64.self)
-            p.storeBytes(of: baseSequence.rawValue.littleEndian, toByteOffset: 24, as: UInt64.self)
-            p.storeBytes(of: createdNanoseconds.littleEndian, toByteOffset: 32, as: UInt64.self)
-            p.storeBytes(of: predecessor.littleEndian, toByteOffset: 40, as: UInt64.self)
+            ByteCursor.store(version, at: 8, in: p)
+            ByteCursor.store(contentKind.rawValue, at: 10, in: p)
+            ByteCursor.store(flags.rawValue, at: 12, in: p)
+            ByteCursor.store(identity.rawValue, at: 16, in: p)
+            ByteCursor.store(baseSequence.rawValue, at: 24, in: p)
+            ByteCursor.store(createdNanoseconds, at: 32, in: p)
+            ByteCursor.store(predecessor, at: 40, in: p)
             let sum = RecordFormat.xxh3(UnsafeRawBufferPointer(rebasing: p[0..<56]))
-            p.storeBytes(of: sum.littleEndian, toByteOffset: 56, as: UInt64.self)
+            ByteCursor.store(sum, at: 56, in: p)
         }
         return b
     }
@@ -149,15 +150,15 @@ public struct FrameHeader: Sendable, Equatable {
     static func write(type: RecordType, flags: RecordFlags, storedLength: Int, rawLength: Int,
                       sequence: SequenceNumber, identity: LogIdentity,
                       paddedPayload: UnsafeRawBufferPointer, into p: UnsafeMutableRawPointer) {
-        p.storeBytes(of: RecordFormat.frameMagic.littleEndian, toByteOffset: 0, as: UInt16.self)
-        p.storeBytes(of: type.rawValue, toByteOffset: 2, as: UInt8.self)
-        p.storeBytes(of: flags.rawValue, toByteOffset: 3, as: UInt8.self)
-        p.storeBytes(of: UInt32(storedLength).littleEndian, toByteOffset: 4, as: UInt32.self)
-        p.storeBytes(of: sequence.rawValue.littleEndian, toByteOffset: 8, as: UInt64.self)
-        p.storeBytes(of: UInt32(rawLength).littleEndian, toByteOffset: 16, as: UInt32.self)
-        p.storeBytes(of: UInt32(0), toByteOffset: 20, as: UInt32.self)
+        ByteCursor.store(RecordFormat.frameMagic, at: 0, in: p)
+        ByteCursor.store(type.rawValue, at: 2, in: p)
+        ByteCursor.store(flags.rawValue, at: 3, in: p)
+        ByteCursor.store(UInt32(storedLength), at: 4, in: p)
+        ByteCursor.store(sequence.rawValue, at: 8, in: p)
+        ByteCursor.store(UInt32(rawLength), at: 16, in: p)
+        ByteCursor.store(UInt32(0), at: 20, in: p)
         let sum = RecordFormat.checksum(header: UnsafeRawPointer(p), paddedPayload: paddedPayload, identity: identity)
-        p.storeBytes(of: sum.littleEndian, toByteOffset: 24, as: UInt64.self)
+        ByteCursor.store(sum, at: 24, in: p)
     }
 }
 
@@ -166,10 +167,10 @@ public struct FrameHeader: Sendable, Equatable {
 package struct ByteReader {
     package let base: UnsafeRawBufferPointer
     package init(_ base: UnsafeRawBufferPointer) { self.base = base }
-    @inline(__always) package func u8(_ o: Int) -> UInt8 { base.load(fromByteOffset: o, as: UInt8.self) }
-    @inline(__always) package func u16(_ o: Int) -> UInt16 { UInt16(littleEndian: base.loadUnaligned(fromByteOffset: o, as: UInt16.self)) }
-    @inline(__always) package func u32(_ o: Int) -> UInt32 { UInt32(littleEndian: base.loadUnaligned(fromByteOffset: o, as: UInt32.self)) }
-    @inline(__always) package func u64(_ o: Int) -> UInt64 { UInt64(littleEndian: base.loadUnaligned(fromByteOffset: o, as: UInt64.self)) }
+    @inline(__always) package func u8(_ o: Int) -> UInt8 { ByteCursor(base).u8(o) }
+    @inline(__always) package func u16(_ o: Int) -> UInt16 { ByteCursor(base).u16(o) }
+    @inline(__always) package func u32(_ o: Int) -> UInt32 { ByteCursor(base).u32(o) }
+    @inline(__always) package func u64(_ o: Int) -> UInt64 { ByteCursor(base).u64(o) }
 }
 
 /// `Array.withUnsafeBytes` for a body with typed throws.

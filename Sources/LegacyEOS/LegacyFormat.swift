@@ -1,5 +1,6 @@
 import CBerylSupport
 import Changelog
+import Platform
 
 /// The on-disk vocabulary of the legacy EOS changelog (`ChangeLogFile.cc`, unchanged 2011 to 2021).
 ///
@@ -82,8 +83,8 @@ public struct LegacyHeader: Sendable, Equatable {
     public func encoded() -> [UInt8] {
         var b = [UInt8](repeating: 0, count: LegacyFormat.headerSize)
         b.withUnsafeMutableBytes { p in
-            p.storeBytes(of: LegacyFormat.fileMagic.littleEndian, toByteOffset: 0, as: UInt32.self)
-            p.storeBytes(of: flagsWord.littleEndian, toByteOffset: 4, as: UInt32.self)
+            ByteCursor.store(LegacyFormat.fileMagic, at: 0, in: p)
+            ByteCursor.store(flagsWord, at: 4, in: p)
         }
         return b
     }

@@ -50,15 +50,15 @@ public final class LegacyLogWriter {
         let offset = end
         try output.append(length: padded + LegacyFormat.recordOverhead) { out in
             let body = LegacyFormat.recordHeaderSize
-            out.storeBytes(of: LegacyFormat.recordMagic.littleEndian, toByteOffset: 0, as: UInt16.self)
-            out.storeBytes(of: UInt16(padded).littleEndian, toByteOffset: 2, as: UInt16.self)
-            out.storeBytes(of: UInt32(type.rawValue).littleEndian, toByteOffset: 16, as: UInt32.self)
+            ByteCursor.store(LegacyFormat.recordMagic, at: 0, in: out)
+            ByteCursor.store(UInt16(padded), at: 2, in: out)
+            ByteCursor.store(UInt32(type.rawValue), at: 16, in: out)
             if payload.count > 0 {
                 UnsafeMutableRawBufferPointer(rebasing: out[body..<(body + payload.count)]).copyMemory(from: payload)
             }
             let crc = knownChecksum ?? LegacyFormat.crc32(UnsafeRawBufferPointer(rebasing: out[8..<(body + padded)]))
-            out.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self)
-            out.storeBytes(of: crc.littleEndian, toByteOffset: body + padded, as: UInt32.self)
+            ByteCursor.store(crc, at: 4, in: out)
+            ByteCursor.store(crc, at: body + padded, in: out)
         }
         return offset
     }

@@ -1,3 +1,5 @@
+import Platform
+
 /// Why a legacy FileMD / ContainerMD payload could not be decoded.
 public struct LegacyMetadataError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The field being read when the payload ran out or held an impossible value.
@@ -77,15 +79,15 @@ struct LegacyPayloadReader {
     }
 
     mutating func u16(_ field: String) throws(LegacyMetadataError) -> UInt16 {
-        UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: try take(2, field), as: UInt16.self))
+        ByteCursor(bytes).u16(try take(2, field))
     }
 
     mutating func u32(_ field: String) throws(LegacyMetadataError) -> UInt32 {
-        UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: try take(4, field), as: UInt32.self))
+        ByteCursor(bytes).u32(try take(4, field))
     }
 
     mutating func u64(_ field: String) throws(LegacyMetadataError) -> UInt64 {
-        UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: try take(8, field), as: UInt64.self))
+        ByteCursor(bytes).u64(try take(8, field))
     }
 
     mutating func timestamp(_ field: String) throws(LegacyMetadataError) -> LegacyTimestamp {

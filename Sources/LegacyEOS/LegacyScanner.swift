@@ -1,4 +1,5 @@
 import Changelog
+import Platform
 
 /// One legacy record as a scan hands it out. `payload` (the padded payload) points into the
 /// scanned bytes and is valid only during the visit: copy what you keep.
@@ -14,7 +15,7 @@ public struct LegacyRecordView {
 
     /// The u64 id in the first 8 payload bytes of an update or delete, if the payload is long enough.
     public var id: UInt64? {
-        payload.count >= 8 ? UInt64(littleEndian: payload.loadUnaligned(as: UInt64.self)) : nil
+        ByteCursor.leadingU64(payload)
     }
 }
 

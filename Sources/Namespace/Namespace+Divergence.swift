@@ -1,5 +1,6 @@
 import Changelog
 import Glibc
+import Platform
 
 /// One record of this node's log that the master's history does not hold (or that cannot be
 /// proven to be in it).
@@ -99,7 +100,7 @@ extension Namespace {
                     let size = 1 << 16
                     while chunk < a.count {
                         let n = min(size, a.count - chunk)
-                        if memcmp(a.baseAddress! + chunk, b.baseAddress! + chunk, n) != 0 {
+                        if !ByteCursor.equal(a, b, at: chunk, count: n) {
                             var i = chunk
                             while a[i] == b[i] { i += 1 }
                             difference = i

@@ -1,3 +1,5 @@
+import Platform
+
 /// An open-addressing hash set of 32-bit row references, each stored with its 32-bit hash
 /// (8 bytes a slot, at most 75% full, linear probing, backward-shift deletion). The caller
 /// supplies the hash and a predicate that recognises the reference it looks for, so one table
@@ -116,7 +118,7 @@ enum Hashing {
         var i = 0
         let n = name.count
         while i + 8 <= n {
-            h = (h ^ UInt64(littleEndian: name.loadUnaligned(fromByteOffset: i, as: UInt64.self))) &* 0xFF51_AFD7_ED55_8CCD
+            h = (h ^ ByteCursor(name).u64(i)) &* 0xFF51_AFD7_ED55_8CCD
             h ^= h >> 32
             i += 8
         }

@@ -3,8 +3,6 @@ import Glibc
 /// errno values this project names in messages, and by name where code compares or reports one
 /// (never as a literal number).
 public enum Errno {
-    public static let permissionDenied: Int32 = EPERM
-    public static let noSuchEntry: Int32 = ENOENT
     public static let alreadyExists: Int32 = EEXIST
     public static let fileTooLarge: Int32 = EFBIG
     public static let noSpace: Int32 = ENOSPC

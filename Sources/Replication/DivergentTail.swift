@@ -72,7 +72,7 @@ public struct DivergentTail: Sendable, Equatable {
         var bytes = Array(text.utf8)
         var done = 0
         while done < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
+            let n = bytes.withUnsafeMutableBytes { write(fd, UnsafeMutableRawBufferPointer(rebasing: $0[done...]).baseAddress, $0.count - done) }
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { throw .io("cannot write \(path): \(String(cString: strerror(errno)))") }
             done += n

@@ -94,14 +94,18 @@ public enum RoleFile {
     public static func write(_ tag: RoleTag, in directory: String) throws(ReplicationError) {
         do { try FileSystem.createDirectory(directory) } catch { throw .io("cannot create \(directory): \(error)") }
         let target = path(in: directory), temporary = target + ".new"
-        guard let file = fopen(temporary, "w") else {
-            throw .io("cannot write \(temporary): \(String(cString: strerror(errno)))")
-        }
-        let written = fputs(tag.description + "\n", file) >= 0
-        let synced = fflush(file) == 0 && fsync(fileno(file)) == 0
-        fclose(file)
-        guard written, synced, rename(temporary, target) == 0 else {
-            throw .io("cannot write \(target): \(String(cString: strerror(errno)))")
+        // Through the platform layer (its fault injection included): a fresh temporary file,
+        // written, fsynced, renamed over the tag.
+        var failing = temporary
+        do throws(SystemError) {
+            try FileSystem.remove(temporary)
+            let file = try SystemFile.open(temporary, access: .readWrite, creation: .createNew)
+            failing = target
+            try file.write(Array((tag.description + "\n").utf8), at: 0)
+            try file.syncAll()
+            try FileSystem.rename(temporary, to: target)
+        } catch {
+            throw .io("cannot write \(failing): \(String(cString: strerror(error.errno ?? EIO)))")
         }
         try? FileSystem.syncDirectory(directory)
     }

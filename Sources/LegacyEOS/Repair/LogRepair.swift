@@ -23,7 +23,7 @@ public enum LogRepair {
     /// is not a valid empty log of that format (no output is left), `.io` on write errors.
     public static func repair(_ input: String, to output: String, format: FormatSelection = .automatic,
                               progress: ((RepairProgress) -> Void)? = nil) throws(ChangelogError) -> RepairReport {
-        if FileSystem.exists(output) { throw ChangelogError(.alreadyExists, path: output, errno: 17) }
+        if FileSystem.exists(output) { throw ChangelogError(.alreadyExists, path: output, errno: Errno.alreadyExists) }
         return try run(input, output: output, format: format, progress: progress)
     }
 

@@ -1,4 +1,5 @@
 import Changelog
+import Platform
 
 /// Repair of a native (Beryl) log: keeps every frame whose checksum verifies, in order, and skips
 /// each damaged span to the next verifiable frame, however far. Kept frames are re-framed into a
@@ -102,7 +103,7 @@ struct NativeRepair {
             frame.copyMemory(from: source)
             let payload = UnsafeRawBufferPointer(rebasing: frame[RecordFormat.frameHeaderSize...])
             let sum = RecordFormat.checksum(header: UnsafeRawPointer(frame.baseAddress!), paddedPayload: payload, identity: identity)
-            frame.storeBytes(of: sum.littleEndian, toByteOffset: 24, as: UInt64.self)
+            ByteCursor.store(sum, at: 24, in: frame)
         }
     }
 }
