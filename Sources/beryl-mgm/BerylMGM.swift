@@ -225,9 +225,15 @@ extension Serve {
     /// them, collapses to `[<options>]` once a command has many options.) `ServiceTests` checks these
     /// keys against `serve --help`.
     static var configKeys: [String: ConfigFile.Kind] {
+        // The option groups' options are keys too (their wrapped values cannot be reflected before parsing).
+        keys(of: Serve()).merging(keys(of: SecurityOptions())) { first, _ in first }
+    }
+
+    private static func keys(of options: Any) -> [String: ConfigFile.Kind] {
         var keys: [String: ConfigFile.Kind] = [:]
-        for child in Mirror(reflecting: Serve()).children {
+        for child in Mirror(reflecting: options).children {
             guard let label = child.label, label.hasPrefix("_") else { continue }
+            guard !String(describing: type(of: child.value)).hasPrefix("OptionGroup") else { continue }
             var name = ""
             for character in label.dropFirst() {
                 if character.isUppercase { name += "-" + character.lowercased() } else { name.append(character) }

