@@ -26,7 +26,11 @@ enum Console {
     static func client() throws -> XRootDClient {
         let endpoint = try endpoint
         do {
-            return try XRootDClient(endpoint, options: XRootDClient.Options(user: user, maximumTotalWait: .seconds(300)))
+            // A server that asks for authentication gets it as the stock clients give it (XrdSecPROTOCOL,
+            // XrdSecSSSKT, ...; unix: the user running the console), through XRootD's own library.
+            var options = XRootDClient.Options(user: user, maximumTotalWait: .seconds(300))
+            options.authenticator = SecurityClient()
+            return try XRootDClient(endpoint, options: options)
         } catch {
             throw fail(error, "connect to \(endpoint)")
         }
