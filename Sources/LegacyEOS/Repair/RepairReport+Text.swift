@@ -1,3 +1,4 @@
+import Platform
 /// The report as `eos-log-repair` prints it (labels, padding, hex offsets), and as JSON.
 extension RepairReport {
     /// `Header status: OK (version: 0x1, content: 0x1)` or `Header status: broken (<message>)`.
@@ -72,24 +73,5 @@ extension RepairReport {
         return "{" + fields.joined(separator: ",") + "}"
     }
 
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func jsonString(_ s: String) -> String { JSONText.quoted(s) }
 }
