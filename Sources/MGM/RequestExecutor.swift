@@ -337,6 +337,10 @@ struct RequestExecutor: Sendable {
         guard let command = AdminRequest(path: r.path) else {
             return .error(.argMissing, "no admin command: open /proc/admin/?mgm.cmd=<command>&...")
         }
+        if command.words.starts(with: ["ns", "master"]), state.replication == nil {
+            // The port answers before the replication node exists: a role change waits for it, as mutations do.
+            return .responses([.wait(Wait(seconds: 1, message: "the server is starting; retry in 1 s"))])
+        }
         let output = Array(AdminCommands(state: state, logger: logger).run(command).encoded().utf8)
         let stat = r.options.contains(.returnStat)
             ? StatInfo(id: 0, size: Int64(output.count), flags: [.readable], modificationTime: Int64(time(nil))) : nil
