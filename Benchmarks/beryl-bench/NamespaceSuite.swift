@@ -24,7 +24,7 @@ struct NamespaceSuite {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let files = quick ? 100_000 : 1_000_000
         let generated = try Self.generate(in: dir, files: files)
-        let config = NamespaceConfiguration(directory: dir, durability: .none, access: .readOnly)
+        let config = NamespaceConfiguration(directory: dir, durability: .none, role: .masterReadOnly)
 
         // Boot and raw scan alternate, three rounds each, warm page cache.
         var bootSeconds: [Double] = [], bootRates: [Double] = [], scanSeconds: [Double] = []
@@ -175,7 +175,7 @@ struct NamespaceSuite {
     /// file-backed shared pages, so the logs' mappings are excluded) before and after.
     static func bootAndReportMemory(_ dir: String) throws {
         let before = SystemInfo.memory()
-        let ns = try Namespace.boot(NamespaceConfiguration(directory: dir, durability: .none, access: .readOnly))
+        let ns = try Namespace.boot(NamespaceConfiguration(directory: dir, durability: .none, role: .masterReadOnly))
         let after = SystemInfo.memory()
         var nameBytes = 0
         for d in 0..<directories {

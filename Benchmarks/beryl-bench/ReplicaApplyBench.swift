@@ -16,7 +16,7 @@ enum ReplicaApplyBench {
         try ScaleSuite.generate(masterDir, files: files)
         var master = try Namespace.boot(NamespaceConfiguration(directory: masterDir, durability: .none))
         defer { master.close() }
-        let config = NamespaceConfiguration(directory: replicaDir, durability: durability, access: .replica)
+        let config = NamespaceConfiguration(directory: replicaDir, durability: durability, role: .slaveReadOnly)
         for kind in [ContentKind.files, .directories] {
             let path = kind == .files ? config.filesLogPath : config.directoriesLogPath
             let log = try Changelog.createReplica(at: path, header: master.changelog(kind)!.headerBytes,

@@ -113,7 +113,7 @@ struct ScaleSuite {
 func scalePoint(_ dir: String) throws {
     let before = anonymousResidentBytes()
     let t0 = DispatchTime.now().uptimeNanoseconds
-    let ns = try Namespace.boot(NamespaceConfiguration(directory: dir, access: .readOnly))
+    let ns = try Namespace.boot(NamespaceConfiguration(directory: dir, role: .masterReadOnly))
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
     let after = anonymousResidentBytes()
     print("\(seconds) \(after - before) \(ns.fileCount)")

@@ -10,8 +10,8 @@ import Replication
 /// server's own uid and gid, once (one changelog record, logged). A server run as root changes nothing;
 /// so does a namespace with any entry in it, or whose root was given away already.
 enum FreshNamespaceOwner {
-    static func adopt(_ namespace: Namespace, role: MGMRole, logger: Logger, uid: UInt32 = getuid(), gid: UInt32 = getgid()) {
-        guard role == .master, uid != 0, namespace.containerCount == 1, namespace.fileCount == 0,
+    static func adopt(_ namespace: Namespace, role: Role, logger: Logger, uid: UInt32 = getuid(), gid: UInt32 = getgid()) {
+        guard role.isMaster, uid != 0, namespace.containerCount == 1, namespace.fileCount == 0,
               let root = namespace.container(.root), root.uid == 0, root.gid == 0 else { return }
         do throws(NamespaceError) {
             try namespace.updateContainer(.root) {

@@ -1,4 +1,5 @@
 import Changelog
+import Namespace
 import Replication
 import XRootD
 
@@ -10,8 +11,9 @@ public struct MGMConfiguration: Sendable {
     public var host: String
     public var port: Int
     public var durability: Durability
-    /// nil: read the role from the data directory (a fresh directory is a slave).
-    public var role: MGMRole?
+    /// nil: read the role from the data directory (a fresh directory is a slave). A master role
+    /// (`masterReadWrite` or `masterReadOnly`) runs as a master tag, any other as a slave tag.
+    public var role: Role?
     /// Client addresses, besides loopback ones, whose `root` logins may run admin commands.
     public var adminAllow: Set<String>
     /// The largest request payload accepted after login; a longer frame closes the connection.
@@ -64,7 +66,7 @@ public struct MGMConfiguration: Sendable {
     public var idmap: String? = nil
 
     public init(dataDirectory: String, host: String = "127.0.0.1", port: Int = 1094, durability: Durability = .batch,
-                role: MGMRole? = nil, adminAllow: Set<String> = [],
+                role: Role? = nil, adminAllow: Set<String> = [],
                 maximumPayload: Int = XRootDProtocol.defaultMaximumPayload, maximumPreLoginPayload: Int = 8 << 10,
                 maximumBufferedPerConnection: Int = 17 << 20, maximumBufferedTotal: Int = 256 << 20,
                 maximumConnections: Int = 4096, eventLoopThreads: Int = 2,

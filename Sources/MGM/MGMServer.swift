@@ -66,7 +66,7 @@ public final class MGMServer: Sendable {
                                          sink: MasterLogRouting.sink(to: logger))
         let namespaceConfiguration = NamespaceConfiguration(directory: configuration.dataDirectory,
                                                             durability: configuration.durability,
-                                                            access: role == .master ? .readWrite : .replica,
+                                                            role: role.isMaster ? .masterReadWrite : .slaveReadOnly,
                                                             allowMissingLog: configuration.allowMissingLog, masterLog: masterLog)
         let namespace: Namespace
         do throws(NamespaceError) {
@@ -74,7 +74,6 @@ public final class MGMServer: Sendable {
         } catch {
             throw MGMError.boot(error, directory: configuration.dataDirectory)
         }
-        namespace.role = role == .master ? .master : .replica
         // The persisted `ns compact` schedule resumes; it stays `blocked` unless this is a master.
         let scheduler = try? CompactionScheduler(namespace: namespace)
         scheduler?.start()

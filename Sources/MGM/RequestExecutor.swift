@@ -310,7 +310,7 @@ struct RequestExecutor: Sendable {
             let lines = keys.map { key -> String in
                 switch key {
                 case "version": return MGMVersion.string
-                case "role": return state.roleState == .masterReadWrite ? "master" : "slave"
+                case "role": return (state.roleState == .masterReadWrite ? Role.masterReadWrite : .slaveReadOnly).tagWord
                 case "state": return state.roleState.rawValue
                 case "epoch": return "\(state.replication?.currentEpoch ?? 0)"
                 case "sync": return state.replication?.syncEndpoint.description ?? ""

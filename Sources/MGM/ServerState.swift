@@ -35,10 +35,10 @@ public final class ServerState: Sendable {
 
     /// The node's state now; `transition` while the server starts (before its replication node
     /// decided whether it may write).
-    var roleState: RoleState { replication?.currentState ?? .transition }
+    var roleState: Role { replication?.currentState ?? .transition }
 
     /// The `Replication` value of `ns`.
     var replicationStatus: String {
-        replication?.replicationLine ?? "mode=\(roleState.mode) state=\(roleState.rawValue)"
+        replication?.replicationLine ?? "mode=\(roleState.mode.rawValue) state=\(roleState.rawValue)"
     }
 }

@@ -100,7 +100,7 @@ public final class CompactionScheduler: @unchecked Sendable {
                 lock.wait(seconds: min(Double(due.start - now), 1))
                 continue
             }
-            let runnable = namespace.role == .master && !namespace.isReadOnly
+            let runnable = namespace.role == .masterReadWrite && !namespace.compactionHeld
                 && (namespace.bootState == .booted || namespace.bootState == .compacting)
             namespace.compaction.update { $0.blocked = !runnable }
             guard runnable else {

@@ -1,12 +1,5 @@
 import Synchronization
 
-/// The namespace's role in a replicated service. Compaction (manual or scheduled) runs only on
-/// a read-write master; the owner sets the role (the default is `.master` for a read-write
-/// namespace, `.replica` for a read-only one).
-public enum NamespaceRole: String, Sendable {
-    case master, replica
-}
-
 /// What the `Compactification` line of the `ns` statistics shows.
 public struct CompactionStatus: Sendable, Equatable {
     public enum State: String, Sendable {
@@ -18,7 +11,7 @@ public struct CompactionStatus: Sendable, Equatable {
         case starting
         /// A run is copying or committing.
         case compacting
-        /// Scheduled, but the namespace is not a read-write master.
+        /// Scheduled, but the namespace is not a read-write master (or compaction is held).
         case blocked
         /// The last run failed (the live logs were left as they were); cleared by the next run.
         case failed
@@ -57,7 +50,8 @@ final class CompactionTracker: Sendable {
 
     struct Fields {
         var running: Running?
-        var role: NamespaceRole
+        /// Set by the owner while a master prepares to stop writing (`Namespace.compactionHeld`).
+        var held = false
         /// Unix seconds of the next scheduled start, and the interval (nil: no schedule).
         var nextStart: Int64?
         var interval = 0
@@ -70,8 +64,8 @@ final class CompactionTracker: Sendable {
 
     let fields: Mutex<Fields>
 
-    init(role: NamespaceRole) {
-        fields = Mutex(Fields(role: role))
+    init() {
+        fields = Mutex(Fields())
     }
 
     /// Marks a run as started; throws EBUSY if one is running.
@@ -86,7 +80,7 @@ final class CompactionTracker: Sendable {
 
     func update(_ body: (inout Fields) -> Void) { fields.withLock { body(&$0) } }
 
-    func status(now: Int64) -> CompactionStatus {
+    func status(now: Int64, role: Role) -> CompactionStatus {
         fields.withLock { f in
             let state: CompactionStatus.State
             switch f.running {
@@ -95,7 +89,7 @@ final class CompactionTracker: Sendable {
             case nil:
                 if f.lastFailure != nil { state = .failed }
                 else if f.nextStart == nil { state = .off }
-                else if f.blocked || f.role != .master { state = .blocked }
+                else if f.blocked || f.held || role != .masterReadWrite { state = .blocked }
                 else { state = .wait }
             }
             let wait = f.running == nil ? f.nextStart.map { Int(max(0, $0 - now)) } ?? 0 : 0

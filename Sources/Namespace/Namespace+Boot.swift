@@ -30,6 +30,9 @@ extension Namespace {
     public func boot() throws(NamespaceError) -> BootReport {
         try lock.withWriteLock { () throws(NamespaceError) in
             guard state == .down || state == .failed else { throw .invalidArgument("namespace is \(state.rawValue)") }
+            guard configuration.role.mode == configuration.role else {
+                throw .invalidArgument("a namespace cannot boot as \(configuration.role.rawValue)")
+            }
             state = .booting
             bootTime = Timestamp.now()
             bootStarted = MonotonicClock.seconds()
@@ -64,7 +67,7 @@ extension Namespace {
     private func loadAndAttach() throws(NamespaceError) -> Loaded {
         let config = configuration
         var recovery: [String] = []
-        if config.access != .readOnly {
+        if !config.opensLogsReadOnly {
             do { try FileSystem.createDirectory(config.directory) } catch { throw .log(ChangelogError(error)) }
             // A compaction killed mid-way: remove an unfinished `.oc`, or finish a swap that fell
             // between its two renames, before anything opens the live logs.
@@ -77,7 +80,7 @@ extension Namespace {
             }
         }
         // Before anything opens (and so creates) a log: a lost log is refused, not repaired.
-        if config.access != .replica && !config.allowMissingLog, let finding = LogPairCheck.check(config) {
+        if config.role != .slaveReadOnly && !config.allowMissingLog, let finding = LogPairCheck.check(config) {
             throw .incompleteLogPair(finding)
         }
         let containerLoader = LogLoader<ContainerRow>(path: config.directoriesLogPath,
@@ -95,7 +98,7 @@ extension Namespace {
         files.table = RowTable()
         containers.table = RowTable()
         let attachStart = MonotonicClock.seconds()
-        let attach = tree.attachAll(now: Timestamp.now(), relocating: config.access != .replica)
+        let attach = tree.attachAll(now: Timestamp.now(), relocating: config.role != .slaveReadOnly)
         return Loaded(tree: tree, files: files, containers: containers, attach: attach,
                       attachSeconds: MonotonicClock.seconds() - attachStart, recovery: recovery)
     }
@@ -128,11 +131,11 @@ extension Namespace {
             let records = loaded.attach.touchedContainers.count + loaded.attach.touchedFiles.count
             let what = "\(loaded.attach.repairs.count) entries to /lost+found (\(orphans) whose parent is missing or not "
                 + "reachable from the root, \(loaded.attach.repairs.count - orphans) name conflicts)"
-            masterLog.log(.warning, configuration.access == .readWrite
+            masterLog.log(.warning, configuration.role == .masterReadWrite
                 ? "boot: moving \(what); writing \(records) repair records to the logs"
                 : "boot: placing \(what) in memory only (read-only boot)")
         }
-        if configuration.access == .readWrite {
+        if configuration.role == .masterReadWrite {
             // Parents before children, so a crash mid-repair never leaves a record naming a
             // container that has no record yet.
             for row in loaded.attach.touchedContainers.sorted(by: { tree.containers.rows[$0].id < tree.containers.rows[$1].id }) {

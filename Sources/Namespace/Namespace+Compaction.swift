@@ -30,7 +30,7 @@ extension Namespace {
     /// namespace is a read-write master.
     @discardableResult
     public func compact(_ type: CompactionType, options: CompactionOptions = CompactionOptions()) throws(NamespaceError) -> CompactionReport {
-        guard accessMode == .readWrite, role == .master else { throw .readOnly }
+        guard role == .masterReadWrite, !compactionHeld else { throw .readOnly }
         try compaction.begin()
         compaction.update { $0.lastFailure = nil }
         var report = CompactionReport(type: type)
@@ -159,12 +159,14 @@ extension Namespace {
     }
 
     /// The compaction status (the `Compactification` line of the statistics).
-    public var compactionStatus: CompactionStatus { compaction.status(now: Timestamp.now().seconds) }
+    public var compactionStatus: CompactionStatus { compaction.status(now: Timestamp.now().seconds, role: role) }
 
-    /// Whether this namespace may run compactions (see `NamespaceRole`); set by the owner.
-    public var role: NamespaceRole {
-        get { compaction.fields.withLock { $0.role } }
-        set { compaction.fields.withLock { $0.role = newValue } }
+    /// Held by the owner while a read-write master prepares to stop writing (`ns master`, step 1):
+    /// no compaction starts (manual or scheduled) while mutations are still accepted. Compaction
+    /// also waits whenever the role is not `masterReadWrite`.
+    public var compactionHeld: Bool {
+        get { compaction.fields.withLock { $0.held } }
+        set { compaction.fields.withLock { $0.held = newValue } }
     }
 
     /// True while a compaction run is in progress.

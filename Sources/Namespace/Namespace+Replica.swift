@@ -25,7 +25,7 @@ public struct AdoptReport: Sendable, Equatable {
     public var seconds = 0.0
 }
 
-/// Replication: a replica (`NamespaceConfiguration.Access.replica`) receives a master's records as
+/// Replication: a replica (`Role.slaveReadOnly`) receives a master's records as
 /// verbatim frames, appends them to its own logs after verifying them, and applies them to the
 /// tree, holding the write lock only in slices of at most `sliceBudget` seconds so that reads
 /// keep flowing during a catch-up. `promote()` and `demote()` change who may write.
@@ -64,7 +64,7 @@ extension Namespace {
     /// it on another thread, so the fdatasync of one chunk overlaps the apply of the next.
     public func receiveDeferringAcknowledgement(_ kind: ContentKind, bytes: UnsafeRawBufferPointer,
                                                 at offset: LogOffset) throws(NamespaceError) -> (Int, Changelog, PendingAcknowledgement) {
-        guard accessMode == .replica else { throw .invalidArgument("the namespace is not a replica") }
+        guard acceptsReplication else { throw .invalidArgument("the namespace is not a replica") }
         guard let log = changelog(kind) else { throw .notBooted(bootState) }
         let appended: (records: Int, acknowledgement: PendingAcknowledgement)
         do { appended = try log.appendVerbatim(bytes, at: offset) } catch { throw .log(error) }
@@ -80,7 +80,7 @@ extension Namespace {
     @discardableResult
     public func adopt(_ kind: ContentKind, replacement: Changelog, appliedThrough: SequenceNumber?) throws(NamespaceError) -> AdoptReport {
         let start = MonotonicClock.seconds()
-        guard accessMode == .replica else { throw .invalidArgument("the namespace is not a replica") }
+        guard acceptsReplication else { throw .invalidArgument("the namespace is not a replica") }
         guard let old = changelog(kind) else { throw .notBooted(bootState) }
         let isContainer = kind == .directories
         var report = AdoptReport(kind: kind)
@@ -148,27 +148,29 @@ extension Namespace {
     public func promote() throws(NamespaceError) {
         let pending = try lock.withWriteLock { () throws(NamespaceError) -> Int in
             try checkReadable()
-            guard access != .readOnly else { throw .readOnly }
-            access = .readWrite
+            guard !logsReadOnly else { throw .readOnly }
+            roleCode.store(Role.masterReadWrite.code, ordering: .releasing)
             return pendingEntries.count
         }
-        role = .master
         if pending > 0 { masterLog.log(.warning, "promoted with \(pending) replicated entries still unattached") }
     }
 
-    /// Makes a read-write namespace a replica: no more mutations; its logs are synced, and only
-    /// replication appends to them from now on.
+    /// Makes a read-write master a read-only one (`masterReadOnly`): no more mutations; its logs are
+    /// synced, and only replication appends to them from now on.
     public func demote() throws(NamespaceError) {
         lock.withWriteLock {
-            if access == .readWrite { access = .replica }
+            if role == .masterReadWrite { roleCode.store(Role.masterReadOnly.code, ordering: .releasing) }
         }
-        role = .replica
         for log in [filesLog, directoriesLog].compactMap({ $0 }) {
             do { try log.sync() } catch { throw .log(error) }
         }
     }
 
     // MARK: Internals
+
+    /// A namespace that is not a read-write master and whose logs are open for append: a replica
+    /// (`slaveReadOnly`), or a master demoted to `masterReadOnly` that may become one.
+    var acceptsReplication: Bool { role != .masterReadWrite && !logsReadOnly }
 
     /// Applies the records of `log` from `offset` to its end (those with a sequence after `after`
     /// when given), taking the write lock in slices of at most `sliceBudget`.

@@ -1,4 +1,5 @@
 import Changelog
+import Synchronization
 import Platform
 
 /// What a path names.
@@ -48,8 +49,12 @@ public final class Namespace: @unchecked Sendable {
     /// The operator log of background work (compaction runs, skipped spans, failures, boot recovery),
     /// set up from `configuration.masterLog`.
     public let masterLog: MasterLog
-    /// Who may write: starts as configured; `promote()` and `demote()` change it (guarded by `lock`).
-    var access: NamespaceConfiguration.Access
+    /// The role (its `code`): starts as configured; `promote()`, `demote()` and the owner change it,
+    /// under the write lock so a mutation sees one role from its check to its append. An atomic, so
+    /// the compaction status reads it without waiting for the lock.
+    let roleCode: Atomic<UInt8>
+    /// Booted as a read-only master: the logs are open read-only, so no role change makes it writable.
+    let logsReadOnly: Bool
     /// A replica's entries waiting for a parent or a free name (guarded by `lock`).
     var pendingEntries = PendingEntries()
     /// Records a replica applied since boot (guarded by `lock`).
@@ -60,21 +65,27 @@ public final class Namespace: @unchecked Sendable {
     init(configuration: NamespaceConfiguration) {
         self.configuration = configuration
         masterLog = MasterLog(configuration.masterLog)
-        access = configuration.access
-        compaction = CompactionTracker(role: configuration.access == .readWrite ? .master : .replica)
+        roleCode = Atomic(configuration.role.code)
+        logsReadOnly = configuration.opensLogsReadOnly
+        compaction = CompactionTracker()
     }
 
     public var bootState: BootState { lock.withReadLock { state } }
     public var bootReport: BootReport { lock.withReadLock { report } }
     /// True unless the namespace accepts mutations (a replica is read-only for its clients).
-    public var isReadOnly: Bool { lock.withReadLock { access != .readWrite } }
+    public var isReadOnly: Bool { role != .masterReadWrite }
     /// The failed write or sync that poisoned a log, if one did: every later mutation fails until the
     /// namespace is closed and booted again (a server restart); reads go on.
     public var logWriteFailure: ChangelogError? {
         lock.withReadLock { directoriesLog?.writeFailure ?? filesLog?.writeFailure }
     }
-    /// Who may write now (see `promote()` and `demote()`).
-    public var accessMode: NamespaceConfiguration.Access { lock.withReadLock { access } }
+    /// The role now (see `Role`): `promote()` and `demote()` change it, and so may the owner (a
+    /// replication node, which also withholds compaction from a namespace that is not a read-write
+    /// master by setting its role). Compaction runs only on a `masterReadWrite` namespace.
+    public var role: Role {
+        get { Role(code: roleCode.load(ordering: .acquiring)) ?? .invalid }
+        set { lock.withWriteLock { roleCode.store(newValue.code, ordering: .releasing) } }
+    }
 
     /// Number of files, detached ones included.
     public var fileCount: Int { lock.withReadLock { tree.files.count } }
@@ -170,7 +181,7 @@ public final class Namespace: @unchecked Sendable {
 
     func checkWritable() throws(NamespaceError) {
         try checkReadable()
-        guard access == .readWrite else { throw .readOnly }
+        guard role == .masterReadWrite else { throw .readOnly }
     }
 
     func entry(_ ref: NodeRef) -> NamespaceEntry {

@@ -2,21 +2,16 @@ import Changelog
 
 /// Where a namespace lives and how it persists mutations.
 public struct NamespaceConfiguration: Sendable {
-    public enum Access: Sendable {
-        case readWrite
-        /// Reads only; the logs are opened read-only (another process may own them).
-        case readOnly
-        /// A replica (a slave): read-only for clients, while replication appends verbatim copies of a
-        /// master's records to the logs (opened for append) and applies them; `promote()` makes it
-        /// read-write.
-        case replica
-    }
-
     /// Directory holding `files.mdlog` and `directories.mdlog` (created if missing when read-write).
     public var directory: String
     /// When a mutation is acknowledged: the changelogs' durability.
     public var durability: Durability
-    public var access: Access
+    /// The role it boots in (see `Role`): `masterReadWrite` (the default) accepts mutations;
+    /// `slaveReadOnly` is a replica — read-only for clients, while replication appends verbatim copies
+    /// of a master's records to the logs (opened for append) and applies them, until `promote()`
+    /// makes it read-write; `masterReadOnly` reads only, its logs opened read-only (another process
+    /// may own them). A boot in `transition` or `invalid` is refused.
+    public var role: Role
     /// How boot treats damaged records in the middle of a log.
     public var damagePolicy: DamagePolicy
     /// Boot even when one log of the pair is missing or empty while the other holds records
@@ -27,12 +22,12 @@ public struct NamespaceConfiguration: Sendable {
     /// The operator log's memory bound, file and sink (`MasterLogOptions`; by default in memory only).
     public var masterLog: MasterLogOptions
 
-    public init(directory: String, durability: Durability = .batch, access: Access = .readWrite,
+    public init(directory: String, durability: Durability = .batch, role: Role = .masterReadWrite,
                 damagePolicy: DamagePolicy = .strict, allowMissingLog: Bool = false,
                 masterLog: MasterLogOptions = MasterLogOptions()) {
         self.directory = directory
         self.durability = durability
-        self.access = access
+        self.role = role
         self.damagePolicy = damagePolicy
         self.allowMissingLog = allowMissingLog
         self.masterLog = masterLog
@@ -47,9 +42,12 @@ public struct NamespaceConfiguration: Sendable {
     public var filesLogPath: String { directory + "/" + Self.filesLogName }
     public var directoriesLogPath: String { directory + "/" + Self.directoriesLogName }
 
+    /// A read-only master boot opens the logs read-only and writes nothing, not even a repair.
+    var opensLogsReadOnly: Bool { role == .masterReadOnly }
+
     func changelogConfiguration(_ kind: ContentKind) -> ChangelogConfiguration {
-        ChangelogConfiguration(access: access == .readOnly ? .readOnly : .append,
-                               creation: access == .readOnly ? .openExisting : .createIfMissing,
+        ChangelogConfiguration(access: opensLogsReadOnly ? .readOnly : .append,
+                               creation: opensLogsReadOnly ? .openExisting : .createIfMissing,
                                contentKind: kind, durability: durability, damagePolicy: damagePolicy)
     }
 }

@@ -110,7 +110,7 @@ extension ReplicationNode {
     /// caller answers the peer.
     public func fence(byEpoch newer: UInt64, reason: String) {
         let changed = lock.withLock { () -> Bool in
-            guard newer > epoch, role == .master, newer > (fencedBy ?? 0) else { return false }
+            guard newer > epoch, role.isMaster, newer > (fencedBy ?? 0) else { return false }
             fencedBy = newer
             awaitingRemote = false
             awaitingReason = nil
@@ -159,7 +159,7 @@ extension ReplicationNode {
     /// Why mutations must wait now (answered with `kXR_wait` and this text), or nil.
     public var writeStall: (seconds: Int, reason: String)? {
         let (state, awaiting, reason, fenced, mode) = lock.withLock {
-            () -> (RoleState, Bool, String?, UInt64?, SyncReplicationMode) in (self.state, self.awaitingRemote, self.awaitingReason, self.fencedBy, self.syncMode)
+            () -> (Role, Bool, String?, UInt64?, SyncReplicationMode) in (self.state, self.awaitingRemote, self.awaitingReason, self.fencedBy, self.syncMode)
         }
         if let fenced {
             // With the newer master answering, the supervisor redirects writes to it instead.

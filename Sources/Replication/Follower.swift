@@ -26,7 +26,7 @@ public final class Follower: @unchecked Sendable {
     public struct Status: Sendable, Equatable {
         public var connected = false
         public var master: Endpoint?
-        public var masterState: RoleState?
+        public var masterState: Role?
         public var masterEpoch: UInt64 = 0
         public var files = LogProgress()
         public var directories = LogProgress()

@@ -1,10 +1,11 @@
+import Namespace
 import Synchronization
 import XRootD
 
 /// What a node says about itself: its role and epoch (from the authenticated sync handshake) and
 /// its sync listener.
 public struct RemoteStatus: Sendable, Equatable {
-    public var state: RoleState
+    public var state: Role
     public var epoch: UInt64
     /// Its sync listener.
     public var sync: Endpoint?

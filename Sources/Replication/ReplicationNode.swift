@@ -25,9 +25,9 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
     let masterLog: MasterLog
     let secret: SyncSecret
     let lock = ConditionLock()
-    var state: RoleState
-    /// The role of the tag (what a restart comes back as).
-    var role: MGMRole
+    var state: Role
+    /// The role of the tag (what a restart comes back as: `masterReadWrite` or `slaveReadOnly`).
+    var role: Role
     var epoch: UInt64
     /// Set when a higher epoch was seen: no writes until this node is a slave of it (persisted).
     var fencedBy: UInt64?
@@ -62,7 +62,7 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
     let tagWriter = Mutex<Void>(())
 
     public var currentEpoch: UInt64 { lock.withLock { epoch } }
-    public var currentState: RoleState { lock.withLock { state } }
+    public var currentState: Role { lock.withLock { state } }
     public var isMaster: Bool { currentState == .masterReadWrite }
     public var currentSyncMode: SyncReplicationMode { lock.withLock { syncMode } }
     public var isDegraded: Bool { lock.withLock { degraded } }
@@ -85,17 +85,17 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
         self.fencedBy = tag.fencedBy.flatMap { $0 > tag.epoch ? $0 : nil }
         self.synced = tag.synced
         self.degraded = tag.degraded
-        self.state = tag.role == .master ? .masterReadOnly : .slaveReadOnly
+        self.state = tag.role.isMaster ? .masterReadOnly : .slaveReadOnly
         self.supervisorEnabled = remote != nil
         self.probe = remote.map { RemoteProbe($0, secret: secret) }
         self.syncMode = remote == nil ? .off : (configuration.syncReplication ?? .preferred)
     }
 
-    /// Starts the node on a booted namespace (read-write for a master tag, `.replica` for a slave):
+    /// Starts the node on a booted namespace (`masterReadWrite` for a master tag, `slaveReadOnly` for a slave):
     /// decides the starting state, starts the sync server, the follower and the supervisor.
     /// `role` overrides the data directory's role tag (its epoch is kept).
     public static func start(_ configuration: ReplicationConfiguration, namespace: Namespace, access: AccessControl,
-                             masterLog: MasterLog, role: MGMRole? = nil) throws(ReplicationError) -> ReplicationNode {
+                             masterLog: MasterLog, role: Role? = nil) throws(ReplicationError) -> ReplicationNode {
         let remote = try configuration.remote()
         var tag = RoleFile.readTag(in: configuration.dataDirectory)
         if let role { tag.role = role }
@@ -113,7 +113,7 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
         }
         let node = ReplicationNode(configuration: configuration, remote: remote, namespace: namespace, access: access,
                                    masterLog: masterLog, secret: secret, tag: tag)
-        if tag.role == .master {
+        if tag.role.isMaster {
             node.startAsMaster()
         } else {
             node.startFollowing()
@@ -162,8 +162,9 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
     func startFollowing(discardDivergent: Bool = false) {
         lock.withLock {
             state = .slaveReadOnly
-            role = .slave
+            role = .slaveReadOnly
         }
+        namespace.role = .slaveReadOnly
         guard let remote else {
             masterLog.log(.warning, "replication: a slave without --master1/--master2 serves read-only and follows nobody")
             return

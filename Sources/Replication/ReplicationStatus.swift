@@ -8,7 +8,7 @@ extension ReplicationNode {
     public var replicationLine: String {
         let (state, epoch, probe) = lock.withLock { (self.state, self.epoch, remoteStatus) }
         let (enabled, fenced) = lock.withLock { (supervisorEnabled, fencedBy) }
-        let mode = state.mode
+        let mode = state.mode.rawValue
         let master: String
         if state == .masterReadWrite {
             master = configuration.listen.description
@@ -57,7 +57,7 @@ extension ReplicationNode {
     /// `ns stat -m` pairs.
     public var monitoringPairs: [(String, String)] {
         var pairs: [(String, String)] = [
-            ("ns.master.mode", currentState.mode),
+            ("ns.master.mode", currentState.mode.rawValue),
             ("ns.master.state", currentState.rawValue),
             ("ns.master.epoch", "\(currentEpoch)"),
             ("ns.master.sync_replication", currentSyncMode.rawValue),

@@ -76,11 +76,11 @@ extension ReplicationNode {
     /// on a non-master) and a run in progress is waited for (up to `catchUpTimeout`), so the slave
     /// about to take over follows a log that no longer changes under it.
     private func becomeReadOnlyMaster() -> RoleChangeResult {
-        namespace.role = .replica
+        namespace.compactionHeld = true
+        defer { namespace.compactionHeld = false }
         let deadline = MonotonicTime.now + configuration.catchUpTimeout
         while namespace.isCompacting && MonotonicTime.now < deadline { usleep(20_000) }
         if namespace.isCompacting {
-            namespace.role = .master
             return .failure(errno: EBUSY, "ns master: a compaction is still running after \(Int(configuration.catchUpTimeout)) s; "
                             + "this node stays master-rw")
         }
@@ -189,7 +189,7 @@ extension ReplicationNode {
         let before = lock.withLock { () -> (UInt64, Bool) in
             defer {
                 epoch = newEpoch
-                role = .master
+                role = .masterReadWrite
                 fencedBy = nil
                 synced = false
                 degraded = false
@@ -201,7 +201,7 @@ extension ReplicationNode {
         do { try persistTag() } catch {
             lock.withLock {
                 epoch = before.0
-                role = .slave
+                role = .slaveReadOnly
                 synced = before.1
             }
             startFollowing()
@@ -223,7 +223,7 @@ extension ReplicationNode {
         let before = lock.withLock { () -> RoleTag in
             let tag = RoleTag(role: role, epoch: epoch, fencedBy: fencedBy, synced: synced, degraded: degraded)
             epoch = max(probe.epoch, epoch)
-            role = .slave
+            role = .slaveReadOnly
             fencedBy = nil
             synced = false
             degraded = false

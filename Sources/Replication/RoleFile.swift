@@ -1,23 +1,23 @@
 import Changelog
+import Namespace
 import Glibc
 import Platform
 
-/// The role of a data directory (the legacy `service eos master mgm`): a master serves the namespace
-/// read-write, a slave read-only and follows a master. A fresh directory is a slave until tagged.
-public enum MGMRole: String, Sendable, CaseIterable {
-    case master, slave
-
-    /// The `mode=` value of the `Replication` line of `ns`.
-    public var mode: String { self == .master ? "master-rw" : "slave-ro" }
-}
-
 /// The role tag of a data directory, `<dir>/beryl.role`: the role, the fencing epoch and what the
-/// node must remember across restarts, as `master epoch=3 fenced=4 synced=1 degraded=1`. A bare
+/// node must remember across restarts, as `master epoch=3 fenced=4 synced=1 degraded=1` (the role as its `Role.tagWord`). A bare
 /// `master` or `slave`, as older versions wrote, is epoch 0; the legacy MGM kept
 /// `/var/eos/eos.mgm.rw` for the role. No file: a slave of epoch 0. The epoch grows with every
 /// promotion and is written before the promoted node accepts a write (see docs/REPLICATION.md).
 public struct RoleTag: Sendable, Equatable, CustomStringConvertible {
-    public var role: MGMRole
+    /// The role of the data directory (the legacy `service eos master mgm`): `masterReadWrite` for a
+    /// master, which serves the namespace read-write once the safe-start rules allow it, or
+    /// `slaveReadOnly` for a slave, which serves it read-only and follows a master; any other role
+    /// given is stored as the one of its tag word. A fresh directory is a slave until tagged.
+    public var role: Role {
+        get { isMaster ? .masterReadWrite : .slaveReadOnly }
+        set { isMaster = newValue.isMaster }
+    }
+    private var isMaster: Bool
     public var epoch: UInt64
     /// A newer epoch this node has seen (a probe, a handshake, a heartbeat): no writes until it
     /// follows that epoch. Written before the node answers anything else.
@@ -29,8 +29,8 @@ public struct RoleTag: Sendable, Equatable, CustomStringConvertible {
     /// acknowledged since may be missing on the slave (reported by a forced promotion).
     public var degraded: Bool
 
-    public init(role: MGMRole, epoch: UInt64 = 0, fencedBy: UInt64? = nil, synced: Bool = false, degraded: Bool = false) {
-        self.role = role
+    public init(role: Role, epoch: UInt64 = 0, fencedBy: UInt64? = nil, synced: Bool = false, degraded: Bool = false) {
+        self.isMaster = role.isMaster
         self.epoch = epoch
         self.fencedBy = fencedBy
         self.synced = synced
@@ -38,7 +38,7 @@ public struct RoleTag: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        var text = "\(role.rawValue) epoch=\(epoch)"
+        var text = "\(role.tagWord) epoch=\(epoch)"
         if let fencedBy { text += " fenced=\(fencedBy)" }
         if synced { text += " synced=1" }
         if degraded { text += " degraded=1" }
@@ -48,7 +48,7 @@ public struct RoleTag: Sendable, Equatable, CustomStringConvertible {
     /// Parses `<role> [epoch=<n>] [fenced=<n>] [synced=0|1] [degraded=0|1]`; nil for anything else.
     public init?(parsing text: String) {
         let words = text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" })
-        guard let first = words.first, let role = MGMRole(rawValue: String(first)) else { return nil }
+        guard let first = words.first, let role = Role(tagWord: first) else { return nil }
         self.init(role: role)
         for word in words.dropFirst() {
             guard let equals = word.firstIndex(of: "="), let value = UInt64(word[word.index(after: equals)...]) else { return nil }
@@ -69,23 +69,23 @@ public enum RoleFile {
     public static func path(in directory: String) -> String { directory + "/" + name }
 
     /// The directory's role; a missing or unreadable file is a slave.
-    public static func read(in directory: String) -> MGMRole { readTag(in: directory).role }
+    public static func read(in directory: String) -> Role { readTag(in: directory).role }
 
     /// The directory's role and epoch; a missing or unreadable file is a slave of epoch 0.
     public static func readTag(in directory: String) -> RoleTag {
-        guard let file = fopen(path(in: directory), "r") else { return RoleTag(role: .slave) }
+        guard let file = fopen(path(in: directory), "r") else { return RoleTag(role: .slaveReadOnly) }
         defer { fclose(file) }
         var buffer = [CChar](repeating: 0, count: 128)
-        guard fgets(&buffer, Int32(buffer.count), file) != nil else { return RoleTag(role: .slave) }
+        guard fgets(&buffer, Int32(buffer.count), file) != nil else { return RoleTag(role: .slaveReadOnly) }
         let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return RoleTag(parsing: text) ?? RoleTag(role: .slave)
+        return RoleTag(parsing: text) ?? RoleTag(role: .slaveReadOnly)
     }
 
     /// Writes the role (an operator's `beryl-mgm tag`), keeping the directory's epoch; a fence the
     /// node had learned becomes its epoch, so a re-tagged master is never older than what it saw
     /// (and it still opens for writes only under the safe-start rules). A re-tagged node has not
     /// synced with anybody yet.
-    public static func write(_ role: MGMRole, in directory: String) throws(ReplicationError) {
+    public static func write(_ role: Role, in directory: String) throws(ReplicationError) {
         let before = readTag(in: directory)
         try write(RoleTag(role: role, epoch: max(before.epoch, before.fencedBy ?? 0)), in: directory)
     }

@@ -29,7 +29,7 @@ extension ReplicationNode {
     /// One supervisor round.
     func supervise() {
         let probe = self.probe?.status()
-        let (state, ourEpoch, previous) = lock.withLock { () -> (RoleState, UInt64, RemoteStatus?) in
+        let (state, ourEpoch, previous) = lock.withLock { () -> (Role, UInt64, RemoteStatus?) in
             let before = remoteStatus
             remoteStatus = probe
             if let probe, probe.epoch <= epoch { lastNoNewerMaster = MonotonicTime.now }

@@ -1,3 +1,5 @@
+import Namespace
+
 /// Mutual challenge-response authentication at the start of a sync connection, then the keys of
 /// the session. Each side proves it knows the shared secret by a MAC over both nonces and both
 /// epochs (and the master's role); the secret never crosses the wire and neither proof can be
@@ -22,7 +24,7 @@ public enum SyncHandshake {
     /// proof, epoch and `state`. Returns the slave's epoch. On a wrong proof it answers `refused`,
     /// shuts the connection down and throws `authenticationFailed`. The whole exchange takes at most
     /// `timeout` seconds.
-    public static func runMaster(on socket: SyncSocket, secret: SyncSecret, epoch: UInt64, state: RoleState,
+    public static func runMaster(on socket: SyncSocket, secret: SyncSecret, epoch: UInt64, state: Role,
                                  timeout: Double) throws(ReplicationError) -> UInt64 {
         let deadline = ContinuousClock.now + .seconds(max(0, timeout))
         let masterNonce = randomNonce()
@@ -49,7 +51,7 @@ public enum SyncHandshake {
     /// (its reason is `authenticationFailedReason` for a wrong secret), `authenticationFailed` when
     /// the master's proof is wrong. The whole exchange takes at most `timeout` seconds.
     public static func runSlave(on socket: SyncSocket, secret: SyncSecret, epoch: UInt64,
-                                timeout: Double) throws(ReplicationError) -> (masterEpoch: UInt64, state: RoleState) {
+                                timeout: Double) throws(ReplicationError) -> (masterEpoch: UInt64, state: Role) {
         let deadline = ContinuousClock.now + .seconds(max(0, timeout))
         let challenge = try receive(on: socket, until: deadline, waitingFor: "the master's challenge")
         guard case .challenge(let masterVersion, let masterNonce, let masterEpoch) = challenge else {
@@ -94,7 +96,7 @@ public enum SyncHandshake {
     /// HMAC(secret, "beryl-sync-master" ++ slave nonce ++ master nonce ++ master epoch ++ slave
     /// epoch ++ state): the master's proof, which also vouches for the epoch and role it announces.
     public static func masterMAC(secret: SyncSecret, masterNonce: [UInt8], slaveNonce: [UInt8], masterEpoch: UInt64,
-                                 slaveEpoch: UInt64, state: RoleState) -> [UInt8] {
+                                 slaveEpoch: UInt64, state: Role) -> [UInt8] {
         SyncMAC.code(for: masterMessage(masterNonce: masterNonce, slaveNonce: slaveNonce, masterEpoch: masterEpoch,
                                         slaveEpoch: slaveEpoch, state: state), key: secret.bytes)
     }
@@ -109,7 +111,7 @@ public enum SyncHandshake {
 
     /// What the master's proof authenticates.
     static func masterMessage(masterNonce: [UInt8], slaveNonce: [UInt8], masterEpoch: UInt64, slaveEpoch: UInt64,
-                              state: RoleState) -> [UInt8] {
+                              state: Role) -> [UInt8] {
         var message = Array("beryl-sync-master".utf8) + slaveNonce + masterNonce
         message.appendLittleEndian(masterEpoch)
         message.appendLittleEndian(slaveEpoch)

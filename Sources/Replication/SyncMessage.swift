@@ -1,3 +1,5 @@
+import Namespace
+
 /// Which changelog a message is about. The raw value is the byte on the wire; `allCases` is in
 /// shipping order: directories first, so a slave never applies a file whose container it lacks.
 public enum LogKind: UInt8, Sendable, CaseIterable {
@@ -57,7 +59,7 @@ public enum SyncMessage: Sendable, Equatable {
     case proof(mac: [UInt8], nonce: [UInt8], epoch: UInt64)
     /// Master -> slave: HMAC(secret, "beryl-sync-master" ++ slave nonce ++ master nonce ++ epochs
     /// ++ role), the master's epoch and role. Every frame after it is sealed.
-    case accepted(mac: [UInt8], epoch: UInt64, state: RoleState)
+    case accepted(mac: [UInt8], epoch: UInt64, state: Role)
     /// Either way: the peer will not go on (authentication, epoch, version); the sender then closes.
     case refused(reason: String)
     /// Slave -> master: what the slave has of each log.
@@ -69,7 +71,7 @@ public enum SyncMessage: Sendable, Equatable {
     /// Master -> slave: the bytes of log `identity` at `offset`, as of the master's clock.
     case data(kind: LogKind, identity: UInt64, offset: UInt64, masterTimeNanoseconds: UInt64, bytes: [UInt8])
     /// Master -> slave, when idle: the master's epoch, role, clock and the ends of its logs.
-    case heartbeat(epoch: UInt64, state: RoleState, masterTimeNanoseconds: UInt64, ends: [LogEnd])
+    case heartbeat(epoch: UInt64, state: Role, masterTimeNanoseconds: UInt64, ends: [LogEnd])
     /// Slave -> master: the slave has these logs durably up to these offsets.
     case acknowledge([LogEnd])
     /// Either way: a failure the sender reports before closing.

@@ -99,7 +99,7 @@ extension ReplicationNode {
 
     /// Why this node may no longer acknowledge a mutation (fenced, demoted), or nil.
     private func notWritableReason() -> String? {
-        let (state, fenced) = lock.withLock { () -> (RoleState, UInt64?) in (self.state, self.fencedBy) }
+        let (state, fenced) = lock.withLock { () -> (Role, UInt64?) in (self.state, self.fencedBy) }
         if let fenced {
             return "fenced by epoch \(fenced) while the change was in flight: it is not acknowledged"
         }

@@ -229,7 +229,7 @@ final class SyncSender: @unchecked Sendable {
         }
     }
 
-    private func sendHeartbeat(state: RoleState) throws(ReplicationError) {
+    private func sendHeartbeat(state: Role) throws(ReplicationError) {
         let ends = LogKind.allCases.compactMap { kind -> LogEnd? in
             guard let log = server.namespace.changelog(kind.contentKind) else { return nil }
             return LogEnd(kind: kind, identity: log.identity.rawValue, end: log.shippableEnd.rawValue)

@@ -8,7 +8,7 @@ import Platform
 /// when a peer shows a higher epoch (fencing).
 public protocol SyncRoleSource: Sendable {
     var currentEpoch: UInt64 { get }
-    var currentState: RoleState { get }
+    var currentState: Role { get }
     /// A peer presented `epoch`, higher than ours: this node must stop accepting writes.
     func fence(byEpoch epoch: UInt64, reason: String)
     /// What this master's acknowledgements promise, and whether it has degraded (told to slaves).

@@ -1,3 +1,5 @@
+import Namespace
+
 // Little-endian writers and a bounds-checked reader for the sync protocol. The reader never traps:
 // every load checks the remaining length first and running out throws `protocolViolation`.
 
@@ -106,9 +108,9 @@ struct WireReader {
         return kind
     }
 
-    mutating func state(_ field: String) throws(ReplicationError) -> RoleState {
+    mutating func state(_ field: String) throws(ReplicationError) -> Role {
         let raw = try u8(field)
-        guard let state = RoleState(code: raw) else {
+        guard let state = Role(code: raw) else {
             throw .protocolViolation("\(message): field \(field) has unknown role state \(raw)")
         }
         return state

@@ -5,6 +5,7 @@ import Glibc
 import Logging
 import Metrics
 import MGM
+import Namespace
 import Prometheus
 import Replication
 import XRootD
@@ -203,12 +204,12 @@ struct Tag: ParsableCommand {
     @Option(help: "Data directory.") var data: String
 
     func run() throws {
-        guard let value = MGMRole(rawValue: role) else { throw ValidationError("the role must be master or slave") }
+        guard let value = Role(tagWord: role) else { throw ValidationError("the role must be master or slave") }
         do {
             try DataDirectory.withTaggable(data) {
                 let before = RoleFile.read(in: data)
                 try RoleFile.write(value, in: data)
-                print("\(data): \(before.rawValue) -> \(value.rawValue)")
+                print("\(data): \(before.tagWord) -> \(value.tagWord)")
             }
         } catch {
             var standardError = StandardError()

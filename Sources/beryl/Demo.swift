@@ -44,7 +44,7 @@ struct Demo: ParsableCommand {
             }
         }
         ns.close()
-        let rebooted = try Namespace.boot(NamespaceConfiguration(directory: data, durability: .batch, access: .readOnly))
+        let rebooted = try Namespace.boot(NamespaceConfiguration(directory: data, durability: .batch, role: .masterReadOnly))
         print("rebooted read-only from the changelogs in \(String(format1: rebooted.bootReport.seconds * 1000)) ms\n")
         print(rebooted.statistics().formatted())
         for path in [config.filesLogPath, config.directoriesLogPath] {

@@ -50,7 +50,7 @@ struct LogTree: ParsableCommand {
     var allowMissingLog = false
 
     func run() throws {
-        let ns = try Namespace.boot(NamespaceConfiguration(directory: data, access: .readOnly, allowMissingLog: allowMissingLog))
+        let ns = try Namespace.boot(NamespaceConfiguration(directory: data, role: .masterReadOnly, allowMissingLog: allowMissingLog))
         defer { ns.close() }
         for repair in ns.bootReport.repairs { StandardError.write("boot repair (in memory only): \(repair)\n") }
         if tsv {

@@ -23,7 +23,7 @@ struct NsStat: ParsableCommand {
 
     func run() throws {
         guard let data else { return try Console.admin(["ns", "stat"] + (monitoring ? ["-m"] : [])) }
-        let ns = try Namespace.boot(NamespaceConfiguration(directory: data, access: .readOnly, allowMissingLog: allowMissingLog))
+        let ns = try Namespace.boot(NamespaceConfiguration(directory: data, role: .masterReadOnly, allowMissingLog: allowMissingLog))
         let stats = ns.statistics()
         print(monitoring ? stats.monitoringFormatted() : stats.formatted())
     }

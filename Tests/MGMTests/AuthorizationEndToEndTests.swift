@@ -177,7 +177,7 @@ struct AuthorizationEndToEndTests {
 
         // A map that does not parse stops the start, naming the line.
         try "unix alice uid=no-such-user-here\n".write(toFile: map, atomically: true, encoding: .utf8)
-        var configuration = MGMConfiguration(dataDirectory: directory, port: 0, durability: .none, role: .master)
+        var configuration = MGMConfiguration(dataDirectory: directory, port: 0, durability: .none, role: .masterReadWrite)
         configuration.idmap = map
         do {
             _ = try MGMServer.start(configuration, logger: TestServer.quietLogger)

@@ -45,12 +45,12 @@ import XRootD
         #expect(access(parent + "/a", F_OK) != 0, "tag created a parent directory")
         let made = try Self.mgm(["tag", "master", "--data", parent + "/a"])
         #expect(made.run.status == 0, "\(made.run.stderr)")
-        #expect(RoleFile.readTag(in: parent + "/a") == RoleTag(role: .master, epoch: 0))
+        #expect(RoleFile.readTag(in: parent + "/a") == RoleTag(role: .masterReadWrite, epoch: 0))
     }
 
     @Test(.enabled(if: haveMGM, "build the executables first (swift build)"))
     func tagRefusesADirectoryARunningServerHolds() throws {
-        let server = try TestServer(role: nil, directory: Self.taggedDirectory(.master))
+        let server = try TestServer(role: nil, directory: Self.taggedDirectory(.masterReadWrite))
         defer { server.stop() }
         _ = try server.namespace.createContainer("/held", missingParents: .create)
         let before = DirectorySnapshot(server.directory)
@@ -65,7 +65,7 @@ import XRootD
     /// other holds); with --allow-missing-log it starts and says what it moves before moving it.
     @Test(.enabled(if: haveMGM, "build the executables first (swift build)"))
     func serveRefusesALostDirectoriesLog() throws {
-        let directory = try Self.taggedDirectory(.master)
+        let directory = try Self.taggedDirectory(.masterReadWrite)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let first = try TestServer(role: nil, directory: directory)
         _ = try first.namespace.createContainer("/eos/run", missingParents: .create)
@@ -99,7 +99,7 @@ import XRootD
         let booted = log.containing("booted namespace in \(directory)")
         #expect(booted.count == 1 && booted.first?.level == .info && booted.first?.source == "master-log")
         _ = try first.namespace.createContainer("/eos/a", missingParents: .create)
-        first.namespace.role = .master
+        first.namespace.role = .masterReadWrite
         _ = try first.namespace.compact(.all)
         #expect(log.containing("compaction all: started").count == 1)
         // Its phases (prepare, compacting, commit) and its figures, once each.
@@ -120,7 +120,7 @@ import XRootD
         #expect(second.masterLog.lines(containing: "compaction schedule").count >= 1)
     }
 
-    static func taggedDirectory(_ role: MGMRole) throws -> String {
+    static func taggedDirectory(_ role: Role) throws -> String {
         let directory = TestServer.temporaryDirectory()
         try RoleFile.write(role, in: directory)
         return directory

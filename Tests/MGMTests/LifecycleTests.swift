@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import MGM
+import Namespace
 import Replication
 import Testing
 import XRootD
@@ -39,11 +40,11 @@ import XRootD
         defer { try? FileManager.default.removeItem(atPath: directory) }
         #expect(RoleFile.read(in: directory) == .slave)
         // A fresh slave starts empty (it would fetch everything from a configured master).
-        let fresh = try TestServer(role: .slave, directory: directory)
+        let fresh = try TestServer(role: .slaveReadOnly, directory: directory)
         #expect(throws: XRootDError.self) { try fresh.client().stat("/") }
         fresh.stop(removing: false)
 
-        try RoleFile.write(.master, in: directory)
+        try RoleFile.write(.masterReadWrite, in: directory)
         #expect(RoleFile.read(in: directory) == .master)
         let master = try TestServer(role: nil, directory: directory)
         try master.client().mkdir("/m")

@@ -2,6 +2,7 @@ import BerylTestSupport
 import Foundation
 import Glibc
 import MGM
+import Namespace
 import Testing
 import XRootD
 
@@ -11,7 +12,7 @@ import XRootD
 /// (The spy slave's attacks on single frames are in ReplicationTests/SpySlaveTests.)
 @Suite(.serialized) struct SyncChannelTests {
     @Test func aSingleMasterHasNoSyncListener() throws {
-        let server = try TestServer(role: .master)
+        let server = try TestServer(role: .masterReadWrite)
         defer { server.stop() }
         let ns = try server.client(user: "root").readFile("/proc/admin/?mgm.cmd=ns")
         let text = String(decoding: ns, as: UTF8.self)

@@ -20,7 +20,7 @@ final class TestServer: Sendable {
 
     static let quietLogger = Logger(label: "beryl.mgm.test") { _ in SwiftLogNoOpLogHandler() }
 
-    init(role: MGMRole? = .master, directory: String? = nil, logger: Logger = TestServer.quietLogger,
+    init(role: Role? = .masterReadWrite, directory: String? = nil, logger: Logger = TestServer.quietLogger,
          configure: (inout MGMConfiguration) -> Void = { _ in }) throws
     {
         let directory = directory ?? Self.temporaryDirectory()

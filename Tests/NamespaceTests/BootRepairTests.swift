@@ -69,7 +69,7 @@ import Testing
         defer { dir.remove() }
         try Self.writeBrokenLogs(dir)
         let sizes = dir.logSizes
-        let ns = try Namespace.boot(dir.configuration(access: .readOnly))
+        let ns = try Namespace.boot(dir.configuration(role: .masterReadOnly))
         Self.check(ns)
         let report = ns.bootReport
         #expect(!report.repairsPersisted)

@@ -59,9 +59,9 @@ import Platform
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let ns = try Namespace.boot(dir.configuration())
-        ns.role = .replica
+        ns.role = .slaveReadOnly
         #expect(errnoOf { try ns.compact(.files) } == EROFS)
-        ns.role = .master
+        ns.role = .masterReadWrite
         let inside = Mutex<(Int32?, BootState?, String)>((nil, nil, ""))
         try ns.compact(.files, options: CompactionOptions(observer: { _, phase in
             guard phase == .copy else { return }

@@ -35,7 +35,7 @@ import Testing
         // Each fork's next directory gets the same id and the same sequence, with other contents.
         try with(master.path) { ns in
             _ = try ns.createContainer("/shared/on-master", missingParents: .fail)
-            ns.role = .master
+            ns.role = .masterReadWrite
             _ = try ns.compact(.all)
         }
         let replacement = try Changelog.open(at: master.path + "/" + NamespaceConfiguration.directoriesLogName,

@@ -30,7 +30,7 @@ import LegacyEOS
         #expect(dirs.updates == corpus.directoriesLog.updates && dirs.deletes == corpus.directoriesLog.deletes && dirs.skipped.isEmpty)
         let log = try Changelog.open(at: dir + "/files.mdlog", configuration: .readOnly)
         #expect(log.header.flags.contains(.compacted) && log.contentKind == .files)
-        let ns = try Namespace.boot(NamespaceConfiguration(directory: dir, access: .readOnly))
+        let ns = try Namespace.boot(NamespaceConfiguration(directory: dir, role: .masterReadOnly))
         defer { ns.close() }
         #expect(ns.bootReport.repairs.isEmpty)
         let replay = LegacyNamespace.replay(filesLog: try LegacyLogFile(path: corpus.filesLog.path),
@@ -97,7 +97,7 @@ struct EOSFixtureConversionTests {
         #expect(dirs.updates == 9_238 && dirs.deletes == 23 && dirs.skipped.isEmpty)
         let log = try Changelog.open(at: dir + "/files.mdlog", configuration: .readOnly)
         #expect(log.header.flags.contains(.compacted) && log.contentKind == .files)
-        let ns = try Namespace.boot(NamespaceConfiguration(directory: dir, access: .readOnly))
+        let ns = try Namespace.boot(NamespaceConfiguration(directory: dir, role: .masterReadOnly))
         defer { ns.close() }
         #expect(ns.bootReport.repairs.isEmpty)
         let expected = LegacyConversionTests.read(EOSFixtures.directory + "namespace-expected.tsv").split(separator: "\n", omittingEmptySubsequences: false)

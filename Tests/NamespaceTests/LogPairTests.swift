@@ -19,11 +19,11 @@ import Testing
         return dir
     }
 
-    static func expectRefusal(_ dir: TemporaryDirectory, access: NamespaceConfiguration.Access,
+    static func expectRefusal(_ dir: TemporaryDirectory, role: Role,
                               path: String, state: String) {
         let before = DirectorySnapshot(dir.path)
         #expect {
-            _ = try Namespace.boot(dir.configuration(access: access))
+            _ = try Namespace.boot(dir.configuration(role: role))
         } throws: { error in
             guard case .incompleteLogPair(let finding) = error as? NamespaceError else { return false }
             let line = finding.description
@@ -33,12 +33,12 @@ import Testing
         #expect(DirectorySnapshot(dir.path) == before, "the refused boot changed the data directory")
     }
 
-    @Test(arguments: [NamespaceConfiguration.Access.readWrite, .readOnly])
-    func missingDirectoriesLogIsRefused(access: NamespaceConfiguration.Access) throws {
+    @Test(arguments: [Role.masterReadWrite, .masterReadOnly])
+    func missingDirectoriesLogIsRefused(role: Role) throws {
         let dir = try Self.populated()
         defer { dir.remove() }
         unlink(dir.path + "/directories.mdlog")
-        Self.expectRefusal(dir, access: access, path: "directories.mdlog", state: "is missing")
+        Self.expectRefusal(dir, role: role, path: "directories.mdlog", state: "is missing")
     }
 
     @Test func emptyDirectoriesLogIsRefused() throws {
@@ -47,16 +47,16 @@ import Testing
         // Keep the header only: a log with no records.
         #expect(truncate(dir.path + "/directories.mdlog", off_t(RecordFormat.fileHeaderSize)) == 0)
         #expect(LogPairCheck.content(of: dir.path + "/directories.mdlog") == .empty)
-        Self.expectRefusal(dir, access: .readWrite, path: "directories.mdlog", state: "is empty")
+        Self.expectRefusal(dir, role: .masterReadWrite, path: "directories.mdlog", state: "is empty")
         #expect(truncate(dir.path + "/directories.mdlog", 0) == 0)
-        Self.expectRefusal(dir, access: .readWrite, path: "directories.mdlog", state: "is empty")
+        Self.expectRefusal(dir, role: .masterReadWrite, path: "directories.mdlog", state: "is empty")
     }
 
     @Test func missingFilesLogIsRefused() throws {
         let dir = try Self.populated()
         defer { dir.remove() }
         unlink(dir.path + "/files.mdlog")
-        Self.expectRefusal(dir, access: .readWrite, path: "files.mdlog", state: "is missing")
+        Self.expectRefusal(dir, role: .masterReadWrite, path: "files.mdlog", state: "is missing")
     }
 
     /// No false refusals: a new directory, and a namespace without files (its files log is empty).

@@ -101,9 +101,9 @@ import Glibc
         #expect(model.entries.count > 20, "the sequences should build a tree")
         let fileCount = ns.fileCount
         ns.close()
-        let measured = try Namespace.measureBoot(dir.configuration(access: .readOnly))
+        let measured = try Namespace.measureBoot(dir.configuration(role: .masterReadOnly))
         #expect(measured.files == fileCount && measured.recordsScanned > 0 && measured.seconds > 0)
-        let readOnly = try Namespace.boot(dir.configuration(access: .readOnly))
+        let readOnly = try Namespace.boot(dir.configuration(role: .masterReadOnly))
         #expect(try readOnly.snapshot() == model.entries)
     }
 }

@@ -16,11 +16,11 @@ import Testing
         init() throws {
             master = try Namespace.boot(masterDirectory.configuration())
             try Self.seedReplica(from: master, in: replicaDirectory)
-            replica = try Namespace.boot(replicaDirectory.configuration(access: .replica))
+            replica = try Namespace.boot(replicaDirectory.configuration(role: .slaveReadOnly))
         }
 
         static func seedReplica(from master: Namespace, in directory: TemporaryDirectory) throws {
-            let config = directory.configuration(access: .replica)
+            let config = directory.configuration(role: .slaveReadOnly)
             for kind in [ContentKind.files, .directories] {
                 let path = kind == .files ? config.filesLogPath : config.directoriesLogPath
                 let log = try Changelog.createReplica(at: path, header: master.changelog(kind)!.headerBytes,
@@ -70,6 +70,14 @@ import Testing
         }
         #expect(pair.replica.isReadOnly)
         #expect(errnoOf { try pair.replica.createFile("/nope") } == EROFS)
+        // A namespace booted as a read-only master opens its logs read-only: no role makes it a
+        // replica or a writer.
+        let readOnly = try Namespace.boot(pair.masterDirectory.configuration(role: .masterReadOnly))
+        defer { readOnly.close() }
+        #expect(readOnly.role == .masterReadOnly)
+        #expect(errnoOf { try readOnly.promote() } == EROFS)
+        #expect(errnoOf { try readOnly.createFile("/nope") } == EROFS)
+        #expect(throws: NamespaceError.self) { try Namespace.boot(pair.masterDirectory.configuration(role: .transition)) }
     }
 
     @Test func filesBeforeTheirDirectoriesWaitAsPending() throws {
@@ -118,7 +126,7 @@ import Testing
         Self.randomWorkload(pair.master, steps: 400, seed: 7)
         try pair.shipAll()
         pair.replica.close()
-        pair.replica = try Namespace.boot(pair.replicaDirectory.configuration(access: .replica))
+        pair.replica = try Namespace.boot(pair.replicaDirectory.configuration(role: .slaveReadOnly))
         #expect(try pair.replica.snapshot() == pair.master.snapshot())
         Self.randomWorkload(pair.master, steps: 100, seed: 8)
         try pair.shipAll()
@@ -166,7 +174,7 @@ import Testing
             let source = pair.master.changelog(kind)!
             #expect(source.identity != live.identity)
             let replacement = try Changelog.createReplica(at: live.path + ".oc", header: source.headerBytes,
-                                                          configuration: pair.replicaDirectory.configuration(access: .replica).changelogConfiguration(kind))
+                                                          configuration: pair.replicaDirectory.configuration(role: .slaveReadOnly).changelogConfiguration(kind))
             let bytes = try source.withLogBytes(from: replacement.end, to: source.end) { Array($0) }
             _ = try bytes.withUnsafeBytes { try replacement.appendVerbatim($0, at: replacement.end) }
             let report = try pair.replica.adopt(kind, replacement: replacement,
@@ -180,7 +188,7 @@ import Testing
         try pair.shipAll()
         #expect(try pair.replica.snapshot() == pair.master.snapshot())
         pair.replica.close()
-        pair.replica = try Namespace.boot(pair.replicaDirectory.configuration(access: .replica))
+        pair.replica = try Namespace.boot(pair.replicaDirectory.configuration(role: .slaveReadOnly))
         #expect(try pair.replica.snapshot() == pair.master.snapshot())
     }
 
@@ -200,7 +208,7 @@ import Testing
         let live = pair.replica.changelog(.directories)!
         let source = pair.master.changelog(.directories)!
         let replacement = try Changelog.createReplica(at: live.path + ".oc", header: source.headerBytes,
-                                                      configuration: pair.replicaDirectory.configuration(access: .replica).changelogConfiguration(.directories))
+                                                      configuration: pair.replicaDirectory.configuration(role: .slaveReadOnly).changelogConfiguration(.directories))
         let bytes = try source.withLogBytes(from: replacement.end, to: source.end) { Array($0) }
         _ = try bytes.withUnsafeBytes { try replacement.appendVerbatim($0, at: replacement.end) }
         let report = try pair.replica.adopt(.directories, replacement: replacement, appliedThrough: live.lastSequence)
@@ -213,9 +221,13 @@ import Testing
         defer { pair.close() }
         Self.randomWorkload(pair.master, steps: 200, seed: 21)
         try pair.shipAll()
+        #expect(pair.master.role == .masterReadWrite && pair.replica.role == .slaveReadOnly)
         try pair.master.demote()
+        #expect(pair.master.role == .masterReadOnly && pair.master.isReadOnly)
         #expect(errnoOf { _ = try pair.master.createFile("/after-demotion") } == EROFS)
+        #expect(errnoOf { try pair.master.compact(.files) } == EROFS)
         try pair.replica.promote()
+        #expect(pair.replica.role == .masterReadWrite && !pair.replica.isReadOnly)
         _ = try pair.replica.createContainer("/promoted/dir", missingParents: .create)
         pair.replica.close()
         pair.replica = try Namespace.boot(pair.replicaDirectory.configuration())

@@ -88,7 +88,7 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let ns = try CompactionTests.populated(dir)
-        ns.role = .replica
+        ns.role = .slaveReadOnly
         let scheduler = try CompactionScheduler(namespace: ns)
         scheduler.start()
         defer { scheduler.stop() }
@@ -97,7 +97,7 @@ import Testing
         usleep(1_200_000)
         #expect(ns.compactionStatus.state == .blocked && ns.compactionStatus.completedRuns == 0)
         #expect(Self.statusLine(ns).contains("status=blocked"))
-        ns.role = .master
+        ns.role = .masterReadWrite
         #expect(Self.eventually(5) { ns.compactionStatus.completedRuns == 1 })
         #expect(Self.eventually(1) { ns.compactionStatus.state == .off })
     }

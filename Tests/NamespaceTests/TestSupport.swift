@@ -19,8 +19,8 @@ struct TemporaryDirectory {
         rmdir(path)
     }
 
-    func configuration(access: NamespaceConfiguration.Access = .readWrite) -> NamespaceConfiguration {
-        NamespaceConfiguration(directory: path, durability: .none, access: access)
+    func configuration(role: Role = .masterReadWrite) -> NamespaceConfiguration {
+        NamespaceConfiguration(directory: path, durability: .none, role: role)
     }
 
     var logSizes: (UInt64, UInt64) {

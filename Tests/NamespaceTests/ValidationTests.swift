@@ -81,7 +81,7 @@ import Glibc
             try ns.addLocation(3, to: id)
             ns.close()
         }
-        let ro = try Namespace.boot(dir.configuration(access: .readOnly))
+        let ro = try Namespace.boot(dir.configuration(role: .masterReadOnly))
         let sizes = dir.logSizes
         let id = try ro.fileID(at: "/f")
         #expect(errnoOf { try ro.createFile("/g") } == EROFS)

@@ -22,7 +22,7 @@ import XRootD
                                                      syncListen: Endpoint(host: "127.0.0.1", port: 0), secretFile: secretFile,
                                                      supervisorInterval: 3600, heartbeatInterval: 30)
         let node = try ReplicationNode.start(configuration, namespace: namespace, access: AccessControl(),
-                                             masterLog: namespace.masterLog, role: .master)
+                                             masterLog: namespace.masterLog, role: .masterReadWrite)
         defer { node.stop() }
         #expect(node.currentState == .masterReadOnly, "a master tag whose remote does not answer starts read-only")
         guard case .success = node.forceOpen() else { Issue.record("--force did not open the master"); return }

@@ -29,7 +29,7 @@ import XRootD
                                                      syncListen: Endpoint(host: "127.0.0.1", port: 0), secretFile: secretFile,
                                                      supervisorInterval: 3600, heartbeatInterval: 0.05)
         let node = try ReplicationNode.start(configuration, namespace: namespace, access: AccessControl(),
-                                             masterLog: namespace.masterLog, role: .master)
+                                             masterLog: namespace.masterLog, role: .masterReadWrite)
         defer { node.stop() }
         guard case .success = node.forceOpen() else { throw ReplicationError.refused("--force did not open the master") }
         try body(node, namespace)

@@ -1,3 +1,4 @@
+import Namespace
 import Testing
 @testable import Replication
 
@@ -48,7 +49,7 @@ import Testing
 
     struct SyncHandshakeResult: Sendable, Equatable {
         var masterEpoch: UInt64
-        var state: RoleState
+        var state: Role
     }
 
     /// The error of a failed outcome, recording an issue if it succeeded.

@@ -1,4 +1,5 @@
 import BerylTestSupport
+import Namespace
 import Testing
 @testable import Replication
 

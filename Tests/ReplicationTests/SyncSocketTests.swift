@@ -1,5 +1,6 @@
 import BerylTestSupport
 import Glibc
+import Namespace
 import Testing
 @testable import Replication
 

@@ -111,7 +111,7 @@ struct Compare: ParsableCommand {
         for r in runs.indices { runs[r].records = [] }
 
         var ourReopen = 0.0
-        ourReopen = try measure { ns = try Namespace.boot(NamespaceConfiguration(directory: data, access: .readOnly)) }
+        ourReopen = try measure { ns = try Namespace.boot(NamespaceConfiguration(directory: data, role: .masterReadOnly)) }
         precondition(ns.fileCount == files)
         ns.close()
         let ourBytesBefore = diskBytes(data)
