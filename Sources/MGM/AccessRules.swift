@@ -1,3 +1,4 @@
+import Replication
 import Synchronization
 import XRootD
 
@@ -40,7 +41,7 @@ public struct AccessRules: Sendable, Equatable {
     public var isEmpty: Bool { redirects.isEmpty && stalls.isEmpty }
 
     /// The rule for a request before it runs: a stall first (as the legacy MGM checks), then a redirect.
-    public func decision(isWrite: Bool) -> AccessDecision? {
+    public func decision(isWrite: Bool) -> AccessRuleDecision? {
         let scope: AccessScope = isWrite ? .write : .read
         if let seconds = stalls[.all] { return .stall(seconds: seconds, rule: .all) }
         if let seconds = stalls[scope] { return .stall(seconds: seconds, rule: scope) }
@@ -70,14 +71,15 @@ public struct AccessRules: Sendable, Equatable {
 }
 
 /// What an access rule decided for one request.
-public enum AccessDecision: Sendable, Equatable {
+public enum AccessRuleDecision: Sendable, Equatable {
     case stall(seconds: Int, rule: AccessScope)
     case redirect(Endpoint, rule: AccessScope)
 }
 
-/// The server's live access rules: read by every request, changed by admin commands or (later)
-/// by the replication supervisor. Thread-safe.
-public final class AccessControl: Sendable {
+/// The server's live access rules: read by every request, changed by admin commands and by the
+/// replication node (`AccessRuleSink`: its write stall, the supervisor's rules, the disk check).
+/// Thread-safe.
+public final class AccessControl: AccessRuleSink {
     private let state: Mutex<AccessRules>
     private let shortage = Mutex<DiskSpace?>(nil)
 
@@ -101,4 +103,20 @@ public final class AccessControl: Sendable {
 
     /// Changes the rules in one step (for a supervisor swapping several rules at once).
     public func update(_ change: (inout AccessRules) -> Void) { state.withLock { change(&$0) } }
+
+    public func setWriteStall(seconds: Int?) {
+        if let seconds { setStall(.write, seconds: seconds) } else { removeStall(.write) }
+    }
+
+    public func install(_ rules: SupervisorRules, keepingWriteStall: Bool) {
+        update { r in
+            r.redirects[.write] = rules.redirectWrites
+            r.redirects[.notFound] = rules.redirectMissing
+            if let seconds = rules.stallWrites {
+                r.stalls[.write] = seconds
+            } else if !keepingWriteStall {
+                r.stalls[.write] = nil
+            }
+        }
+    }
 }

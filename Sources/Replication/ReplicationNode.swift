@@ -21,7 +21,8 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
     public let configuration: ReplicationConfiguration
     public let remote: Endpoint?
     let namespace: Namespace
-    let access: AccessControl
+    /// The server's access rules, where the node installs what its role requires.
+    let access: any AccessRuleSink
     let masterLog: MasterLog
     let secret: SyncSecret
     let lock = ConditionLock()
@@ -72,7 +73,7 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
         Endpoint(host: configuration.syncEndpoint.host, port: lock.withLock { syncServer?.port } ?? configuration.syncEndpoint.port)
     }
 
-    init(configuration: ReplicationConfiguration, remote: Endpoint?, namespace: Namespace, access: AccessControl,
+    init(configuration: ReplicationConfiguration, remote: Endpoint?, namespace: Namespace, access: any AccessRuleSink,
          masterLog: MasterLog, secret: SyncSecret, tag: RoleTag) {
         self.configuration = configuration
         self.remote = remote
@@ -94,7 +95,7 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
     /// Starts the node on a booted namespace (`masterReadWrite` for a master tag, `slaveReadOnly` for a slave):
     /// decides the starting state, starts the sync server, the follower and the supervisor.
     /// `role` overrides the data directory's role tag (its epoch is kept).
-    public static func start(_ configuration: ReplicationConfiguration, namespace: Namespace, access: AccessControl,
+    public static func start(_ configuration: ReplicationConfiguration, namespace: Namespace, access: any AccessRuleSink,
                              masterLog: MasterLog, role: Role? = nil) throws(ReplicationError) -> ReplicationNode {
         let remote = try configuration.remote()
         var tag = RoleFile.readTag(in: configuration.dataDirectory)
@@ -151,7 +152,7 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
             masterLog.log(.error, "replication: cannot \(writable ? "open" : "close") the namespace for writes: \(error)")
         }
         lock.withLock { state = writable ? .masterReadWrite : .masterReadOnly }
-        if !writable { access.setStall(.write, seconds: configuration.stallSeconds) } else { access.removeStall(.write) }
+        access.setWriteStall(seconds: writable ? nil : configuration.stallSeconds)
         // Wake the sync senders: an idle one would otherwise tell its slave the new state only
         // at its next heartbeat, and a promotion on the slave waits for `master-ro`.
         namespace.changeNotifier.bump()

@@ -2,13 +2,6 @@ import Glibc
 import Namespace
 import XRootD
 
-/// The rules the supervisor owns (it never touches other scopes an operator set).
-struct SupervisorRules: Equatable {
-    var redirectWrites: Endpoint?
-    var redirectMissing: Endpoint?
-    var stallWrites: Int?
-}
-
 /// The supervisor (1 Hz, `ns master --enable|--disable`): probes the remote and installs the
 /// access rules a pair needs.
 /// - slave, remote is a reachable read-write master: redirect `w:*` and `ENOENT:*` to it;
@@ -97,16 +90,8 @@ extension ReplicationNode {
             return old
         }
         guard old != rules else { return }
-        access.update { r in
-            r.redirects[.write] = rules.redirectWrites
-            r.redirects[.notFound] = rules.redirectMissing
-            // A master-ro node keeps its stall whatever the supervisor decides.
-            if rules.stallWrites == nil && (currentState != .masterReadOnly || rules.redirectWrites != nil) {
-                r.stalls[.write] = nil
-            } else if let seconds = rules.stallWrites {
-                r.stalls[.write] = seconds
-            }
-        }
+        // A master-ro node keeps its stall whatever the supervisor decides (unless it redirects writes).
+        access.install(rules, keepingWriteStall: currentState == .masterReadOnly && rules.redirectWrites == nil)
         masterLog.log(.info, "supervisor: rules " + describe(rules))
     }
 

@@ -21,12 +21,15 @@ import XRootD
         let configuration = ReplicationConfiguration(dataDirectory: directory, listen: listen, master1: listen, master2: remote,
                                                      syncListen: Endpoint(host: "127.0.0.1", port: 0), secretFile: secretFile,
                                                      supervisorInterval: 3600, heartbeatInterval: 30)
-        let node = try ReplicationNode.start(configuration, namespace: namespace, access: AccessControl(),
+        let access = RecordingAccessRules()
+        let node = try ReplicationNode.start(configuration, namespace: namespace, access: access,
                                              masterLog: namespace.masterLog, role: .masterReadWrite)
         defer { node.stop() }
         #expect(node.currentState == .masterReadOnly, "a master tag whose remote does not answer starts read-only")
+        #expect(access.current.writeStall == configuration.stallSeconds, "a read-only master stalls writes")
         guard case .success = node.forceOpen() else { Issue.record("--force did not open the master"); return }
         #expect(node.currentState == .masterReadWrite)
+        #expect(access.current.writeStall == nil, "an open master stalls nothing")
 
         let socket = try SyncSocket.connect(host: "127.0.0.1", port: node.syncEndpoint.port, timeout: 2)
         defer { socket.close() }

@@ -28,7 +28,7 @@ import XRootD
         let configuration = ReplicationConfiguration(dataDirectory: directory, listen: listen, master1: listen, master2: remote,
                                                      syncListen: Endpoint(host: "127.0.0.1", port: 0), secretFile: secretFile,
                                                      supervisorInterval: 3600, heartbeatInterval: 0.05)
-        let node = try ReplicationNode.start(configuration, namespace: namespace, access: AccessControl(),
+        let node = try ReplicationNode.start(configuration, namespace: namespace, access: RecordingAccessRules(),
                                              masterLog: namespace.masterLog, role: .masterReadWrite)
         defer { node.stop() }
         guard case .success = node.forceOpen() else { throw ReplicationError.refused("--force did not open the master") }
