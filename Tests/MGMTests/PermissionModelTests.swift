@@ -1,3 +1,4 @@
+import BerylTestSupport
 import MGM
 import Namespace
 import Testing
@@ -128,22 +129,10 @@ struct PermissionModelTests {
         }
     }
 
-    /// SplitMix64: reproducible draws from a seed.
-    struct Draw: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let uids: [UInt32] = [0, 1000, 1001, 1002]
     static let gids: [UInt32] = [0, 1000, 1001, 2000, 3000]
 
-    static func randomACL(_ g: inout Draw) -> String? {
+    static func randomACL(_ g: inout SeededRandom) -> String? {
         if Int.random(in: 0..<3, using: &g) == 0 { return nil }
         let qualifiers = ["1000", "1001", "alice", "bob", "2000", "team", "other", "", "x1"]
         let letters: [String] = ["r", "w", "x", "m", "u", "d", "!r", "!w", "!x", "!m", "!u", "!d", "+d", "+u", "q", "!"]
@@ -157,14 +146,14 @@ struct PermissionModelTests {
         return entries.joined(separator: ",")
     }
 
-    static func randomEntry(_ g: inout Draw, directory: Bool) -> AccessAttributes {
+    static func randomEntry(_ g: inout SeededRandom, directory: Bool) -> AccessAttributes {
         AccessAttributes(isDirectory: directory, uid: uids.randomElement(using: &g)!, gid: gids.randomElement(using: &g)!,
                          mode: (directory ? 0o040000 : 0o100000) | UInt32.random(in: 0...0o777, using: &g),
                          systemACL: directory ? randomACL(&g) : nil, userACL: directory ? randomACL(&g) : nil,
                          evaluatesUserACL: directory && Bool.random(using: &g))
     }
 
-    static func randomPath(_ g: inout Draw) -> PathAccess {
+    static func randomPath(_ g: inout SeededRandom) -> PathAccess {
         let depth = Int.random(in: 0...3, using: &g)
         let directories = (0..<depth).map { _ in randomEntry(&g, directory: true) }
         switch Int.random(in: 0..<4, using: &g) {
@@ -174,7 +163,7 @@ struct PermissionModelTests {
         }
     }
 
-    static func randomOperation(_ g: inout Draw) -> AccessOperation {
+    static func randomOperation(_ g: inout SeededRandom) -> AccessOperation {
         let names = ["user.acl", "sys.acl", "sys.eval.useracl", "user.tag", "plain"]
         switch Int.random(in: 0..<12, using: &g) {
         case 0: return .stat
@@ -193,7 +182,7 @@ struct PermissionModelTests {
     }
 
     @Test func decisionsMatchTheModel() {
-        var g = Draw(state: 0x5EC0_2026)
+        var g = SeededRandom(seed: 0x5EC0_2026)
         var allowed = 0, denied = 0
         for round in 0..<30_000 {
             let uid = Self.uids.randomElement(using: &g)!

@@ -1,23 +1,11 @@
+import BerylTestSupport
 import Testing
 @testable import XRootD
-
-/// Deterministic random numbers (SplitMix64) so failures reproduce.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) } }
-}
 
 /// Decoders must never trap: every input ends in a value, nil (needs more bytes) or a typed error.
 @Suite struct DecoderRobustnessTests {
     @Test func randomRequestStreams() {
-        var random = SplitMix(state: 1)
+        var random = SeededRandom(seed: 1)
         for round in 0..<2000 {
             var decoder = RequestFrameDecoder(start: round % 2 == 0 ? .handshake : .requests, maximumPayload: 4096)
             decoder.append(random.bytes(Int.random(in: 0...300, using: &random)))
@@ -29,7 +17,7 @@ struct SplitMix: RandomNumberGenerator {
     }
 
     @Test func randomBodiesForEveryRequestCode() {
-        var random = SplitMix(state: 2)
+        var random = SeededRandom(seed: 2)
         for id in RequestID.allCases {
             for _ in 0..<300 {
                 let payload = random.bytes(Int.random(in: 0...40, using: &random))
@@ -50,7 +38,7 @@ struct SplitMix: RandomNumberGenerator {
     }
 
     @Test func randomResponses() {
-        var random = SplitMix(state: 3)
+        var random = SeededRandom(seed: 3)
         for round in 0..<3000 {
             var decoder = ResponseFrameDecoder(maximumBody: 4096)
             var bytes = random.bytes(Int.random(in: 0...200, using: &random))
