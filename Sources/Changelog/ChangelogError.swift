@@ -34,7 +34,7 @@ public enum CorruptionReason: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// An error from opening, reading or writing a changelog.
-public struct ChangelogError: Error, Sendable, CustomStringConvertible {
+public struct ChangelogError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Code: Sendable, Hashable {
         /// A system call failed; `errno` says why.
         case io

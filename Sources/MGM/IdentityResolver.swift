@@ -42,7 +42,7 @@ public final class IdentityResolver: Sendable {
             do throws(IdentityMapError) {
                 map = try IdentityMap(parsing: text)
             } catch {
-                throw .io("--idmap \(path): \(error)")
+                throw .identityMap(path: path, error)
             }
         }
         self.init(map: map, checksPermissions: configuration.authentication != ["none"], adminAllow: configuration.adminAllow)

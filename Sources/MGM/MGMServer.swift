@@ -168,10 +168,10 @@ public final class MGMServer: Sendable {
             try? pool.syncShutdownGracefully()
             scheduler?.stop()
             namespace.close()
-            throw .replication("\(error)")
+            throw .replication(error)
         }
         state.masterLog.append("booted namespace in \(configuration.dataDirectory): \(report.files) files, "
-                               + "\(report.containers) directories in \(Int(report.seconds * 1000)) ms (role \(role.rawValue)); "
+                               + "\(report.containers) directories in \(Int(report.seconds * 1000)) ms (role \(role.tagWord)); "
                                + "serving \(state.roleState.rawValue) on " + Endpoint(host: configuration.host, port: port).description)
         logger.info("listening", metadata: ["address": "\(configuration.host):\(port)",
                                             "durability": "\(configuration.durability.rawValue)",

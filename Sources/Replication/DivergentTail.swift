@@ -46,7 +46,7 @@ public struct DivergentTail: Sendable, Equatable {
                 }
                 try log.sync()
             } catch {
-                throw .io("cannot save the divergent \(report.kind) records to \(path): \(error)")
+                throw .failed("cannot save the divergent \(report.kind) records to \(path)", cause: .log(error))
             }
             written.append(path)
         }
@@ -60,24 +60,24 @@ public struct DivergentTail: Sendable, Equatable {
         try Self.writeDurably(tsv, to: tsvPath)
         written.append(tsvPath)
         do { try FileSystem.syncDirectory(directory) } catch {
-            throw .io("cannot sync \(directory) after saving the divergent records: \(error)")
+            throw .failed("cannot sync \(directory) after saving the divergent records", cause: .system(error))
         }
         return written
     }
 
     private static func writeDurably(_ text: String, to path: String) throws(ReplicationError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .io("cannot create \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw .systemCall("cannot create \(path)", errno: errno) }
         defer { close(fd) }
         var bytes = Array(text.utf8)
         var done = 0
         while done < bytes.count {
             let n = bytes.withUnsafeMutableBytes { write(fd, UnsafeMutableRawBufferPointer(rebasing: $0[done...]).baseAddress, $0.count - done) }
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw .io("cannot write \(path): \(String(cString: strerror(errno)))") }
+            guard n > 0 else { throw .systemCall("cannot write \(path)", errno: errno) }
             done += n
         }
         bytes.removeAll()
-        guard fsync(fd) == 0 else { throw .io("cannot sync \(path): \(String(cString: strerror(errno)))") }
+        guard fsync(fd) == 0 else { throw .systemCall("cannot sync \(path)", errno: errno) }
     }
 }

@@ -273,7 +273,7 @@ public final class Follower: @unchecked Sendable {
         case .logHeader(let kind, let header, let end, let appliedThrough):
             let replacement: Changelog
             do { replacement = try namespace.createReplacement(kind.contentKind, header: header) } catch {
-                throw .io("cannot create the replacement \(kind) log: \(error)")
+                throw .failed("cannot create the replacement \(kind) log", cause: .namespace(error))
             }
             let through: SequenceNumber? = appliedThrough == 0 ? nil
                 : min(SequenceNumber(appliedThrough), namespace.changelog(kind.contentKind)?.lastSequence ?? .zero)
@@ -307,7 +307,7 @@ public final class Follower: @unchecked Sendable {
                 _ = try bytes.withUnsafeBytes { try a.log.appendVerbatim($0, at: LogOffset(offset)) }
             } catch {
                 lock.withLock { status.corruptChunks += 1 }
-                throw .protocolViolation("\(kind) bytes at \(offset) do not verify: \(error)")
+                throw .rejected("\(kind) bytes at \(offset) do not verify", cause: .log(error))
             }
             try adoptIfComplete(kind)
             return
@@ -321,10 +321,10 @@ public final class Follower: @unchecked Sendable {
                 try namespace.receiveDeferringAcknowledgement(kind.contentKind, bytes: b, at: LogOffset(offset)).2
             }
         } catch {
-            if let e = error as? NamespaceError, case .log(let l) = e, case .corruption = l.code {
+            if case .log(let l) = error, case .corruption = l.code {
                 lock.withLock { status.corruptChunks += 1 }
             }
-            throw .protocolViolation("\(kind) bytes at \(offset) refused: \(error)")
+            throw .rejected("\(kind) bytes at \(offset) refused", cause: .namespace(error))
         }
         try acknowledger.enqueue(log, pending, LogEnd(kind: kind, identity: identity, end: offset + UInt64(bytes.count)))
     }
@@ -344,11 +344,11 @@ public final class Follower: @unchecked Sendable {
     private func adoptIfComplete(_ kind: LogKind) throws(ReplicationError) {
         guard let a = lock.withLock({ alongside[kind] }), a.log.end.rawValue >= a.target else { return }
         try checkDivergence(kind, replacement: a.log, appliedThrough: a.appliedThrough)
-        do {
-            try a.log.sync()
-            _ = try namespace.adopt(kind.contentKind, replacement: a.log, appliedThrough: a.appliedThrough)
-        } catch {
-            throw .io("adopting the master's \(kind) log failed: \(error)")
+        do { try a.log.sync() } catch {
+            throw .failed("adopting the master's \(kind) log failed", cause: .log(error))
+        }
+        do { _ = try namespace.adopt(kind.contentKind, replacement: a.log, appliedThrough: a.appliedThrough) } catch {
+            throw .failed("adopting the master's \(kind) log failed", cause: .namespace(error))
         }
         lock.withLock { alongside[kind] = nil }
         try socket(send: .acknowledge([LogEnd(kind: kind, identity: a.log.identity.rawValue, end: a.log.end.rawValue)]))
@@ -359,7 +359,7 @@ public final class Follower: @unchecked Sendable {
     private func checkDivergence(_ kind: LogKind, replacement: Changelog, appliedThrough: SequenceNumber?) throws(ReplicationError) {
         let report: DivergenceReport
         do { report = try namespace.divergence(of: kind.contentKind, replacement: replacement, appliedThrough: appliedThrough) } catch {
-            throw .io("checking the \(kind) log against the master's: \(error)")
+            throw .failed("checking the \(kind) log against the master's", cause: .namespace(error))
         }
         guard !report.isEmpty else { return }
         let tail = DivergentTail(reports: [report])

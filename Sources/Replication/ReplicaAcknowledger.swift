@@ -33,7 +33,7 @@ final class ReplicaAcknowledger: @unchecked Sendable {
         do {
             started = try BackgroundThread.start(named: "replica-acknowledger") { self.loop() }
         } catch {
-            throw .resources("\(error)")
+            throw .resources(error)
         }
         lock.withLock { thread = started }
     }
@@ -69,7 +69,7 @@ final class ReplicaAcknowledger: @unchecked Sendable {
             do throws(ReplicationError) {
                 for item in newest.values {
                     do { try item.log.waitUntilAcknowledged(item.acknowledgement) } catch {
-                        throw .io("the replica's \(item.end.kind) log cannot be made durable: \(error)")
+                        throw .failed("the replica's \(item.end.kind) log cannot be made durable", cause: .log(error))
                     }
                 }
                 if !newest.isEmpty { try socket.send(.acknowledge(LogKind.allCases.compactMap { newest[$0]?.end })) }

@@ -136,7 +136,7 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
             node.lock.withLock { node.supervisorThread = supervisor }
         } catch {
             node.stop()
-            throw .resources("\(error)")
+            throw .resources(error)
         }
         masterLog.log(.info, "replication: \(node.currentState.rawValue) epoch=\(node.currentEpoch)"
                       + (remote.map { " sync=\(node.syncEndpoint) remote=\($0) sync-replication=\(node.currentSyncMode.rawValue)" }

@@ -92,7 +92,7 @@ public enum RoleFile {
 
     /// Writes the tag (creating the directory if needed), replacing the file atomically and durably.
     public static func write(_ tag: RoleTag, in directory: String) throws(ReplicationError) {
-        do { try FileSystem.createDirectory(directory) } catch { throw .io("cannot create \(directory): \(error)") }
+        do { try FileSystem.createDirectory(directory) } catch { throw .failed("cannot create \(directory)", cause: .system(error)) }
         let target = path(in: directory), temporary = target + ".new"
         // Through the platform layer (its fault injection included): a fresh temporary file,
         // written, fsynced, renamed over the tag.
@@ -105,7 +105,7 @@ public enum RoleFile {
             try file.syncAll()
             try FileSystem.rename(temporary, to: target)
         } catch {
-            throw .io("cannot write \(failing): \(String(cString: strerror(error.errno ?? EIO)))")
+            throw .systemCall("cannot write \(failing)", errno: error.errno ?? EIO)
         }
         try? FileSystem.syncDirectory(directory)
     }

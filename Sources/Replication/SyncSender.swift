@@ -116,7 +116,7 @@ final class SyncSender: @unchecked Sendable {
         do {
             receiver = try BackgroundThread.start(named: "sync-acknowledgement-reader") { self.receiveAcknowledgements() }
         } catch {
-            throw .resources("\(error); connection closed (the slave reconnects)")
+            throw .resources(error, consequence: "connection closed (the slave reconnects)")
         }
         defer {
             close()
@@ -189,7 +189,7 @@ final class SyncSender: @unchecked Sendable {
                 while offset < limit && chunks < 4 {
                     let chunkEnd: LogOffset
                     do { chunkEnd = try log.chunkEnd(from: offset, limit: limit, maximumBytes: Self.chunkBytes) } catch {
-                        throw .io("\(error)")
+                        throw .failed("", cause: .log(error))
                     }
                     guard chunkEnd > offset else { break }
                     let now = MonotonicTime.wallNanoseconds
@@ -210,6 +210,8 @@ final class SyncSender: @unchecked Sendable {
                         }
                     } catch let error as ReplicationError {
                         throw error
+                    } catch let error as ChangelogError {
+                        throw .failed("reading \(kind) log", cause: .log(error))
                     } catch {
                         throw .io("reading \(kind) log: \(error)")
                     }

@@ -58,7 +58,7 @@ public final class SyncServer: @unchecked Sendable {
             server.acceptThread = try BackgroundThread.start(named: "sync-accept") { server.acceptLoop() }
         } catch {
             listener.close()
-            throw .resources("\(error)")
+            throw .resources(error)
         }
         return server
     }
