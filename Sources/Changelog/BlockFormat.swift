@@ -28,7 +28,7 @@ enum BlockLayout {
     static func forEachEntry(in block: UnsafeRawBufferPointer, after first: SequenceNumber, lastSequence: SequenceNumber,
                              _ body: (_ slot: UInt16, RecordType, SequenceNumber, UnsafeRawBufferPointer, _ bytes: Int) -> Bool)
         -> (reason: CorruptionReason?, stopped: Bool) {
-        let r = ByteReader(block)
+        let r = ByteCursor(block)
         var o = 0
         var slot = 0
         var previous = first

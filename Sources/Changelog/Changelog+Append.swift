@@ -35,7 +35,7 @@ extension Changelog {
     /// Appends one record; returns when it is acknowledged under the log's durability.
     @discardableResult
     public func append(_ type: RecordType, payload: [UInt8]) throws(ChangelogError) -> AppendResult {
-        try withBytes(payload) { (p) throws(ChangelogError) in try append(type, payload: p) }
+        try withArrayBytes(payload) { (p) throws(ChangelogError) in try append(type, payload: p) }
     }
 
     @discardableResult
@@ -50,7 +50,7 @@ extension Changelog {
     /// `waitUntilAcknowledged` before telling anyone the change is done. This lets an owner
     /// release its own lock before the wait, so concurrent mutations share one fdatasync.
     public func appendDeferringAcknowledgement(_ type: RecordType, payload: [UInt8]) throws(ChangelogError) -> (AppendResult, PendingAcknowledgement) {
-        try withBytes(payload) { (p) throws(ChangelogError) in try appendDeferringAcknowledgement(type, payload: p) }
+        try withArrayBytes(payload) { (p) throws(ChangelogError) in try appendDeferringAcknowledgement(type, payload: p) }
     }
 
     public func appendDeferringAcknowledgement(_ type: RecordType, payload: UnsafeRawBufferPointer) throws(ChangelogError) -> (AppendResult, PendingAcknowledgement) {
@@ -227,7 +227,7 @@ extension Changelog {
                 throw ChangelogError(.io, path: pathState, offset: LogOffset(endOffset), errno: Errno.fileTooLarge, detail: "log exceeds 256 TiB")
             }
             if extendsWithWrites {
-                _ = try withBytes(scratch) { (b) throws(ChangelogError) in try writeUnpublished(b) }
+                _ = try withArrayBytes(scratch) { (b) throws(ChangelogError) in try writeUnpublished(b) }
             } else {
                 if newEnd > capacity { try grow(toFit: newEnd) }
                 try store(scratch, at: endOffset)

@@ -39,7 +39,7 @@ extension Changelog {
         let file = try system { () throws(SystemError) in try SystemFile.open(path, access: writable ? .readWrite : .readOnly, creation: .openExisting) }
         if writable { try system { () throws(SystemError) in try file.lockExclusive() } }
         let head = try system { () throws(SystemError) in try file.read(count: RecordFormat.fileHeaderSize, at: 0) }
-        let header = try withBytes(head) { (b) throws(ChangelogError) in
+        let header = try withArrayBytes(head) { (b) throws(ChangelogError) in
             try FileHeader.decode(b, path: path, expected: configuration.contentKind)
         }
         let sizeBefore = try system { () throws(SystemError) in try file.size() }

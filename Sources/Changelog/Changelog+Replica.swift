@@ -45,7 +45,7 @@ extension Changelog {
             let path = dir + "/" + name
             guard let file = try? SystemFile.open(path, access: .readOnly, creation: .openExisting),
                   let head = try? file.read(count: RecordFormat.fileHeaderSize, at: 0),
-                  let header = try? withBytes(head, { (b) throws(ChangelogError) in try FileHeader.decode(b, path: path) }),
+                  let header = try? withArrayBytes(head, { (b) throws(ChangelogError) in try FileHeader.decode(b, path: path) }),
                   header.identity == identity, let size = try? file.size(), size >= end.rawValue else { continue }
             let from = fingerprintStart(end)
             guard end > from else { return 0 }
@@ -125,7 +125,7 @@ extension Changelog {
     /// Creates a log at `path` whose header is exactly `header` (a master's header bytes: same
     /// identity, base sequence, flags and predecessor) and opens it for append with `configuration`.
     public static func createReplica(at path: String, header: [UInt8], configuration: ChangelogConfiguration) throws(ChangelogError) -> Changelog {
-        let decoded = try withBytes(header) { (b) throws(ChangelogError) in
+        let decoded = try withArrayBytes(header) { (b) throws(ChangelogError) in
             try FileHeader.decode(b, path: path, expected: configuration.contentKind)
         }
         guard decoded.encoded() == header else {

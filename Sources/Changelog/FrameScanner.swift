@@ -53,7 +53,7 @@ package struct FrameScanner {
         guard start + RecordFormat.frameHeaderSize <= end else {
             return .invalid(allZero(start, end) ? .zeroFilled : .truncatedRecord, start: start)
         }
-        let r = ByteReader(bytes)
+        let r = ByteCursor(bytes)
         guard r.u16(start) == RecordFormat.frameMagic else {
             return .invalid(allZero(start, start + RecordFormat.frameHeaderSize) ? .zeroFilled : .badMagic, start: start)
         }

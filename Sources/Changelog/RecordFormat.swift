@@ -105,7 +105,7 @@ public struct FileHeader: Sendable, Equatable {
         guard bytes.prefix(8).elementsEqual(RecordFormat.fileMagic) else {
             throw ChangelogError(.notAChangelog, path: path, offset: LogOffset(0), detail: "bad file magic")
         }
-        let r = ByteReader(bytes)
+        let r = ByteCursor(bytes)
         let stored = r.u64(56)
         let computed = RecordFormat.xxh3(UnsafeRawBufferPointer(rebasing: bytes[0..<56]))
         guard stored == computed else {
@@ -160,28 +160,4 @@ public struct FrameHeader: Sendable, Equatable {
         let sum = RecordFormat.checksum(header: UnsafeRawPointer(p), paddedPayload: paddedPayload, identity: identity)
         ByteCursor.store(sum, at: 24, in: p)
     }
-}
-
-/// Bounds-unchecked little-endian loads from a buffer; callers check bounds first. Together
-/// with `MappedRegion` and `SystemFile` this is where raw pointers live.
-package struct ByteReader {
-    package let base: UnsafeRawBufferPointer
-    package init(_ base: UnsafeRawBufferPointer) { self.base = base }
-    @inline(__always) package func u8(_ o: Int) -> UInt8 { ByteCursor(base).u8(o) }
-    @inline(__always) package func u16(_ o: Int) -> UInt16 { ByteCursor(base).u16(o) }
-    @inline(__always) package func u32(_ o: Int) -> UInt32 { ByteCursor(base).u32(o) }
-    @inline(__always) package func u64(_ o: Int) -> UInt64 { ByteCursor(base).u64(o) }
-}
-
-/// `Array.withUnsafeBytes` for a body with typed throws.
-@inline(__always)
-package func withBytes<R>(_ array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(ChangelogError) -> R) throws(ChangelogError) -> R {
-    let result: Result<R, ChangelogError> = array.withUnsafeBytes { p in Result { () throws(ChangelogError) in try body(p) } }
-    return try result.get()
-}
-
-@inline(__always)
-package func withMutableBytes<R>(_ array: inout [UInt8], _ body: (UnsafeMutableRawBufferPointer) throws(ChangelogError) -> R) throws(ChangelogError) -> R {
-    let result: Result<R, ChangelogError> = array.withUnsafeMutableBytes { p in Result { () throws(ChangelogError) in try body(p) } }
-    return try result.get()
 }

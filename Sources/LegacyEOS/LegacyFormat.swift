@@ -96,7 +96,7 @@ public struct LegacyHeader: Sendable, Equatable {
             throw ChangelogError(.notAChangelog, path: path, offset: LogOffset(0),
                                  detail: "Unable to read the magic number from: \(path)")
         }
-        let r = ByteReader(bytes)
+        let r = ByteCursor(bytes)
         guard r.u32(0) == LegacyFormat.fileMagic else {
             throw ChangelogError(.notAChangelog, path: path, offset: LogOffset(0), detail: "Unrecognized file type: \(path)")
         }

@@ -65,7 +65,7 @@ public final class LegacyLogWriter {
 
     @discardableResult
     public func append(_ type: RecordType, payload: [UInt8]) throws(ChangelogError) -> LogOffset {
-        try withBytes(payload) { (p) throws(ChangelogError) in try append(type, payload: p) }
+        try withArrayBytes(payload) { (p) throws(ChangelogError) in try append(type, payload: p) }
     }
 
     /// Rewrites the header's user flags in place (`setUserFlags`).

@@ -1,3 +1,5 @@
+import Platform
+
 /// The inverse of the decoders: `FileMD::serialize` and `ContainerMD::serialize` (layouts in
 /// `LegacyMetadata.swift`). Used to write legacy logs this project makes itself (tests, samples):
 /// `decode(encoded())` gives the value back, and `LegacyLogWriter` pads the payload to 4 bytes.
@@ -51,7 +53,7 @@ extension LegacyContainerMD {
 struct LegacyPayloadWriter {
     var bytes: [UInt8] = []
 
-    mutating func integer<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+    mutating func integer<T: FixedWidthInteger>(_ v: T) { ByteCursor.append(v, to: &bytes) }
     mutating func u8(_ v: UInt8) { bytes.append(v) }
     mutating func u16(_ v: UInt16) { integer(v) }
     mutating func u32(_ v: UInt32) { integer(v) }

@@ -51,7 +51,7 @@ public struct LegacyScanner {
         let n = bytes.count
         guard offset >= 0, offset < n else { return .endOfData }
         guard offset <= n - LegacyFormat.recordHeaderSize else { return .invalid(.truncatedRecord) }
-        let r = ByteReader(bytes)
+        let r = ByteCursor(bytes)
         guard r.u16(offset) == LegacyFormat.recordMagic else { return .invalid(.badMagic) }
         let size = Int(r.u16(offset + 2))
         let payloadStart = offset + LegacyFormat.recordHeaderSize

@@ -1,4 +1,5 @@
 import Changelog
+import Platform
 
 /// The two changelog formats the offline tools read and write.
 public enum LogFormat: String, Sendable, CaseIterable, CustomStringConvertible {
@@ -14,7 +15,7 @@ public enum LogFormat: String, Sendable, CaseIterable, CustomStringConvertible {
         if bytes.count >= RecordFormat.fileMagic.count, bytes.prefix(RecordFormat.fileMagic.count).elementsEqual(RecordFormat.fileMagic) {
             return .beryl
         }
-        if bytes.count >= 4, ByteReader(bytes).u32(0) == LegacyFormat.fileMagic { return .eos }
+        if bytes.count >= 4, ByteCursor(bytes).u32(0) == LegacyFormat.fileMagic { return .eos }
         return nil
     }
 
@@ -33,7 +34,7 @@ public enum LogFormat: String, Sendable, CaseIterable, CustomStringConvertible {
         }
         var nativeValid = 0
         if window.count >= RecordFormat.fileHeaderSize {
-            let identity = LogIdentity(rawValue: ByteReader(window).u64(16))
+            let identity = LogIdentity(rawValue: ByteCursor(window).u64(16))
             let native = FrameScanner(bytes: window, identity: identity)
             var from = RecordFormat.fileHeaderSize - 8
             while let next = native.nextValidFrame(after: from) {

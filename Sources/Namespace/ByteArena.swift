@@ -1,3 +1,5 @@
+import Platform
+
 /// Growable storage for the variable sections of many rows, so a row costs no heap allocation of its
 /// own. Replaced or removed sections become garbage; the owning table reclaims the arena when
 /// garbage exceeds half of it (`needsCompaction`, see `ArenaReclaim`).
@@ -79,15 +81,6 @@ struct ByteArena {
         return try withArrayBytes(chunks[Int(offset >> Self.chunkShift)]) { (all) throws(E) -> R in
             try body(UnsafeRawBufferPointer(rebasing: all[start..<end]))
         }
-    }
-
-    /// The bytes at `offset`, as a pointer that stays valid only until the arena next changes
-    /// (append, compaction). For hot mutating paths of the tree, where a closure would have to
-    /// capture (and so copy) the whole tree; use `withBytes` everywhere else.
-    @inline(__always)
-    func unsafeBytes(at offset: UInt64, length: UInt32) -> UnsafeRawBufferPointer {
-        let start = Int(offset & Self.withinMask), end = start + Int(length)
-        return chunks[Int(offset >> Self.chunkShift)].withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[start..<end]) }
     }
 
     /// Runs `body` over the one chunk (empty if none); offsets are then plain byte positions in it.

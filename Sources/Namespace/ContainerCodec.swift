@@ -1,3 +1,5 @@
+import Platform
+
 /// The binary form of a container record (the payload of an update in `directories.mdlog`),
 /// version 1: a 57-byte fixed part (id, version, parent, ctime, mtime, uid, gid, mode, flags)
 /// followed by the variable section (name, xattrs). See docs/NAMESPACE-FORMAT.md.

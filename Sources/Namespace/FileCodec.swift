@@ -1,3 +1,5 @@
+import Platform
+
 /// The binary form of a file record (the payload of an update in `files.mdlog`), version 1.
 ///
 /// Layout (little-endian; byte by byte in docs/NAMESPACE-FORMAT.md): a 69-byte fixed part

@@ -57,7 +57,7 @@ public enum LegacyConversion {
                     report.skipped.append((UInt64(r.offset.rawValue), "delete record shorter than 8 bytes"))
                     break
                 }
-                batch.append(PendingRecord(.delete, payload: withUnsafeBytes(of: id.littleEndian) { Array($0) }))
+                batch.append(PendingRecord(.delete, payload: ByteCursor.bytes(of: id)))
                 report.deletes += 1
             case .compactionStamp:
                 batch.append(PendingRecord(.compactionStamp, payload: []))

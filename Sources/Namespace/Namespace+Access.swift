@@ -1,3 +1,5 @@
+import Platform
+
 // What a permission check needs of a path, read in one walk under one read lock: the owner, group,
 // mode and ACL attributes of every directory from the root down, and of the entry itself. Nothing is
 // decoded but the three ACL attributes, and only for directories that carry them (the keys of the
@@ -138,14 +140,15 @@ enum ACLAttributeScan {
         guard extras.count >= 1 else { return }
         var at = 1 + Int(extras[0])
         guard at + 2 <= extras.count else { return }
-        let count = Int(extras[at]) | Int(extras[at + 1]) << 8
+        let cursor = ByteCursor(extras)
+        let count = Int(cursor.u16(at))
         at += 2
         for _ in 0..<count {
             guard at + 2 <= extras.count else { return }
-            let keyLength = Int(extras[at]) | Int(extras[at + 1]) << 8
+            let keyLength = Int(cursor.u16(at))
             let keyStart = at + 2
             guard keyStart + keyLength + 2 <= extras.count else { return }
-            let valueLength = Int(extras[keyStart + keyLength]) | Int(extras[keyStart + keyLength + 1]) << 8
+            let valueLength = Int(cursor.u16(keyStart + keyLength))
             let valueStart = keyStart + keyLength + 2
             guard valueStart + valueLength <= extras.count else { return }
             let key = UnsafeRawBufferPointer(rebasing: extras[keyStart..<keyStart + keyLength])

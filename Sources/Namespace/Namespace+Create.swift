@@ -1,3 +1,5 @@
+import Platform
+
 /// Ownership, permissions and times for a new entry.
 public struct CreationAttributes: Sendable {
     public var uid: UInt32

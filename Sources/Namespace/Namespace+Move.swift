@@ -1,3 +1,5 @@
+import Platform
+
 extension Namespace {
     /// Renames and/or moves the file or directory at `source` to `destination` (a whole subtree
     /// moves with its directory). The destination's parent must exist. An existing destination is

@@ -1,3 +1,5 @@
+import Platform
+
 extension Namespace {
     // MARK: Fixed fields of a file (no re-encoding of the variable section: the fast paths)
 

@@ -43,12 +43,12 @@ struct PayloadReader {
     }
 }
 
-/// Little-endian appends to a byte array.
+/// Little-endian appends to a byte array, through `ByteCursor`.
 extension Array where Element == UInt8 {
     @inline(__always) mutating func appendLE(_ v: UInt8) { append(v) }
-    @inline(__always) mutating func appendLE(_ v: UInt16) { Swift.withUnsafeBytes(of: v.littleEndian) { append(contentsOf: $0) } }
-    @inline(__always) mutating func appendLE(_ v: UInt32) { Swift.withUnsafeBytes(of: v.littleEndian) { append(contentsOf: $0) } }
-    @inline(__always) mutating func appendLE(_ v: UInt64) { Swift.withUnsafeBytes(of: v.littleEndian) { append(contentsOf: $0) } }
+    @inline(__always) mutating func appendLE(_ v: UInt16) { ByteCursor.append(v, to: &self) }
+    @inline(__always) mutating func appendLE(_ v: UInt32) { ByteCursor.append(v, to: &self) }
+    @inline(__always) mutating func appendLE(_ v: UInt64) { ByteCursor.append(v, to: &self) }
     @inline(__always) mutating func appendLE(_ t: Timestamp) {
         appendLE(UInt64(bitPattern: t.seconds))
         appendLE(t.nanoseconds)

@@ -40,7 +40,7 @@ extension NamespaceTree {
         if let existing = files.row(of: row.id) {
             let old = files.rows[existing]
             if old.container == row.container, !pending.files.contains(row.id), old.container != ContainerID.detached.rawValue,
-               Self.sameName(files.nameBytes(existing), extras) {
+               files.withName(existing, { Self.sameName($0, extras) }) {
                 // The common update (size, locations, times): same parent, same name, stays linked.
                 var r = row
                 r.previous = old.previous
@@ -125,12 +125,20 @@ extension NamespaceTree {
         let parent = parentID(ref)
         guard containers.row(of: parent) != nil else { return false }
         if ref.isContainer && parent == id(ref) { return false }
-        // No closure captures `self` here: that would copy the tree (a retain per table) per record.
-        let name = ref.isContainer ? containers.nameBytes(ref.row) : files.nameBytes(ref.row)
-        let hash = Hashing.child(parent: parent, name: name)
-        if let taken = child(of: parent, named: name, hash: hash) { return taken == ref }
+        // The name is read inside its table's closure (non-escaping: it borrows the tree, no copy);
+        // the link, which changes the tree, comes after.
+        let (hash, taken) = ref.isContainer ? containers.withName(ref.row) { lookUp(parent, $0) }
+                                            : files.withName(ref.row) { lookUp(parent, $0) }
+        if let taken { return taken == ref }
         link(ref, hash: hash)
         return true
+    }
+
+    /// The child hash of `name` under `parent`, and the entry that already holds that name.
+    @inline(__always)
+    private func lookUp(_ parent: UInt64, _ name: UnsafeRawBufferPointer) -> (UInt32, NodeRef?) {
+        let hash = Hashing.child(parent: parent, name: name)
+        return (hash, child(of: parent, named: name, hash: hash))
     }
 
     /// Attaches pending entries whose way is now free. Containers first (files may wait for them).

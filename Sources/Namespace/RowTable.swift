@@ -157,18 +157,6 @@ struct RowTable<Row: TableRow> {
 
     func name(_ at: Int) -> [UInt8] { withName(at) { Array($0) } }
 
-    /// The name's bytes in the arena, valid until the table next changes (no closure: for hot
-    /// mutating paths, where a closure capturing the tree would copy it).
-    @inline(__always)
-    func nameBytes(_ at: Int) -> UnsafeRawBufferPointer {
-        let r = rows[at]
-        let offset = r.extrasOffset & ~Self.tagBit
-        let e = r.extrasOffset & Self.tagBit == arenaTag ? arena.unsafeBytes(at: offset, length: r.extrasLength)
-                                                         : draining!.unsafeBytes(at: offset, length: r.extrasLength)
-        guard !e.isEmpty else { return UnsafeRawBufferPointer(start: nil, count: 0) }
-        return UnsafeRawBufferPointer(rebasing: e[1..<min(e.count, 1 + Int(e[0]))])
-    }
-
     /// Indices of live rows.
     func forEachLive(_ body: (Int) -> Void) {
         for i in rows.indices where rows[i].id != 0 { body(i) }

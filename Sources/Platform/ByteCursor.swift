@@ -59,6 +59,23 @@ public struct ByteCursor {
         return count == 0 || memcmp(a.baseAddress! + offset, b.baseAddress! + offset, count) == 0
     }
 
+    // MARK: appends to a byte array (the codecs' writers)
+
+    /// Appends `value`, little-endian.
+    @inline(__always)
+    public static func append<T: FixedWidthInteger>(_ value: T, to array: inout [UInt8]) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { array.append(contentsOf: $0) }
+    }
+
+    /// `value`'s little-endian bytes.
+    @inline(__always)
+    public static func bytes<T: FixedWidthInteger>(of value: T) -> [UInt8] {
+        var array: [UInt8] = []
+        array.reserveCapacity(MemoryLayout<T>.size)
+        append(value, to: &array)
+        return array
+    }
+
     // MARK: stores (the caller checked `offset + size <= bytes.count`)
 
     @inline(__always)

@@ -1,21 +1,11 @@
 import Namespace
+import Platform
 
-// Little-endian writers and a bounds-checked reader for the sync protocol. The reader never traps:
+// Little-endian writers and a bounds-checked reader for the sync protocol, through `ByteCursor`. The reader never traps:
 // every load checks the remaining length first and running out throws `protocolViolation`.
 
 extension Array where Element == UInt8 {
-    mutating func appendLittleEndian(_ value: UInt16) {
-        append(UInt8(truncatingIfNeeded: value))
-        append(UInt8(truncatingIfNeeded: value >> 8))
-    }
-
-    mutating func appendLittleEndian(_ value: UInt32) {
-        for shift in stride(from: 0, to: 32, by: 8) { append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
-    }
-
-    mutating func appendLittleEndian(_ value: UInt64) {
-        for shift in stride(from: 0, to: 64, by: 8) { append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
-    }
+    mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) { ByteCursor.append(value, to: &self) }
 
     /// Exactly `count` bytes of `bytes`; any other size is a programming error of the caller.
     mutating func appendFixed(_ bytes: [UInt8], count: Int, field: String) {
@@ -74,23 +64,19 @@ struct WireReader {
     mutating func u16(_ field: String) throws(ReplicationError) -> UInt16 {
         try need(2, field)
         defer { position += 2 }
-        return UInt16(bytes[position]) | UInt16(bytes[position + 1]) << 8
+        return ByteCursor(bytes).u16(position)
     }
 
     mutating func u32(_ field: String) throws(ReplicationError) -> UInt32 {
         try need(4, field)
-        var value: UInt32 = 0
-        for i in 0..<4 { value |= UInt32(bytes[position + i]) << UInt32(8 * i) }
-        position += 4
-        return value
+        defer { position += 4 }
+        return ByteCursor(bytes).u32(position)
     }
 
     mutating func u64(_ field: String) throws(ReplicationError) -> UInt64 {
         try need(8, field)
-        var value: UInt64 = 0
-        for i in 0..<8 { value |= UInt64(bytes[position + i]) << UInt64(8 * i) }
-        position += 8
-        return value
+        defer { position += 8 }
+        return ByteCursor(bytes).u64(position)
     }
 
     /// `count` raw bytes, copied.

@@ -3,6 +3,7 @@ import Changelog
 import Namespace
 import Glibc
 import LegacyEOS
+import Platform
 
 struct LogVerify: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -142,7 +143,7 @@ struct LogWorkload: ParsableCommand {
         var next = log.lastSequence.rawValue
         for _ in 0..<count {
             next += 1
-            var p = withUnsafeBytes(of: next.littleEndian) { Array($0) }
+            var p = ByteCursor.bytes(of: next)
             p += [UInt8](repeating: UInt8(truncatingIfNeeded: next), count: Int(next % 300))
             let r = try log.append(.update, payload: p)
             print(r.sequence.rawValue)

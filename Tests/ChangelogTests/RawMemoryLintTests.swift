@@ -102,6 +102,27 @@ struct RawMemoryLintTests {
         for allowed in Self.allowed { #expect(FileSystem.exists(root + "/" + allowed), "\(allowed) is listed but gone") }
     }
 
+    /// Little-endian conversion (`.littleEndian`, `init(littleEndian:)`) is `ByteCursor`'s alone: a codec
+    /// that converts byte order itself is a second little-endian reader or writer. (Big-endian is the
+    /// XRootD protocol's and the socket addresses', not a codec of ours over `ByteCursor`.)
+    @Test("no Swift file but ByteCursor converts to or from little-endian")
+    func littleEndianStaysInTheCursor() throws {
+        let root = Self.packageRoot
+        var report: [String] = []
+        for path in Self.swiftFiles(under: root + "/Sources") {
+            let relative = String(path.dropFirst(root.count + 1))
+            if relative == "Sources/Platform/ByteCursor.swift" { continue }
+            let file = try SystemFile.open(path, access: .readOnly, creation: .openExisting)
+            let text = String(decoding: try file.read(count: Int(try file.size()), at: 0), as: UTF8.self)
+            for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                var line = Substring(raw)
+                if let comment = line.range(of: "//") { line = line[..<comment.lowerBound] }
+                if line.contains("littleEndian") { report.append("\(relative):\(n + 1): \(raw.trimmingPrefix(while: { $0 == " " }))") }
+            }
+        }
+        #expect(report.isEmpty, "little-endian conversion outside ByteCursor:\n\(report.joined(separator: "\n"))")
+    }
+
     @Test("the lint catches each kind of raw access, and not atomics, comments or integer sums")
     func lintCatchesPlantedViolations() {
         let planted = [

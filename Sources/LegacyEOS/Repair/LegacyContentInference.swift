@@ -1,4 +1,5 @@
 import Changelog
+import Platform
 
 /// Infers what a legacy log holds when its header is damaged, from the records repair rebuilt.
 ///
@@ -41,7 +42,7 @@ struct LegacyContentInference {
     /// u64 id, 2 timespecs, u64 size|flags, u64 container id, u16 len + name\0, u16 n + u32
     /// locations, u16 n + u32 unlinked, uid, gid, layout, u8 n + checksum, [xattrs], padding.
     static func parsesAsFile(_ p: UnsafeRawBufferPointer) -> Bool {
-        let r = ByteReader(p)
+        let r = ByteCursor(p)
         var o = 56
         guard string(p, at: &o) != nil else { return false }
         for _ in 0..<2 {
@@ -62,7 +63,7 @@ struct LegacyContentInference {
     static func parsesAsContainer(_ p: UnsafeRawBufferPointer) -> Bool {
         var o = 48
         guard string(p, at: &o) != nil, o + 2 <= p.count else { return false }
-        return pairs(p, at: o, count: Int(ByteReader(p).u16(o)), from: o + 2)
+        return pairs(p, at: o, count: Int(ByteCursor(p).u16(o)), from: o + 2)
     }
 
     /// `count` key/value string pairs from `from`, ending within 3 padding bytes of the payload end.
@@ -77,7 +78,7 @@ struct LegacyContentInference {
     /// A u16 length (with the NUL) followed by that many bytes ending in NUL; advances `o`.
     private static func string(_ p: UnsafeRawBufferPointer, at o: inout Int) -> Int? {
         guard o >= 0, o + 2 <= p.count else { return nil }
-        let len = Int(ByteReader(p).u16(o))
+        let len = Int(ByteCursor(p).u16(o))
         guard len >= 1, o + 2 + len <= p.count, p[o + 2 + len - 1] == 0 else { return nil }
         o += 2 + len
         return len

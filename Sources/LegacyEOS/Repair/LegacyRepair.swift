@@ -1,4 +1,5 @@
 import Changelog
+import Platform
 
 /// The repair algorithm of EOS's `eos-log-repair` (`ChangeLogFile::repair` and its helpers
 /// `reconstructRecord`, `guessSize`, `findRecordMagic`), ported step for step so that the counters
@@ -73,7 +74,7 @@ struct LegacyRepair {
     mutating func reconstruct(at offset: Int) -> Rebuilt? {
         let n = bytes.count
         guard offset >= 0, offset <= n - LegacyFormat.recordHeaderSize else { return nil }
-        let r = ByteReader(bytes)
+        let r = ByteCursor(bytes)
         let wrongMagic = r.u16(offset) != LegacyFormat.recordMagic
         var size = Int(r.u16(offset + 2))
         let stored = r.u32(offset + 4)
@@ -131,6 +132,6 @@ struct LegacyRepair {
     /// Why the record at `offset` failed a strict read (for the report; repair itself is lenient).
     func damageReason(at offset: Int) -> CorruptionReason {
         if case .invalid(let reason) = scanner.check(at: offset) { return reason }
-        return .badLength(UInt64(ByteReader(bytes).u16(offset + 2)))
+        return .badLength(UInt64(ByteCursor(bytes).u16(offset + 2)))
     }
 }

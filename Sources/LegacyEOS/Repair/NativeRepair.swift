@@ -34,7 +34,7 @@ struct NativeRepair {
     /// frames), and the content kind and flags if they are valid values. Base sequence 0.
     static func salvageHeader(_ bytes: UnsafeRawBufferPointer) -> FileHeader {
         guard bytes.count >= RecordFormat.fileHeaderSize else { return FileHeader(contentKind: .generic, identity: LogIdentity(rawValue: 0)) }
-        let r = ByteReader(bytes)
+        let r = ByteCursor(bytes)
         return FileHeader(contentKind: ContentKind(rawValue: r.u16(10)) ?? .generic,
                           flags: LogFlags(rawValue: r.u32(12)).intersection(.known),
                           identity: LogIdentity(rawValue: r.u64(16)), baseSequence: .zero,

@@ -1,6 +1,0 @@
-/// `Array.withUnsafeBytes` with typed throws (the standard library's is untyped `rethrows`).
-@inline(__always)
-func withArrayBytes<R, E: Error>(_ array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
-    let result: Result<R, E> = array.withUnsafeBytes { p in Result { () throws(E) -> R in try body(p) } }
-    return try result.get()
-}
