@@ -71,13 +71,12 @@ public enum RoleFile {
     /// The directory's role; a missing or unreadable file is a slave.
     public static func read(in directory: String) -> Role { readTag(in: directory).role }
 
-    /// The directory's role and epoch; a missing or unreadable file is a slave of epoch 0.
+    /// The directory's role and epoch; a missing or unreadable file is a slave of epoch 0. Read
+    /// through the platform layer (its fault injection included): the first line of at most 127 bytes.
     public static func readTag(in directory: String) -> RoleTag {
-        guard let file = fopen(path(in: directory), "r") else { return RoleTag(role: .slaveReadOnly) }
-        defer { fclose(file) }
-        var buffer = [CChar](repeating: 0, count: 128)
-        guard fgets(&buffer, Int32(buffer.count), file) != nil else { return RoleTag(role: .slaveReadOnly) }
-        let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let file = try? SystemFile.open(path(in: directory), access: .readOnly, creation: .openExisting),
+              let bytes = try? file.read(count: 127, at: 0) else { return RoleTag(role: .slaveReadOnly) }
+        let text = String(decoding: bytes.prefix { $0 != UInt8(ascii: "\n") && $0 != 0 }, as: UTF8.self)
         return RoleTag(parsing: text) ?? RoleTag(role: .slaveReadOnly)
     }
 
