@@ -303,8 +303,8 @@ public final class Follower: @unchecked Sendable {
     private func receive(_ kind: LogKind, identity: UInt64, offset: UInt64, bytes: [UInt8],
                          acknowledger: ReplicaAcknowledger) throws(ReplicationError) {
         if let a = lock.withLock({ alongside[kind] }), a.log.identity.rawValue == identity {
-            do {
-                _ = try bytes.withUnsafeBytes { try a.log.appendVerbatim($0, at: LogOffset(offset)) }
+            do throws(ChangelogError) {
+                _ = try withArrayBytes(bytes) { (b) throws(ChangelogError) in try a.log.appendVerbatim(b, at: LogOffset(offset)) }
             } catch {
                 lock.withLock { status.corruptChunks += 1 }
                 throw .rejected("\(kind) bytes at \(offset) do not verify", cause: .log(error))
@@ -316,8 +316,8 @@ public final class Follower: @unchecked Sendable {
             throw .protocolViolation("data for an unknown \(kind) log \(String(identity, radix: 16))")
         }
         let pending: PendingAcknowledgement
-        do {
-            pending = try bytes.withUnsafeBytes { b in
+        do throws(NamespaceError) {
+            pending = try withArrayBytes(bytes) { (b) throws(NamespaceError) in
                 try namespace.receiveDeferringAcknowledgement(kind.contentKind, bytes: b, at: LogOffset(offset)).2
             }
         } catch {

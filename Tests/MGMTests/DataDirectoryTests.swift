@@ -58,7 +58,7 @@ import XRootD
         #expect(refused.run.status == 1 && refused.lines.count == 1, "\(refused.run.stderr)")
         #expect(refused.run.stderr.contains("is locked by a running server"))
         #expect(DirectorySnapshot(server.directory) == before, "\(before) -> \(DirectorySnapshot(server.directory))")
-        #expect(RoleFile.read(in: server.directory) == .master)
+        #expect(RoleFile.read(in: server.directory) == .masterReadWrite)
     }
 
     /// A master whose directories log is lost does not start (one line naming the file and what the

@@ -92,7 +92,7 @@ import XRootD
         let directory = TestServer.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         #expect(try ProgramRun.run(mgm, ["tag", "master", "--data", directory]).status == 0)
-        #expect(RoleFile.read(in: directory) == .master)
+        #expect(RoleFile.read(in: directory) == .masterReadWrite)
 
         let port = try Self.freePort()
         let process = Process()

@@ -38,19 +38,19 @@ import XRootD
     @Test func slaveServesReadOnly() throws {
         let directory = TestServer.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        #expect(RoleFile.read(in: directory) == .slave)
+        #expect(RoleFile.read(in: directory) == .slaveReadOnly)
         // A fresh slave starts empty (it would fetch everything from a configured master).
         let fresh = try TestServer(role: .slaveReadOnly, directory: directory)
         #expect(throws: XRootDError.self) { try fresh.client().stat("/") }
         fresh.stop(removing: false)
 
         try RoleFile.write(.masterReadWrite, in: directory)
-        #expect(RoleFile.read(in: directory) == .master)
+        #expect(RoleFile.read(in: directory) == .masterReadWrite)
         let master = try TestServer(role: nil, directory: directory)
         try master.client().mkdir("/m")
         master.stop(removing: false)
 
-        try RoleFile.write(.slave, in: directory)
+        try RoleFile.write(.slaveReadOnly, in: directory)
         let slave = try TestServer(role: nil, directory: directory)
         defer { slave.stop(removing: false) }
         let client = try slave.client()
