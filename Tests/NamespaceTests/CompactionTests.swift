@@ -61,7 +61,14 @@ import Platform
         let ns = try Namespace.boot(dir.configuration())
         ns.role = .slaveReadOnly
         #expect(errnoOf { try ns.compact(.files) } == EROFS)
+        ns.role = .masterReadOnly
+        #expect(errnoOf { try ns.compact(.files) } == EROFS)
         ns.role = .masterReadWrite
+        // Held (`ns master` step 1): no compaction while mutations still go on.
+        ns.compactionHeld = true
+        #expect(errnoOf { try ns.compact(.files) } == EROFS)
+        _ = try ns.createContainer("/held", missingParents: .fail)
+        ns.compactionHeld = false
         let inside = Mutex<(Int32?, BootState?, String)>((nil, nil, ""))
         try ns.compact(.files, options: CompactionOptions(observer: { _, phase in
             guard phase == .copy else { return }
