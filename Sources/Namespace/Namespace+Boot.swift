@@ -94,6 +94,9 @@ extension Namespace {
         tree.containers = containers.table
         files.table = RowTable()
         containers.table = RowTable()
+        // After both logs: the order in which they are read does not matter (ParentTimes.swift).
+        tree.applyParentEffects(files.effects)
+        tree.applyParentEffects(containers.effects)
         let attachStart = MonotonicClock.seconds()
         let attach = tree.attachAll(now: Timestamp.now(), relocating: config.access != .replica)
         return Loaded(tree: tree, files: files, containers: containers, attach: attach,
