@@ -56,6 +56,8 @@ public final class Namespace: @unchecked Sendable {
     var replicatedRecords = 0
     /// Signalled after every mutation is acknowledged and every replicated batch applied.
     let changes = ChangeNotifier()
+    /// Virtual memory when this namespace was made (the server's start): `ns` prints the growth since.
+    let startupVirtualMemory = SystemInfo.memory().virtual
 
     init(configuration: NamespaceConfiguration) {
         self.configuration = configuration

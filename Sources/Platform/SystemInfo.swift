@@ -22,4 +22,19 @@ public enum SystemInfo {
         func field(_ i: Int) -> UInt64 { i < fields.count ? fields[i] * page : 0 }
         return Memory(virtual: field(0), resident: field(1), shared: field(2))
     }
+
+    /// Threads of this process (the `Threads:` line of /proc/self/status); 0 if unreadable.
+    public static func threads() -> Int {
+        let fd = open("/proc/self/status", O_RDONLY)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return 0 }
+        for line in buffer[0..<n].split(separator: 0x0A) where line.starts(with: Array("Threads:".utf8)) {
+            let digits = line.dropFirst(8).filter { $0 >= 0x30 && $0 <= 0x39 }
+            return Int(String(decoding: digits, as: UTF8.self)) ?? 0
+        }
+        return 0
+    }
 }
