@@ -7,6 +7,12 @@ public enum SystemInfo {
         public var virtual: UInt64
         public var resident: UInt64
         public var shared: UInt64
+
+        public init(virtual: UInt64, resident: UInt64, shared: UInt64) {
+            self.virtual = virtual
+            self.resident = resident
+            self.shared = shared
+        }
     }
 
     public static func memory() -> Memory {

@@ -79,8 +79,8 @@ import Testing
         // Without replication lines (the console's local `ns`) the group and its separator are left out.
         #expect(!stats.formatted().contains("Replication"))
         #expect(stats.formatted().components(separatedBy: dots).count == 4)
-        let pairs = Dictionary(uniqueKeysWithValues: stats.monitoringPairs().map { ($0.key, $0.value) })
-        #expect(pairs["ns.memory.growth"] == "4096000" && pairs["ns.stat.threads"] == "23")
+        let monitoring = stats.monitoringFormatted()
+        #expect(monitoring.contains("ns.memory.growth=4096000\n") && monitoring.contains("ns.stat.threads=23\n"))
     }
 
     @Test func readableSizes() {
