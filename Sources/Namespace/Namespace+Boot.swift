@@ -95,8 +95,8 @@ extension Namespace {
         files.table = RowTable()
         containers.table = RowTable()
         // After both logs: the order in which they are read does not matter (ParentTimes.swift).
-        tree.applyParentEffects(files.effects)
-        tree.applyParentEffects(containers.effects)
+        tree.applyParentEffects(files.effects, pendingUntilArrival: config.access == .replica)
+        tree.applyParentEffects(containers.effects, pendingUntilArrival: config.access == .replica)
         let attachStart = MonotonicClock.seconds()
         let attach = tree.attachAll(now: Timestamp.now(), relocating: config.access != .replica)
         return Loaded(tree: tree, files: files, containers: containers, attach: attach,

@@ -132,8 +132,9 @@ extension NamespaceTree {
         timesNotInLog.insert(id)
     }
 
-    /// Applies the boot-time effects of both logs.
-    mutating func applyParentEffects(_ effects: ParentTimeEffects) {
-        for (id, t) in effects.latest { touch(id, at: t) }
+    /// Applies the boot-time effects of both logs (on a replica, those for a directory whose record
+    /// has not arrived wait for it).
+    mutating func applyParentEffects(_ effects: ParentTimeEffects, pendingUntilArrival: Bool = false) {
+        for (id, t) in effects.latest { touch(id, at: t, pendingUntilArrival: pendingUntilArrival) }
     }
 }
