@@ -90,9 +90,13 @@ enum ParentTimes {
     }
 }
 
-/// Effects gathered while loading a log at boot: the latest time per container.
+/// Effects gathered while loading a log at boot: the latest time per container. Consecutive records
+/// mostly touch the same directory (files created one after another in it), so the last container is
+/// kept aside and the dictionary is touched only when it changes.
 struct ParentTimeEffects {
-    var latest: [UInt64: Timestamp] = [:]
+    private var latest: [UInt64: Timestamp] = [:]
+    private var lastID: UInt64 = 0
+    private var lastTime = Timestamp(seconds: 0)
 
     @inline(__always)
     mutating func note(_ e: ParentEffect) {
@@ -100,9 +104,28 @@ struct ParentTimeEffects {
         if e.unlinkedFrom != 0 && e.unlinkedFrom != e.linkedTo { note(e.unlinkedFrom, e.time) }
     }
 
+    @inline(__always)
     private mutating func note(_ id: UInt64, _ t: Timestamp) {
-        if let old = latest[id], !(old < t) { return }
-        latest[id] = t
+        if id == lastID {
+            if lastTime < t { lastTime = t }
+            return
+        }
+        flush()
+        lastID = id
+        lastTime = t
+    }
+
+    private mutating func flush() {
+        guard lastID != 0 else { return }
+        if let old = latest[lastID], !(old < lastTime) { return }
+        latest[lastID] = lastTime
+    }
+
+    /// The latest time per container.
+    var all: [UInt64: Timestamp] {
+        var copy = self
+        copy.flush()
+        return copy.latest
     }
 }
 
@@ -135,6 +158,6 @@ extension NamespaceTree {
     /// Applies the boot-time effects of both logs (on a replica, those for a directory whose record
     /// has not arrived wait for it).
     mutating func applyParentEffects(_ effects: ParentTimeEffects, pendingUntilArrival: Bool = false) {
-        for (id, t) in effects.latest { touch(id, at: t, pendingUntilArrival: pendingUntilArrival) }
+        for (id, t) in effects.all { touch(id, at: t, pendingUntilArrival: pendingUntilArrival) }
     }
 }
