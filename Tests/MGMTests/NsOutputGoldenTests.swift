@@ -33,7 +33,7 @@ import XRootD
             \(dots)
             ALL      Compactification                 status=off waitstart=N interval=N ratio-file=N:N ratio-dir=N:N
             \(dots)
-            ALL      Replication                      mode=master-rw state=master-rw master=N:<port> configdir=<data> config=none active=true epoch=N sync=none remotecheck=enabled
+            ALL      Replication                      mode=master-rw state=master-rw master=N.N:<port> configdir=<data> config=none active=true epoch=N sync=none remotecheck=disabled
             \(dots)
             ALL      File Changelog Size              N <size>
             ALL      Dir  Changelog Size              N <size>
