@@ -63,3 +63,31 @@ import XRootD
         }
     }
 }
+
+/// On a running master/slave pair (two `beryl-mgm` processes): the slave shows the parent times the
+/// master set, as the stock client sees them.
+@Suite struct ParentTimesPairTests {
+    @Test func theSlaveShowsTheMastersParentTimes() throws {
+        let pair = try PairFixture()
+        defer { pair.stop() }
+        let client = try pair.master.client()
+        try client.mkdir("/pt/from", options: .makePath)
+        try client.mkdir("/pt/to")
+        _ = try client.open("/pt/from/f", options: [.new])
+        let master = try pair.master.directClient()
+        let before = try master.stat("/pt/to").modificationTime
+        sleep(1)  // stat has whole seconds: a second later, the move's times differ from the creation's
+        try client.mv("/pt/from/f", to: "/pt/to/f")
+        let times = { (c: XRootDClient, path: String) throws -> [Int64] in
+            let s = try c.stat(path)
+            return [s.modificationTime, s.extended?.changeTime ?? -1]
+        }
+        let expected = try ["/pt/from", "/pt/to"].map { try times(master, $0) }
+        #expect(expected[1][0] > before, "the move set the target directory's mtime")
+        #expect(expected[0] == expected[1], "both parents got the move's time")
+        #expect(PairFixture.eventually {
+            let slave = try pair.slave.directClient()
+            return try ["/pt/from", "/pt/to"].map { try times(slave, $0) } == expected
+        })
+    }
+}
