@@ -46,14 +46,8 @@ struct AdminCommands {
             let pairs = state.replication?.monitoringPairs ?? []
             return stats.monitoringFormatted() + pairs.map { "\($0.0)=\($0.1)\n" }.joined()
         }
-        // The Replication line goes after "Total boot time", where the legacy MGM printed it.
-        var lines = stats.formatted().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if lines.last == "" { lines.removeLast() }
-        let replication = NamespaceStatisticsLayout.line("Replication", state.replicationStatus)
-        let at = (lines.firstIndex { $0.contains("Total boot time") }).map { $0 + 1 } ?? lines.count
-        let slave = (state.replication?.slaveLines ?? []).map { NamespaceStatisticsLayout.line($0.label, $0.value) }
-        lines.insert(contentsOf: [replication] + slave, at: at)
-        return lines.joined(separator: "\n") + "\n"
+        // The Replication line (and a slave's latency lines) in their legacy group, after Compactification.
+        return stats.formatted(replication: [("Replication", state.replicationStatus)] + (state.replication?.slaveLines ?? []))
     }
 
     /// `ns compact off` / `ns compact on <delay> [<interval>] [<type>]`, the legacy interface.
@@ -153,15 +147,5 @@ struct AdminCommands {
         default:
             return .failure(EINVAL, usage)
         }
-    }
-}
-
-/// The `ns` line layout: "ALL" and the label padded so the value starts at byte 42.
-enum NamespaceStatisticsLayout {
-    static func line(_ label: String, _ value: String) -> String {
-        let head = "ALL      " + label
-        let width = NamespaceStatistics.valueColumn
-        let padding = max(1, width - head.utf8.count)
-        return head + String(repeating: " ", count: padding) + value
     }
 }

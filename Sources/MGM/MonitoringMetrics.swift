@@ -64,6 +64,8 @@ enum MonitoringMetrics {
         .init("ns.memory.virtual", "beryl_memory_virtual_bytes", "Virtual memory of the server process."),
         .init("ns.memory.resident", "beryl_memory_resident_bytes", "Resident memory of the server process."),
         .init("ns.memory.share", "beryl_memory_shared_bytes", "Shared (file-backed) resident memory of the server process."),
+        .init("ns.memory.growth", "beryl_memory_growth_bytes", "Virtual memory grown since the server started (0 when it shrank)."),
+        .init("ns.stat.threads", "beryl_threads", "Threads of the server process."),
         .init("ns.compaction.status", "beryl_compaction_state", [],
               .state(label: "state", values: ["off", "wait", "starting", "compacting", "blocked", "failed"]),
               "Online compaction status (1 for the current one)."),

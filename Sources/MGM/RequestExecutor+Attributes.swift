@@ -106,35 +106,27 @@ extension RequestExecutor {
     /// ctime; nothing is written when no name succeeds. A missing path answers each name `kXR_NotFound`.
     private func change(_ path: String, names: [String],
                         _ apply: (inout [String: String], Int) -> XRootDErrorCode?) throws(NamespaceError) -> Execution {
-        let entry: NamespaceEntry
+        // One pass under the namespace's write lock (`Namespace.changeAttributes`): resolve, apply,
+        // store only when a name succeeded and the entry stays within the limit.
+        var codes: [XRootDErrorCode?] = []
+        var tooMany = false
         do throws(NamespaceError) {
-            entry = try namespace.stat(path)
+            try namespace.changeAttributes(path, ctime: Timestamp.now()) { attributes -> ((), store: Bool) in
+                codes = names.indices.map { apply(&attributes, $0) }
+                guard codes.contains(where: { $0 == nil }) else { return ((), false) }
+                tooMany = attributes.count > Self.maximumAttributesPerEntry
+                return ((), !tooMany)
+            }
         } catch .notFound {
             return .ok(Self.nameVector(names, codes: names.map { _ in .notFound }))
         }
-        var preview = entry.attributes
-        let previewCodes = names.indices.map { apply(&preview, $0) }
-        guard previewCodes.contains(where: { $0 == nil }) else { return .ok(Self.nameVector(names, codes: previewCodes)) }
-        guard preview.count <= Self.maximumAttributesPerEntry else {
+        if tooMany {
             return .error(.argTooLong, "Unable to set attributes of \(path); an entry holds at most "
                           + "\(Self.maximumAttributesPerEntry) attributes")
         }
-        // Applied again on the entry as the namespace holds it under its lock (the preview may be stale).
-        var codes = previewCodes
-        let now = Timestamp.now()
-        switch entry {
-        case .file(let f):
-            try namespace.updateFile(f.id) { m in
-                codes = names.indices.map { apply(&m.xattrs, $0) }
-                m.ctime = now
-            }
-        case .container(let c):
-            try namespace.updateContainer(c.id) { m in
-                codes = names.indices.map { apply(&m.xattrs, $0) }
-                m.ctime = now
-            }
+        if codes.contains(where: { $0 == nil }) {
+            logger.debug("attributes changed", metadata: ["path": "\(path)", "names": "\(names.joined(separator: ","))"])
         }
-        logger.debug("attributes changed", metadata: ["path": "\(path)", "names": "\(names.joined(separator: ","))"])
         return .ok(Self.nameVector(names, codes: codes))
     }
 

@@ -39,6 +39,6 @@ public final class ServerState: Sendable {
 
     /// The `Replication` value of `ns`.
     var replicationStatus: String {
-        replication?.replicationLine ?? "mode=\(roleState.mode.rawValue) state=\(roleState.rawValue)"
+        replication?.replicationLine ?? "mode=\(roleState.mode.rawValue) state=\(roleState.rawValue) active=false"
     }
 }

@@ -64,7 +64,7 @@ public enum ContainerCodec {
         let id = try r.u64("id")
         guard id != 0 else { throw .zeroID }
         let v = try r.u8("version")
-        guard v == version else { throw .unsupportedVersion(v) }
+        guard v == version || v == ParentTimes.version else { throw .unsupportedVersion(v) }
         let parent = try r.u64("parent")
         let ctime = try r.timestamp("ctime")
         let mtime = try r.timestamp("mtime")
@@ -75,10 +75,12 @@ public enum ContainerCodec {
         let start = r.cursor
         _ = try VariableFields.readName(&r, allowEmpty: id == ContainerID.root.rawValue)
         try VariableFields.skipAttributes(&r)
+        let end = r.cursor
+        if v == ParentTimes.version { try ParentTimes.checkTrailer(&r) }
         guard r.remaining == 0 else { throw .trailingBytes(r.remaining) }
         let row = ContainerRow(id: id, parent: parent, ctimeSeconds: ctime.seconds, mtimeSeconds: mtime.seconds,
                                ctimeNanoseconds: ctime.nanoseconds, mtimeNanoseconds: mtime.nanoseconds, uid: uid, gid: gid,
-                               mode: mode, flags: flags, extrasLength: UInt32(payload.count - start), extrasOffset: 0)
-        return (row, UnsafeRawBufferPointer(rebasing: payload[start...]))
+                               mode: mode, flags: flags, extrasLength: UInt32(end - start), extrasOffset: 0)
+        return (row, UnsafeRawBufferPointer(rebasing: payload[start..<end]))
     }
 }

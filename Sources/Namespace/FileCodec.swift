@@ -56,7 +56,7 @@ public enum FileCodec {
         let id = try r.u64("id")
         guard id != 0 else { throw .zeroID }
         let v = try r.u8("version")
-        guard v == version else { throw .unsupportedVersion(v) }
+        guard v == version || v == ParentTimes.version else { throw .unsupportedVersion(v) }
         let container = try r.u64("container")
         let ctime = try r.timestamp("ctime")
         let mtime = try r.timestamp("mtime")
@@ -73,11 +73,13 @@ public enum FileCodec {
         _ = try r.span(Int(try r.u16("unlinked count")) * 4, "unlinked locations")
         try VariableFields.skipAttributes(&r)
         try skipSymlink(&r)
+        let end = r.cursor
+        if v == ParentTimes.version { try ParentTimes.checkTrailer(&r) }
         guard r.remaining == 0 else { throw .trailingBytes(r.remaining) }
         let row = FileRow(id: id, container: container, size: size, ctimeSeconds: ctime.seconds, mtimeSeconds: mtime.seconds,
                           ctimeNanoseconds: ctime.nanoseconds, mtimeNanoseconds: mtime.nanoseconds, uid: uid, gid: gid,
-                          mode: mode, layoutID: layout, flags: flags, extrasLength: UInt32(payload.count - start), extrasOffset: 0)
-        return (row, UnsafeRawBufferPointer(rebasing: payload[start...]))
+                          mode: mode, layoutID: layout, flags: flags, extrasLength: UInt32(end - start), extrasOffset: 0)
+        return (row, UnsafeRawBufferPointer(rebasing: payload[start..<end]))
     }
 
     static func skipSymlink(_ r: inout PayloadReader) throws(CodecError) {

@@ -11,6 +11,8 @@ struct LogLoader<Row: TableRow>: Sendable {
         var seconds = 0.0
         var error: NamespaceError?
         var warnings: [String] = []
+        /// Parent effects of the log's version-2 records, applied after both logs are loaded.
+        var effects = ParentTimeEffects()
     }
 
     let path: String
@@ -25,6 +27,7 @@ struct LogLoader<Row: TableRow>: Sendable {
         var table = RowTable<Row>()
         var records = 0
         var failure: NamespaceError?
+        var effects = ParentTimeEffects()
 
         @inline(__always)
         mutating func apply(_ r: RecordView, path: String) {
@@ -39,13 +42,20 @@ struct LogLoader<Row: TableRow>: Sendable {
                     } else {
                         table.insert(row, extras: extras)
                     }
+                    if r.payload[8] == ParentTimes.version, let e = ParentTimes.effect(ofUpdate: r.payload) { effects.note(e) }
                 } catch {
                     failure = .badRecord(log: path, position: r.position, reason: error)
                 }
             case .delete:
-                guard r.payload.count == 8, let id = r.id else {
+                guard let id = r.id else {
                     failure = .badRecord(log: path, position: r.position,
                                          reason: .truncated(field: "delete id", offset: r.payload.count))
+                    return
+                }
+                do throws(CodecError) {
+                    if let e = try ParentTimes.effect(ofDelete: r.payload) { effects.note(e) }
+                } catch {
+                    failure = .badRecord(log: path, position: r.position, reason: error)
                     return
                 }
                 table.noteID(id)
@@ -81,6 +91,7 @@ struct LogLoader<Row: TableRow>: Sendable {
         if state.pointee.table.arena.needsCompaction { state.pointee.table.compactArena() }
         swap(&out.table, &state.pointee.table)
         out.records = state.pointee.records
+        out.effects = state.pointee.effects
         out.error = state.pointee.failure
         out.seconds = MonotonicClock.seconds() - start
         return out

@@ -97,6 +97,9 @@ extension Namespace {
         tree.containers = containers.table
         files.table = RowTable()
         containers.table = RowTable()
+        // After both logs: the order in which they are read does not matter (ParentTimes.swift).
+        tree.applyParentEffects(files.effects, pendingUntilArrival: config.role == .slaveReadOnly)
+        tree.applyParentEffects(containers.effects, pendingUntilArrival: config.role == .slaveReadOnly)
         let attachStart = MonotonicClock.seconds()
         let attach = tree.attachAll(now: Timestamp.now(), relocating: config.role != .slaveReadOnly)
         return Loaded(tree: tree, files: files, containers: containers, attach: attach,

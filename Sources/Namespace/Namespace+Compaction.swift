@@ -82,6 +82,8 @@ extension Namespace {
         observe(which, phase)
         let session = try lock.withWriteLock { () throws(NamespaceError) -> CompactionSession in
             guard state == .compacting, let source = log(which) else { throw .notBooted(state) }
+            // In the same hold as the snapshot: no effect can fall between the two.
+            try writeParentTimes()
             return try changelog { () throws(ChangelogError) in try CompactionSession(source: source, policy: type.damagePolicy) }
         }
         compaction.update { $0.running = .compacting }

@@ -119,9 +119,10 @@ extension Namespace {
                           ctimeNanoseconds: t.nanoseconds, mtimeNanoseconds: t.nanoseconds, uid: a.uid, gid: a.gid,
                           mode: a.mode ?? (symlink == nil ? 0o100644 : 0o120777), layoutID: a.layoutID, flags: a.flags,
                           extrasLength: 0, extrasOffset: 0)
-        try withArrayBytes(bytes) { (p) throws(NamespaceError) in try appendFile(row, extras: p) }
+        try withArrayBytes(bytes) { (p) throws(NamespaceError) in try appendFile(row, extras: p, linked: true) }
         let at = bytes.withUnsafeBytes { tree.files.insert(row, extras: $0) }
         tree.link(.file(at))
+        tree.touch(parentID, at: t)
         return FileID(id)
     }
 
@@ -134,9 +135,10 @@ extension Namespace {
         let row = ContainerRow(id: id, parent: parentID, ctimeSeconds: t.seconds, mtimeSeconds: t.seconds,
                                ctimeNanoseconds: t.nanoseconds, mtimeNanoseconds: t.nanoseconds, uid: a.uid, gid: a.gid,
                                mode: a.mode ?? 0o40755, flags: a.flags, extrasLength: 0, extrasOffset: 0)
-        try withArrayBytes(bytes) { (p) throws(NamespaceError) in try appendContainer(row, extras: p) }
+        try withArrayBytes(bytes) { (p) throws(NamespaceError) in try appendContainer(row, extras: p, linked: true) }
         let at = bytes.withUnsafeBytes { tree.insertContainer(row, extras: $0) }
         tree.link(.container(at))
+        tree.touch(parentID, at: t)
         return at
     }
 

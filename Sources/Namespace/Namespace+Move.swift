@@ -30,12 +30,19 @@ extension Namespace {
             replaced = existing
         }
         let renamed = tree.withName(ref) { current in name.withUnsafeBytes { !VariableFields.equal(current, $0) } }
+        // The moved entry's ctime and both parents' mtime and ctime become now (ParentTimes.swift).
+        let oldParent = tree.parentID(ref)
+        let unlinkedFrom = oldParent == parentID ? 0 : oldParent
+        let now = Timestamp.now()
+        let time: Timestamp
         if ref.isContainer {
             guard !tree.isAncestor(ref.row, of: parentRow) else {
                 throw .invalidArgument("cannot move a directory into itself or its descendant")
             }
             var row = tree.containers.rows[ref.row]
             row.parent = parentID
+            row.ctime = max(now, row.ctime)
+            time = row.ctime
             let extras: [UInt8]? = renamed ? tree.containers.withExtras(ref.row) { NamespaceTree.replacingName($0, with: name) } : nil
             if let replaced {
                 var payload: [UInt8] = []
@@ -44,12 +51,16 @@ extension Namespace {
                 } else {
                     tree.containers.withExtras(ref.row) { ContainerCodec.encode(row, extras: $0, into: &payload) }
                 }
-                try appendReplacing(replaced, update: payload)
+                ParentTimes.markUpdate(&payload, linked: true, unlinkedFrom: unlinkedFrom)
+                try appendReplacing(replaced, update: payload, parent: parentID, time: time)
                 dropReplaced(replaced)
+                tree.timesNotInLog.remove(row.id)
             } else if let extras {
-                try withArrayBytes(extras) { (p) throws(NamespaceError) in try appendContainer(row, extras: p) }
+                try withArrayBytes(extras) { (p) throws(NamespaceError) in
+                    try appendContainer(row, extras: p, linked: true, unlinkedFrom: unlinkedFrom)
+                }
             } else {
-                try appendContainer(row, extrasOf: ref.row)
+                try appendContainer(row, extrasOf: ref.row, linked: true, unlinkedFrom: unlinkedFrom)
             }
             tree.unlink(ref)
             row.previous = NodeRef.none.raw
@@ -61,6 +72,8 @@ extension Namespace {
             var row = tree.files.rows[ref.row]
             guard row.container != ContainerID.detached.rawValue else { throw .notFound(destination) }
             row.container = parentID
+            row.ctime = max(now, row.ctime)
+            time = row.ctime
             let extras: [UInt8]? = renamed ? tree.files.withExtras(ref.row) { NamespaceTree.replacingName($0, with: name) } : nil
             if let replaced {
                 var payload: [UInt8] = []
@@ -69,12 +82,15 @@ extension Namespace {
                 } else {
                     tree.files.withExtras(ref.row) { FileCodec.encode(row, extras: $0, into: &payload) }
                 }
-                try appendReplacing(replaced, update: payload)
+                ParentTimes.markUpdate(&payload, linked: true, unlinkedFrom: unlinkedFrom)
+                try appendReplacing(replaced, update: payload, parent: parentID, time: time)
                 dropReplaced(replaced)
             } else if let extras {
-                try withArrayBytes(extras) { (p) throws(NamespaceError) in try appendFile(row, extras: p) }
+                try withArrayBytes(extras) { (p) throws(NamespaceError) in
+                    try appendFile(row, extras: p, linked: true, unlinkedFrom: unlinkedFrom)
+                }
             } else {
-                try appendFile(row, extrasOf: ref.row)
+                try appendFile(row, extrasOf: ref.row, linked: true, unlinkedFrom: unlinkedFrom)
             }
             tree.unlink(ref)
             row.previous = NodeRef.none.raw
@@ -86,6 +102,7 @@ extension Namespace {
             }
         }
         tree.link(ref)
+        tree.applyParentEffect(ParentEffect(linkedTo: parentID, unlinkedFrom: unlinkedFrom, time: time))
     }
 
     private func replaceContainer(_ at: Int, _ row: ContainerRow, _ extras: [UInt8]?) {

@@ -32,39 +32,52 @@ extension Namespace {
         return log
     }
 
-    /// Appends the update record of `row` with the variable section `extras`.
-    func appendFile(_ row: FileRow, extras: UnsafeRawBufferPointer) throws(NamespaceError) {
+    /// Appends the update record of `row` with the variable section `extras`. With `linked` or a
+    /// non-zero `unlinkedFrom` the record is version 2 and carries that parent effect at the row's
+    /// ctime (ParentTimes.swift); the caller applies the effect to memory.
+    func appendFile(_ row: FileRow, extras: UnsafeRawBufferPointer, linked: Bool = false,
+                    unlinkedFrom: UInt64 = 0) throws(NamespaceError) {
         let log = try filesLogForWriting()
         scratch.removeAll(keepingCapacity: true)
         FileCodec.encode(row, extras: extras, into: &scratch)
+        if linked || unlinkedFrom != 0 { ParentTimes.markUpdate(&scratch, linked: linked, unlinkedFrom: unlinkedFrom) }
         try append(.update, to: log)
     }
 
     /// Appends the update record of `row` with the variable section currently stored for row `at`.
-    func appendFile(_ row: FileRow, extrasOf at: Int) throws(NamespaceError) {
+    func appendFile(_ row: FileRow, extrasOf at: Int, linked: Bool = false, unlinkedFrom: UInt64 = 0) throws(NamespaceError) {
         let log = try filesLogForWriting()
         scratch.removeAll(keepingCapacity: true)
         tree.files.withExtras(at) { FileCodec.encode(row, extras: $0, into: &scratch) }
+        if linked || unlinkedFrom != 0 { ParentTimes.markUpdate(&scratch, linked: linked, unlinkedFrom: unlinkedFrom) }
         try append(.update, to: log)
     }
 
-    func appendContainer(_ row: ContainerRow, extras: UnsafeRawBufferPointer) throws(NamespaceError) {
+    /// A container record carries the container's times: once written, effects on them are in the log.
+    func appendContainer(_ row: ContainerRow, extras: UnsafeRawBufferPointer, linked: Bool = false,
+                         unlinkedFrom: UInt64 = 0) throws(NamespaceError) {
         let log = try directoriesLogForWriting()
         scratch.removeAll(keepingCapacity: true)
         ContainerCodec.encode(row, extras: extras, into: &scratch)
+        if linked || unlinkedFrom != 0 { ParentTimes.markUpdate(&scratch, linked: linked, unlinkedFrom: unlinkedFrom) }
         try append(.update, to: log)
+        tree.timesNotInLog.remove(row.id)
     }
 
-    func appendContainer(_ row: ContainerRow, extrasOf at: Int) throws(NamespaceError) {
+    func appendContainer(_ row: ContainerRow, extrasOf at: Int, linked: Bool = false,
+                         unlinkedFrom: UInt64 = 0) throws(NamespaceError) {
         let log = try directoriesLogForWriting()
         scratch.removeAll(keepingCapacity: true)
         tree.containers.withExtras(at) { ContainerCodec.encode(row, extras: $0, into: &scratch) }
+        if linked || unlinkedFrom != 0 { ParentTimes.markUpdate(&scratch, linked: linked, unlinkedFrom: unlinkedFrom) }
         try append(.update, to: log)
+        tree.timesNotInLog.remove(row.id)
     }
 
-    func appendDelete(_ id: UInt64, to log: Changelog) throws(NamespaceError) {
+    /// Appends a delete: version 2 (parent and time, ParentTimes.swift) when `parent` is not 0.
+    func appendDelete(_ id: UInt64, to log: Changelog, parent: UInt64 = 0, time: Timestamp = Timestamp(seconds: 0)) throws(NamespaceError) {
         scratch.removeAll(keepingCapacity: true)
-        scratch.appendLE(id)
+        ParentTimes.appendDelete(id: id, parent: parent, time: time, to: &scratch)
         try append(.delete, to: log)
     }
 

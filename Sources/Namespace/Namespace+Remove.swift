@@ -49,12 +49,15 @@ extension Namespace {
                 return .deleted
             }
             var row = tree.files.rows[ref.row]
+            let parent = row.container
             row.container = ContainerID.detached.rawValue
-            try appendFile(row, extrasOf: ref.row)
+            row.ctime = Timestamp.now()
+            try appendFile(row, extrasOf: ref.row, unlinkedFrom: parent)
             tree.unlink(ref)
             row.previous = NodeRef.none.raw
             row.next = NodeRef.none.raw
             tree.files.replace(ref.row, with: row, extras: nil)
+            tree.touch(parent, at: row.ctime)
             return .detached
         }
     }
@@ -70,9 +73,12 @@ extension Namespace {
             let row = tree.containers.rows[ref.row]
             guard row.id != ContainerID.root.rawValue else { throw .invalidArgument("cannot remove the root") }
             guard row.childCount == 0 else { throw .notEmpty(path) }
-            try appendDelete(row.id, to: try directoriesLogForWriting())
+            let now = Timestamp.now()
+            try appendDelete(row.id, to: try directoriesLogForWriting(), parent: row.parent, time: now)
             tree.unlink(ref)
             tree.removeContainer(ref.row)
+            tree.timesNotInLog.remove(row.id)
+            tree.touch(row.parent, at: now)
         }
     }
 
@@ -88,9 +94,13 @@ extension Namespace {
         return at
     }
 
+    /// One delete record; an attached file's parent gets the delete's time (ParentTimes.swift).
     func deleteFile(_ at: Int) throws(NamespaceError) {
-        try appendDelete(tree.files.rows[at].id, to: try filesLogForWriting())
-        if tree.files.rows[at].container != ContainerID.detached.rawValue { tree.unlink(.file(at)) }
+        let parent = tree.files.rows[at].container
+        let now = Timestamp.now()
+        try appendDelete(tree.files.rows[at].id, to: try filesLogForWriting(), parent: parent, time: now)
+        if parent != ContainerID.detached.rawValue { tree.unlink(.file(at)) }
         tree.files.remove(at)
+        if parent != ContainerID.detached.rawValue { tree.touch(parent, at: now) }
     }
 }

@@ -17,13 +17,13 @@ extension Namespace {
         }
     }
 
-    /// Lock held. Appends the delete of `replaced` and then `update` (the moved entry's record, same log)
-    /// as one block, durable before it returns.
-    func appendReplacing(_ replaced: NodeRef, update: [UInt8]) throws(NamespaceError) {
+    /// Lock held. Appends the delete of `replaced` (version 2: its parent and `time`) and then `update`
+    /// (the moved entry's record, same log) as one block, durable before it returns.
+    func appendReplacing(_ replaced: NodeRef, update: [UInt8], parent: UInt64, time: Timestamp) throws(NamespaceError) {
         let log = replaced.isContainer ? try directoriesLogForWriting() : try filesLogForWriting()
         let id = replaced.isContainer ? tree.containers.rows[replaced.row].id : tree.files.rows[replaced.row].id
         var delete: [UInt8] = []
-        delete.appendLE(id)
+        ParentTimes.appendDelete(id: id, parent: parent, time: time, to: &delete)
         do {
             try log.append(batch: [PendingRecord(.delete, payload: delete), PendingRecord(.update, payload: update)],
                            packing: .compressedBlock)
@@ -35,6 +35,11 @@ extension Namespace {
     /// Lock held, after `appendReplacing`: the replaced entry leaves memory.
     func dropReplaced(_ replaced: NodeRef) {
         tree.unlink(replaced)
-        if replaced.isContainer { tree.removeContainer(replaced.row) } else { tree.files.remove(replaced.row) }
+        if replaced.isContainer {
+            tree.timesNotInLog.remove(tree.containers.rows[replaced.row].id)
+            tree.removeContainer(replaced.row)
+        } else {
+            tree.files.remove(replaced.row)
+        }
     }
 }

@@ -134,7 +134,9 @@ extension Namespace {
                 throw .invalidArgument("updateContainer cannot change id, parent or name")
             }
             var row = tree.containers.rows[at]
-            row.ctime = m.ctime
+            // Never lower: the latest ctime wins between a container's record and its children's
+            // (ParentTimes.swift), so a lowered one would read back differently after a restart.
+            row.ctime = max(m.ctime, before.ctime)
             row.mtime = m.mtime
             row.uid = m.uid
             row.gid = m.gid

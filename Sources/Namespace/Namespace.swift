@@ -20,8 +20,9 @@ public struct DirectoryEntry: Sendable, Equatable {
 /// An in-memory file-system namespace (files and directories, as in the EOS MGM) persisted in
 /// two changelogs, `files.mdlog` and `directories.mdlog`.
 ///
-/// Every mutation appends one record per changed object (the full object on update, its 8-byte
-/// id on delete) before it becomes visible; memory changes only after the append succeeds, so
+/// Every mutation appends one record per changed object (the full object on update, its id on
+/// delete; a parent directory's new mtime and ctime travel in its child's record, see
+/// ParentTimes.swift) before it becomes visible; memory changes only after the append succeeds, so
 /// a failed append leaves the namespace as it was. Thread-safety: all methods may be called
 /// from any thread; reads share a reader-writer lock, mutations take it exclusively while they
 /// append and apply, then release it and wait for their acknowledgement (group commit; see
@@ -61,6 +62,8 @@ public final class Namespace: @unchecked Sendable {
     var replicatedRecords = 0
     /// Signalled after every mutation is acknowledged and every replicated batch applied.
     let changes = ChangeNotifier()
+    /// Virtual memory when this namespace was made (the server's start): `ns` prints the growth since.
+    let startupVirtualMemory = SystemInfo.memory().virtual
 
     init(configuration: NamespaceConfiguration) {
         self.configuration = configuration

@@ -16,6 +16,11 @@ public struct NamespaceStatistics: Sendable, Equatable {
     public var filesCreatedSinceBoot: UInt64
     public var containersCreatedSinceBoot: UInt64
     public var memory: SystemInfo.Memory
+    /// Virtual memory grown since the namespace object was made (at server start), as the legacy
+    /// `memory growths` (0 when it shrank: the legacy unsigned difference would wrap).
+    public var memoryGrowth: UInt64
+    /// Threads of the process.
+    public var threads: Int
     public var compaction: CompactionStatus
 
     /// Log size per live entry (dead records included, as in the legacy output).
@@ -27,7 +32,8 @@ public struct NamespaceStatistics: Sendable, Equatable {
     public init(state: BootState, files: Int, directories: Int, bootSeconds: Double, fileBootSeconds: Double,
                 filesChangelogBytes: UInt64, directoriesChangelogBytes: UInt64, currentFileID: UInt64,
                 currentContainerID: UInt64, filesCreatedSinceBoot: UInt64 = 0, containersCreatedSinceBoot: UInt64 = 0,
-                memory: SystemInfo.Memory, compaction: CompactionStatus = CompactionStatus()) {
+                memory: SystemInfo.Memory, memoryGrowth: UInt64 = 0, threads: Int = 0,
+                compaction: CompactionStatus = CompactionStatus()) {
         self.state = state
         self.files = files
         self.directories = directories
@@ -40,33 +46,54 @@ public struct NamespaceStatistics: Sendable, Equatable {
         self.filesCreatedSinceBoot = filesCreatedSinceBoot
         self.containersCreatedSinceBoot = containersCreatedSinceBoot
         self.memory = memory
+        self.memoryGrowth = memoryGrowth
+        self.threads = threads
         self.compaction = compaction
     }
 
-    /// The human-readable form: "ALL" and a label padded so every value starts at byte 42
-    /// (0-based), as the legacy MGM printed it.
-    public func formatted() -> String {
-        var lines: [String] = []
+    /// The human-readable form, the legacy layout line for line: the `# ----` header, "ALL" and a
+    /// label padded so every value starts at byte 42 (0-based), groups separated by `# ....` lines.
+    /// `replication` (label, value) lines (the server's `Replication` line and a slave's latency
+    /// lines) go in their own group after `Compactification`, where the legacy MGM printed them; the
+    /// console's local `ns` has none and prints no such group.
+    public func formatted(replication: [(label: String, value: String)] = []) -> String {
+        var lines = [Self.rule, "# Namespace Statistic", Self.rule]
         func line(_ label: String, _ value: String) {
             lines.append(Self.pad("ALL      " + label, to: Self.valueColumn) + value)
         }
         line("Files", "\(files) [\(state.rawValue)] (\(Self.seconds(fileBootSeconds))s)")
         line("Directories", "\(directories)")
         line("Total boot time", "\(Self.seconds(bootSeconds)) s")
+        lines.append(Self.dots)
+        line("Compactification", compactionText)
+        lines.append(Self.dots)
+        if !replication.isEmpty {
+            for (label, value) in replication { line(label, value) }
+            lines.append(Self.dots)
+        }
         line("File Changelog Size", Self.readableSize(filesChangelogBytes))
         line("Dir  Changelog Size", Self.readableSize(directoriesChangelogBytes))
+        lines.append(Self.dots)
         line("avg. File Entry Size", Self.readableSize(UInt64(averageFileEntryBytes)))
         line("avg. Dir  Entry Size", Self.readableSize(UInt64(averageDirectoryEntryBytes)))
+        lines.append(Self.rule)
         line("files created since boot", "\(filesCreatedSinceBoot)")
         line("container created since boot", "\(containersCreatedSinceBoot)")
         line("current file id", "\(currentFileID)")
         line("current container id", "\(currentContainerID)")
+        lines.append(Self.rule)
         line("memory virtual", Self.readableSize(memory.virtual))
         line("memory resident", Self.readableSize(memory.resident))
         line("memory share", Self.readableSize(memory.shared))
-        line("Compactification", compactionText)
+        line("memory growths", Self.readableSize(memoryGrowth))
+        line("threads", "\(threads)")
+        lines.append(Self.rule)
         return lines.joined(separator: "\n") + "\n"
     }
+
+    /// The legacy decoration lines: `# ` and 84 dashes or dots.
+    public static let rule = "# " + String(repeating: "-", count: 84)
+    public static let dots = "# " + String(repeating: ".", count: 84)
 
     /// The value of the `Compactification` line.
     public var compactionText: String {
@@ -93,6 +120,8 @@ public struct NamespaceStatistics: Sendable, Equatable {
             ("ns.memory.virtual", "\(memory.virtual)"),
             ("ns.memory.resident", "\(memory.resident)"),
             ("ns.memory.share", "\(memory.shared)"),
+            ("ns.memory.growth", "\(memoryGrowth)"),
+            ("ns.stat.threads", "\(threads)"),
             ("ns.compaction.status", compaction.state.rawValue),
             ("ns.compaction.waitstart", "\(compaction.secondsUntilStart)"),
             ("ns.compaction.interval", "\(compaction.interval)"),
@@ -154,12 +183,14 @@ extension Namespace {
         // The bytes of records, not the file's size, which includes space preallocated for appends.
         let (filesEnd, dirsEnd) = lock.withReadLock { (filesLog?.end.rawValue, directoriesLog?.end.rawValue) }
         let live = state == .booting ? MonotonicClock.seconds() - started : nil
+        let memory = SystemInfo.memory()
         return NamespaceStatistics(state: state, files: files, directories: dirs,
                                    bootSeconds: live ?? report.seconds, fileBootSeconds: live ?? report.fileSeconds,
                                    filesChangelogBytes: filesEnd ?? FileSystem.size(config.filesLogPath) ?? 0,
                                    directoriesChangelogBytes: dirsEnd ?? FileSystem.size(config.directoriesLogPath) ?? 0,
                                    currentFileID: fid, currentContainerID: cid, filesCreatedSinceBoot: genF,
-                                   containersCreatedSinceBoot: genC, memory: SystemInfo.memory(),
-                                   compaction: compactionStatus)
+                                   containersCreatedSinceBoot: genC, memory: memory,
+                                   memoryGrowth: memory.virtual > startupVirtualMemory ? memory.virtual - startupVirtualMemory : 0,
+                                   threads: SystemInfo.threads(), compaction: compactionStatus)
     }
 }

@@ -13,6 +13,11 @@ struct NamespaceTree {
     var containers = RowTable<ContainerRow>()
     /// Children of the container at the same row index.
     var childTables: [RefTable] = []
+    /// Containers whose mtime/ctime came from a child's record (ParentTimes.swift) and are not yet
+    /// in a record of their own: written before a compaction drops the records that carried them.
+    var timesNotInLog: Set<UInt64> = []
+    /// A replica's parent effects for containers whose record has not arrived yet.
+    var pendingParentTimes: [UInt64: Timestamp] = [:]
 
     var directoryIndexBytes: Int {
         childTables.reduce(childTables.count * MemoryLayout<RefTable>.stride) { $0 + $1.bytes }

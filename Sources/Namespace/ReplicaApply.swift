@@ -27,9 +27,14 @@ extension NamespaceTree {
                 let (row, extras) = try FileRow.decodeRecord(r.payload)
                 applyFileUpdate(row, extras: extras, pending: &pending)
             }
+            if r.payload[8] == ParentTimes.version, let e = ParentTimes.effect(ofUpdate: r.payload) {
+                applyParentEffect(e, pendingUntilArrival: true)
+            }
         case .delete:
-            guard r.payload.count == 8, let id = r.id else { throw .truncated(field: "delete id", offset: r.payload.count) }
+            guard let id = r.id else { throw .truncated(field: "delete id", offset: r.payload.count) }
+            let effect = try ParentTimes.effect(ofDelete: r.payload)
             if isContainer { applyContainerDelete(id, pending: &pending) } else { applyFileDelete(id, pending: &pending) }
+            if let effect { applyParentEffect(effect, pendingUntilArrival: true) }
         default:
             break // stamps carry no namespace state
         }
@@ -65,11 +70,21 @@ extension NamespaceTree {
         }
     }
 
+    /// The two logs arrive separately, so a child's effect may be applied before a record of the
+    /// container written earlier: a record never lowers times an effect raised (ParentTimes.swift).
     private mutating func applyContainerUpdate(_ row: ContainerRow, extras: UnsafeRawBufferPointer, pending: inout PendingEntries) {
         var r = row
         let at: Int
         if let existing = containers.row(of: row.id) {
             let current = containers.rows[existing]
+            if timesNotInLog.contains(row.id) {
+                if row.ctime < current.ctime {
+                    r.ctime = current.ctime
+                    r.mtime = current.mtime
+                } else {
+                    timesNotInLog.remove(row.id)
+                }
+            }
             if current.id != ContainerID.root.rawValue { unlink(.container(existing)) }
             r.firstChild = current.firstChild
             r.childCount = current.childCount
@@ -79,6 +94,7 @@ extension NamespaceTree {
             at = existing
         } else {
             at = insertContainer(r, extras: extras)
+            if let t = pendingParentTimes.removeValue(forKey: row.id) { touch(row.id, at: t) }
         }
         if row.id == ContainerID.root.rawValue || tryLink(.container(at)) {
             pending.containers.remove(row.id)
@@ -100,6 +116,8 @@ extension NamespaceTree {
     private mutating func applyContainerDelete(_ id: UInt64, pending: inout PendingEntries) {
         containers.noteID(id)
         pending.containers.remove(id)
+        timesNotInLog.remove(id)
+        pendingParentTimes[id] = nil
         guard let at = containers.row(of: id) else { return }
         for child in children(ofContainerRow: at) {
             unlink(child)

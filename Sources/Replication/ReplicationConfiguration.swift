@@ -32,6 +32,9 @@ public enum SyncReplicationMode: String, Sendable, CaseIterable {
 public struct ReplicationConfiguration: Sendable {
     /// The data directory (role tag, logs).
     public var dataDirectory: String
+    /// The `serve --config` file the server was started with, nil without one: the `config=` field of
+    /// `ns` (the legacy MGM named its autoloaded configuration there).
+    public var configFile: String? = nil
     /// This node's XRootD address: whichever of `master1`/`master2` equals it is this node.
     public var listen: Endpoint
     public var master1: Endpoint?

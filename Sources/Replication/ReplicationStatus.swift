@@ -3,8 +3,12 @@ import XRootD
 
 /// What `ns` prints about replication.
 extension ReplicationNode {
-    /// The value of the `Replication` line:
-    /// `mode=<master-rw|master-ro|slave-ro> state=<state> master=<host:port> epoch=<n> mgm:<remote>=<ok|down> mgm:mode=<remote's state>`.
+    /// The value of the `Replication` line: first the legacy fields in the legacy order,
+    /// `mode=<master-rw|master-ro|slave-ro> state=<state> master=<host:port> configdir=<data directory>
+    /// config=<--config file|none> active=<true|false> mgm:<remote>=<ok|down> mgm:mode=<remote's state>`, then
+    /// Beryl's own: `epoch= sync= remotecheck=`, and when they apply `fenced-by-epoch= sync-replication=
+    /// degraded= awaiting-remote= diverged-records= slaves=`. `active` is true once the node runs in a
+    /// settled role (false in `transition`), as the legacy master's activated flag.
     public var replicationLine: String {
         let (state, epoch, probe) = lock.withLock { (self.state, self.epoch, remoteStatus) }
         let (enabled, fenced) = lock.withLock { (supervisorEnabled, fencedBy) }
@@ -17,11 +21,12 @@ extension ReplicationNode {
         } else {
             master = "<none>"
         }
-        var line = "mode=\(mode) state=\(state.rawValue) master=\(master) epoch=\(epoch)"
+        var line = "mode=\(mode) state=\(state.rawValue) master=\(master) configdir=\(configuration.dataDirectory)"
+            + " config=\(configuration.configFile ?? "none") active=\(state == .transition || state == .invalid ? "false" : "true")"
         if let remote {
             line += " mgm:\(remote)=\(probe == nil ? "down" : "ok") mgm:mode=\(probe?.state.rawValue ?? "unknown")"
         }
-        line += " sync=\(remote == nil ? "none" : syncEndpoint.description) configdir=\(configuration.dataDirectory) remotecheck=\(enabled ? "enabled" : "disabled")"
+        line += " epoch=\(epoch) sync=\(remote == nil ? "none" : syncEndpoint.description) remotecheck=\(enabled ? "enabled" : "disabled")"
         if let fenced { line += " fenced-by-epoch=\(fenced)" }
         if remote != nil {
             let (mode, degraded, awaiting) = lock.withLock { () -> (SyncReplicationMode, Bool, Bool) in

@@ -132,6 +132,7 @@ struct Serve: ParsableCommand {
                                                    syncListen: try endpoint(syncListen, "--sync-listen"), secretFile: secretFile,
                                                    minimumFreeBytes: minFree)
         replication.syncReplication = syncMode
+        replication.configFile = config
         var configuration = MGMConfiguration(dataDirectory: data, host: host, port: port, durability: mode,
                                              adminAllow: Set(adminAllow), maximumConnections: maxConnections,
                                              replication: replication)

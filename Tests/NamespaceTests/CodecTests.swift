@@ -76,8 +76,8 @@ import Testing
 
     @Test func specificErrors() throws {
         var bytes = try FileCodec.encode(FileMetadata(id: FileID(5), container: .root, name: "x"))
-        bytes[8] = 2
-        #expect(throws: CodecError.unsupportedVersion(2)) { try FileCodec.decode(bytes) }
+        bytes[8] = 3
+        #expect(throws: CodecError.unsupportedVersion(3)) { try FileCodec.decode(bytes) }
         bytes[8] = 1
         #expect(throws: CodecError.trailingBytes(1)) { try FileCodec.decode(bytes + [0]) }
         bytes[FileCodec.fixedSize + 1] = 0x2F // name "/"
