@@ -3,8 +3,10 @@
 /// `kXR_auth` requests until the server answers `kXR_ok`. This module stays pure protocol: the
 /// credentials come from elsewhere (the MGM module's `SecurityClient` wraps XRootD's own libXrdSec).
 public protocol XRootDAuthenticator: Sendable {
-    /// A new exchange for one connection to `endpoint`, from the login answer's security token.
-    func exchange(token: String, endpoint: Endpoint) throws(XRootDError) -> any XRootDAuthenticationExchange
+    /// A new exchange for one connection to `endpoint`, from the login answer's security token. `socket` is
+    /// the connected descriptor, for its local and peer addresses (sss binds its credentials to the
+    /// client's address as the server sees it); the exchange must not keep or close it.
+    func exchange(token: String, endpoint: Endpoint, socket: Int32) throws(XRootDError) -> any XRootDAuthenticationExchange
 }
 
 /// One connection's exchange: the credentials of the first `kXR_auth` (`parameters` nil), then of each
@@ -17,7 +19,7 @@ extension ClientSession {
     /// Runs the exchange (at most 16 rounds); throws the server's refusal or the authenticator's error.
     func authenticate(token: String, endpoint: Endpoint) throws(XRootDError) {
         guard let authenticator = options.authenticator else { throw .authenticationRequired(token) }
-        let exchange = try authenticator.exchange(token: token, endpoint: endpoint)
+        let exchange = try authenticator.exchange(token: token, endpoint: endpoint, socket: connection.socketDescriptor)
         var parameters: [UInt8]? = nil
         for _ in 0..<16 {
             let (name, bytes) = try exchange.credentials(parameters)
