@@ -57,7 +57,9 @@ public final class MGMServer: Sendable {
         let role = configuration.role ?? RoleFile.read(in: configuration.dataDirectory)
         let identities = try IdentityResolver(configuration: configuration)
         // Client security first: a bad --auth / --keytab is refused before anything boots.
-        let authentication = try AuthenticationService.make(configuration.authentication, keytab: configuration.keytab)
+        let authentication = try AuthenticationService.make(configuration.authentication, keytab: configuration.keytab,
+                                                            krb5Keytab: configuration.krb5Keytab,
+                                                            krb5Principal: configuration.krb5Principal)
         let declaredProtocol = configuration.authentication == ["none"] ? "none" : "unix"
         let tls = try configuration.tls.map { files throws(MGMError) in try ClientTLS.load(files) }
         // A slave is a replica: its logs are byte copies of its master's, written only by the follower.
