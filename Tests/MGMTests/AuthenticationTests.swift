@@ -96,7 +96,8 @@ struct StockAuthenticationTests {
     }
 
     /// `--auth sss,unix`: a stock client without a key falls back to unix (the declared name, not
-    /// authenticated); the project's client without an authenticator says why it cannot log in.
+    /// authenticated), and so does the project's client without an authenticator; under `--auth sss`
+    /// alone that client says why it cannot log in.
     @Test func fallbackToUnix() throws {
         let keytabs = Keytabs()
         defer { keytabs.remove() }
@@ -109,7 +110,15 @@ struct StockAuthenticationTests {
         #expect(run.status == 0, "\(run.stderr)")
         let me = String(cString: getpwuid(getuid()).pointee.pw_name)
         #expect(log.containing("authenticated \(me) by unix").count == 1, "\(log.entries.withLock { $0.map(\.message) })")
-        #expect(throws: XRootDError.self) { try server.client() }
+        _ = try server.client(user: "unix-fallback").stat("/")
+        #expect(log.containing("authenticated unix-fallback by unix").count == 1)
+
+        let sssOnly = try TestServer { $0.authentication = ["sss"]; $0.keytab = keytab }
+        defer { sssOnly.stop() }
+        #expect { try sssOnly.client() } throws: { error in
+            guard case .authenticationRequired? = error as? XRootDError else { return false }
+            return true
+        }
     }
 
     @Test func defaultUnixNeedsNoExchange() throws {
