@@ -15,6 +15,13 @@ struct PairAuthenticationTests {
         let keytab = try #require(Keytabs.shared).server
         let pair = try PairFixture(extraArguments: ["--auth", "sss,unix", "--keytab", keytab])
         defer { pair.stop() }
+        // The slave found the master's sync listener (asked over the XRootD port, by unix) and follows it,
+        // and its supervisor's probe of the master (the same query) set the redirect of writes; until
+        // then it answers writes with a stall.
+        #expect(PairFixture.eventually { try pair.slave.monitoring("ns.sync.connected") == "1" })
+        #expect(PairFixture.eventually {
+            try pair.slave.admin(["access", "ls"]).stdout.contains("w:* => \(pair.master.endpoint)")
+        })
         try pair.master.directClient().mkdir("/drop", mode: 0o777)
         // The key's user (daemon) writes through the slave: redirected to the master, authenticated there too.
         let run = try ProgramRun.run(StockTools.xrdfs, [pair.slave.url], environment: ["XrdSecPROTOCOL": "sss", "XrdSecSSSKT": keytab],
@@ -23,7 +30,6 @@ struct PairAuthenticationTests {
         #expect(try pair.master.directClient().stat("/drop/by-key").extended?.owner == "daemon")
         let slave = try pair.slave.directClient()
         #expect(PairFixture.eventually { try slave.stat("/drop/by-key").isDirectory })
-        #expect(try pair.slave.monitoring("ns.sync.connected") == "1")
     }
 
     @Test func aPairWithoutUnixRefusesToStart() throws {
