@@ -3,7 +3,7 @@
 
 SWIFT        ?= swift
 DATA         ?= ./var
-DEBIAN_DEPS  := liblz4-dev libxxhash-dev zlib1g-dev pkg-config xrootd-server xrootd-client python3-xrootd libxrootd-dev xrootd-plugins openssl prometheus
+DEBIAN_DEPS  := liblz4-dev libxxhash-dev zlib1g-dev pkg-config xrootd-server xrootd-client python3-xrootd libxrootd-dev xrootd-plugins openssl prometheus krb5-kdc krb5-admin-server krb5-user
 SUDO         := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: all deps build release test run demo bench bench-quick bench-compare bench-docs plots clean fuzz soak install install-files
@@ -15,7 +15,7 @@ deps:
 	@missing=""; for p in $(DEBIAN_DEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
 build: deps

@@ -8,7 +8,8 @@ import XRootD
 /// `beryl-bench xrootd`: metadata operations over loopback with 16 connections (stat, mkdir, ls of a
 /// 1,000-entry directory, xattr get, checksum query, xattr set), the same client code (`XRootDClient`, one per thread) against `beryl-mgm`
 /// (a child process, durability `none`, then `batch` for mkdir) and the stock `xrootd` (as `nobody`),
-/// with each server's CPU time per operation from /proc/<pid>/stat.
+/// with each server's CPU time per operation from /proc/<pid>/stat; then the cost of permission checks
+/// and sss authentication (`AuthenticationBench.swift`).
 struct XRootDSuite {
     var quick: Bool
     var connections = 16
@@ -49,8 +50,7 @@ struct XRootDSuite {
     func run() throws -> [Figure] {
         let ours = try BenchServer.beryl(durability: "none", seed: Self.seedChecksum)
         let beryl: Results
-        let deep: (unchecked: Phase, checked: Phase)
-        do { defer { ours.stop() }; beryl = try measure(ours); deep = try permissionCost(ours) }
+        do { defer { ours.stop() }; beryl = try measure(ours) }
         // The stock server computes checksums from the file's data (then keeps them in an xattr): context only.
         let stock = try BenchServer.stock(extraConfiguration: "xrootd.chksum adler32\n")
         let xrootd: Results
@@ -95,9 +95,6 @@ struct XRootDSuite {
         add("stat_p99_ms", beryl.stat.p99Milliseconds, "ms")
         add("mkdir_batch_ops_per_s", batch.opsPerSecond, "ops/s")
         add("mkdir_batch_p99_ms", batch.p99Milliseconds, "ms")
-        add("stat_deep_cpu_us_per_op_beryl_root", deep.unchecked.cpuMicrosecondsPerOp, "us")
-        add("stat_deep_cpu_us_per_op_beryl_checked", deep.checked.cpuMicrosecondsPerOp, "us")
-        add("permission_overhead_ratio", deep.checked.cpuMicrosecondsPerOp / deep.unchecked.cpuMicrosecondsPerOp, "x", .atMost(1.10))
         figures += try measureAuthentication()
         return figures
     }
@@ -147,19 +144,6 @@ struct XRootDSuite {
             guard answers.first?.code == nil else { throw XRootDError.unexpectedResponse("\(answers)") }
         }
         return Results(stat: stat, mkdir: mkdir, ls: ls, xattrGet: xattrGet, checksum: checksum, fattrSet: fattrSet)
-    }
-
-    /// The cost of permission checks: a stat of a file 6 directories deep as root (uid 0: no check, no
-    /// walk) and as `daemon` (unix login, system database: the search checked on `/` and all 6; the
-    /// walk's attributes answer the stat, so there is no second lookup).
-    private func permissionCost(_ server: BenchServer) throws -> (unchecked: Phase, checked: Phase) {
-        let client = try server.client(user: "root")
-        let deep = "/perm/a/b/c/d/e"
-        try client.mkdir(deep, options: .makePath, mode: 0o755)
-        try client.close(try client.open(deep + "/stat", options: [.delete, .update], mode: 0o644))
-        let unchecked = try phase(server, "stat-deep-root", user: "root") { client, _, _ in _ = try client.stat(deep + "/stat") }
-        let checked = try phase(server, "stat-deep-daemon", user: "daemon") { client, _, _ in _ = try client.stat(deep + "/stat") }
-        return (unchecked, checked)
     }
 
     /// `connections` threads, each with its own client, run `operation` for `phaseSeconds`.

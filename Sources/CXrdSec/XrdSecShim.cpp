@@ -7,6 +7,8 @@
 #include <new>
 
 #include "XrdNet/XrdNetAddr.hh"
+#include "XrdNet/XrdNetUtils.hh"
+#include "XrdOuc/XrdOucEnv.hh"
 #include "XrdOuc/XrdOucErrInfo.hh"
 #include "XrdSec/XrdSecInterface.hh"
 #include "XrdSys/XrdSysLogger.hh"
@@ -131,21 +133,38 @@ extern "C" const char *beryl_sec_session_groups(beryl_sec_session *session) {
 }
 
 struct beryl_sec_client {
-    XrdNetAddr address;
+    XrdNetAddr address;          // the server, as the connected socket's peer
+    XrdOucEnv environment;       // what the stock client (XrdCl) gives the protocols: `sockname`
     XrdSecProtocol *protocol;
 };
 
-extern "C" beryl_sec_client *beryl_sec_client_create(const char *host, const struct sockaddr *server, const char *token,
+extern "C" beryl_sec_client *beryl_sec_client_create(const char *host, int socket_fd, const char *token,
                                                      int token_size, char *error, size_t error_size) {
     beryl_sec_client *client = new (std::nothrow) beryl_sec_client();
     if (!client) { copyError(error, error_size, "out of memory"); return nullptr; }
-    if (server) client->address.Set(server);
+    client->protocol = nullptr;
+    // The server's address from the socket (any family, whatever name the host was given by).
+    if (const char *reason = client->address.Set(socket_fd, true)) {
+        copyError(error, error_size, reason);
+        delete client;
+        return nullptr;
+    }
+    // Our own address as the server sees it, formatted as XrdCl does (XrdCl::Socket::GetSockName):
+    // sss puts it in its credentials, and the server compares it with the connection's peer address.
+    // Without it the library's sss client dereferences a null address (XrdSecsssEnt::RR_Data).
+    char sockname[256];
+    if (XrdNetUtils::IPFormat(-socket_fd, sockname, sizeof sockname) <= 0) {
+        copyError(error, error_size, "the connection's local address is unknown (getsockname failed)");
+        delete client;
+        return nullptr;
+    }
+    client->environment.Put("sockname", sockname);
     char *copy = static_cast<char *>(malloc(token_size + 1));
     if (!copy) { delete client; copyError(error, error_size, "out of memory"); return nullptr; }
     memcpy(copy, token, token_size);
     copy[token_size] = 0;
     XrdSecParameters parameters(copy, token_size);
-    XrdOucErrInfo info;
+    XrdOucErrInfo info("", &client->environment);
     client->protocol = XrdSecGetProtocol(host, client->address, parameters, &info);
     if (!client->protocol) {
         copyError(error, error_size, info.getErrText());
@@ -160,7 +179,7 @@ extern "C" int beryl_sec_client_credentials(beryl_sec_client *client, const char
                                             char *error, size_t error_size) {
     *credentials = nullptr;
     *credentials_size = 0;
-    XrdOucErrInfo info;
+    XrdOucErrInfo info("", &client->environment);
     XrdSecParameters *more = nullptr;
     if (parameters) {
         char *copy = static_cast<char *>(malloc(parameters_size > 0 ? parameters_size : 1));

@@ -6,11 +6,16 @@ import NIOCore
 /// library the stock server uses): the `kXR_login` answer carries its security token (`&P=sss,...&P=unix`)
 /// and each `kXR_auth` is one step of the chosen protocol's exchange (`AuthenticationSession`).
 ///
-/// Built from `--auth` (in order of preference) and `--keytab`. `unix` alone (the default) and `none`
+/// Built from `--auth` (in order of preference), `--keytab` (sss) and `--krb5-keytab`/`--krb5-principal`
+/// (krb5). `unix` alone (the default) and `none`
 /// need no exchange: the name declared at login is used, so no service is made (`make(...)` returns nil).
 public final class AuthenticationService: @unchecked Sendable {
     /// The protocols `--auth` accepts (each one a stock `libXrdSec<name>-5.so`).
-    public static let protocols = ["sss", "unix"]
+    public static let protocols = ["sss", "krb5", "unix"]
+    /// krb5's defaults, as the stock server's documentation writes them: the host's keytab, and the
+    /// service principal `xrootd/<host>` (the library puts in this host's name; no realm: the default realm).
+    public static let defaultKrb5Keytab = "/etc/krb5.keytab"
+    public static let defaultKrb5Principal = "xrootd/<host>"
 
     /// `service` is MT-safe (XrdSecInterface.hh) and lives as long as the process: never freed.
     private let service: OpaquePointer
@@ -27,13 +32,17 @@ public final class AuthenticationService: @unchecked Sendable {
     /// The service for `names` (e.g. ["sss", "unix"]), or nil when none is needed (`unix` alone, `none`).
     /// Throws a readable reason for an unknown protocol, a missing or unreadable keytab, or a
     /// configuration the library refuses.
-    public static func make(_ names: [String], keytab: String?) throws(MGMError) -> AuthenticationService? {
-        try validate(names, keytab: keytab)
+    public static func make(_ names: [String], keytab: String?, krb5Keytab: String? = nil,
+                            krb5Principal: String? = nil) throws(MGMError) -> AuthenticationService? {
+        try validate(names, keytab: keytab, krb5Keytab: krb5Keytab, krb5Principal: krb5Principal)
         if names == ["unix"] || names == ["none"] { return nil }
         var lines: [String] = []
         for name in names {
             switch name {
             case "sss": lines.append("sec.protocol sss -s \(keytab ?? "")")
+            // `[<keytab>] <principal>` (the stock directive; no -ipchk, no -exptkn: tickets are not kept).
+            case "krb5":
+                lines.append("sec.protocol krb5 \(krb5Keytab ?? defaultKrb5Keytab) \(krb5Principal ?? defaultKrb5Principal)")
             default: lines.append("sec.protocol \(name)")
             }
         }
@@ -53,31 +62,53 @@ public final class AuthenticationService: @unchecked Sendable {
         return AuthenticationService(service: service, token: token, protocolNames: names)
     }
 
-    /// Checks `--auth` and `--keytab` before anything starts: known names, no duplicates, `none` alone,
-    /// a keytab with sss that exists, is a regular file and is readable by this process only.
-    public static func validate(_ names: [String], keytab: String?) throws(MGMError) {
+    /// Checks `--auth`, `--keytab` and the krb5 options before anything starts: known names, no
+    /// duplicates, `none` alone, a keytab for each protocol that needs one (sss: `--keytab`; krb5:
+    /// `--krb5-keytab`, default /etc/krb5.keytab) that exists, is a regular file and is readable by this
+    /// process only, and options only for protocols `--auth` names.
+    public static func validate(_ names: [String], keytab: String?, krb5Keytab: String? = nil,
+                                krb5Principal: String? = nil) throws(MGMError) {
         guard !names.isEmpty else { throw .security("--auth: no protocol given (e.g. --auth sss,unix)") }
         if names.contains("none") {
             guard names == ["none"] else { throw .security("--auth: none (no authentication) cannot be combined with other protocols") }
-            return
+        } else {
+            for name in names where !protocols.contains(name) {
+                throw .security("--auth: unknown protocol '\(name)' (known: \(protocols.joined(separator: ", ")), or none)")
+            }
+            guard Set(names).count == names.count else { throw .security("--auth: a protocol is named twice") }
         }
-        for name in names where !protocols.contains(name) {
-            throw .security("--auth: unknown protocol '\(name)' (known: \(protocols.joined(separator: ", ")), or none)")
+        if names.contains("sss") {
+            guard let keytab else { throw .security("--auth sss needs --keytab FILE (made with xrdsssadmin)") }
+            try checkKeytab(keytab, option: "--keytab")
+        } else if keytab != nil {
+            throw .security("--keytab is for sss, which --auth does not name")
         }
-        guard Set(names).count == names.count else { throw .security("--auth: a protocol is named twice") }
-        guard names.contains("sss") else {
-            if keytab != nil { throw .security("--keytab is for sss, which --auth does not name") }
-            return
+        if names.contains("krb5") {
+            let path = krb5Keytab ?? defaultKrb5Keytab
+            // The library takes a keytab only as an absolute path (`sec.protocol krb5 /path principal`).
+            guard path.hasPrefix("/") else { throw .security("--krb5-keytab \(path): give an absolute path") }
+            try checkKeytab(path, option: "--krb5-keytab")
+            let principal = krb5Principal ?? defaultKrb5Principal
+            guard !principal.isEmpty, !principal.hasPrefix("-"), !principal.hasPrefix("/"),
+                  !principal.contains(where: { $0 == " " || $0 == "\t" || $0 == "\n" }) else {
+                throw .security("--krb5-principal '\(principal)': expected a principal such as xrootd/<host>@EXAMPLE.ORG")
+            }
+        } else if krb5Keytab != nil || krb5Principal != nil {
+            throw .security("--krb5-keytab and --krb5-principal are for krb5, which --auth does not name")
         }
-        guard let keytab else { throw .security("--auth sss needs --keytab FILE (made with xrdsssadmin)") }
+    }
+
+    /// A keytab (sss or krb5) holds secrets: it must be a regular file this process can read and
+    /// nobody but its owner can (as ssh refuses a private key readable by others).
+    private static func checkKeytab(_ path: String, option: String) throws(MGMError) {
         var info = stat()
-        guard stat(keytab, &info) == 0 else {
-            throw .security("--keytab \(keytab): \(String(cString: strerror(errno)))")
+        guard stat(path, &info) == 0 else {
+            throw .security("\(option) \(path): \(String(cString: strerror(errno)))")
         }
-        guard info.st_mode & S_IFMT == S_IFREG else { throw .security("--keytab \(keytab): not a regular file") }
-        guard access(keytab, R_OK) == 0 else { throw .security("--keytab \(keytab): not readable by this process") }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw .security("\(option) \(path): not a regular file") }
+        guard access(path, R_OK) == 0 else { throw .security("\(option) \(path): not readable by this process") }
         guard info.st_mode & 0o077 == 0 else {
-            throw .security("--keytab \(keytab): readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
+            throw .security("\(option) \(path): readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
         }
     }
 

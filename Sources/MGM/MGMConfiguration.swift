@@ -59,6 +59,10 @@ public struct MGMConfiguration: Sendable {
     public var authentication: [String] = ["unix"]
     /// The sss keytab (`--keytab`), needed when `authentication` contains `sss`.
     public var keytab: String? = nil
+    /// krb5's service keytab (`--krb5-keytab`; nil: /etc/krb5.keytab) and principal (`--krb5-principal`;
+    /// nil: `xrootd/<host>`), used when `authentication` contains `krb5`.
+    public var krb5Keytab: String? = nil
+    public var krb5Principal: String? = nil
     /// TLS on the client port (`--tls-cert`, `--tls-key`: PEM files): offered to clients (`kXR_haveTLS`),
     /// switched to when they ask (`roots://`); nil: no TLS.
     public var tls: TLSFiles? = nil

@@ -14,7 +14,8 @@ public enum MGMError: Error, Sendable, CustomStringConvertible {
     case namespace(NamespaceError)
     case bind(String)
     case io(String)
-    /// Client security (`--auth`, `--keytab`, `--tls-cert`, `--tls-key`) cannot be set up as configured.
+    /// Client security (`--auth`, `--keytab`, `--krb5-keytab`, `--krb5-principal`, `--tls-cert`, `--tls-key`)
+    /// cannot be set up as configured.
     case security(String)
 
     public var description: String {

@@ -57,7 +57,20 @@ public final class MGMServer: Sendable {
         let role = configuration.role ?? RoleFile.read(in: configuration.dataDirectory)
         let identities = try IdentityResolver(configuration: configuration)
         // Client security first: a bad --auth / --keytab is refused before anything boots.
-        let authentication = try AuthenticationService.make(configuration.authentication, keytab: configuration.keytab)
+        let authentication = try AuthenticationService.make(configuration.authentication, keytab: configuration.keytab,
+                                                            krb5Keytab: configuration.krb5Keytab,
+                                                            krb5Principal: configuration.krb5Principal)
+        // The nodes of a pair ask each other for their sync listener over this port, logged in by unix
+        // (the sync channel itself is authenticated by the secret); a process that serves sss cannot be
+        // an sss client of the library, so a pair offers unix (`unix * uid=nobody` in --idmap keeps
+        // every other client to sss or krb5 in effect).
+        let isPair = configuration.replication.master1 != nil && configuration.replication.master2 != nil
+            && !ReplicationConfiguration.same(configuration.replication.master1!, configuration.replication.master2!)
+        if isPair, authentication != nil, !configuration.authentication.contains("unix") {
+            throw .security("--auth \(configuration.authentication.joined(separator: ",")): a master/slave pair needs unix among "
+                            + "--auth (the nodes ask each other for the sync address as unix users); to admit only "
+                            + "sss or krb5 clients, map unix to nobody in --idmap ('unix * uid=nobody')")
+        }
         let declaredProtocol = configuration.authentication == ["none"] ? "none" : "unix"
         let tls = try configuration.tls.map { files throws(MGMError) in try ClientTLS.load(files) }
         // A slave is a replica: its logs are byte copies of its master's, written only by the follower.

@@ -9,31 +9,12 @@ import XRootD
 public struct SecurityClient: XRootDAuthenticator {
     public init() {}
 
-    public func exchange(token: String, endpoint: Endpoint) throws(XRootDError) -> any XRootDAuthenticationExchange {
-        var storage = sockaddr_storage()
-        let isIPv6 = endpoint.host.contains(":")
-        let parsed = withUnsafeMutableBytes(of: &storage) { raw -> Bool in
-            if isIPv6 {
-                let a = raw.baseAddress!.assumingMemoryBound(to: sockaddr_in6.self)
-                a.pointee.sin6_family = sa_family_t(AF_INET6)
-                a.pointee.sin6_port = UInt16(endpoint.port).bigEndian
-                return inet_pton(AF_INET6, endpoint.host, &a.pointee.sin6_addr) == 1
-            }
-            let a = raw.baseAddress!.assumingMemoryBound(to: sockaddr_in.self)
-            a.pointee.sin_family = sa_family_t(AF_INET)
-            a.pointee.sin_port = UInt16(endpoint.port).bigEndian
-            return inet_pton(AF_INET, endpoint.host, &a.pointee.sin_addr) == 1
-        }
-        guard parsed else { throw .authenticationRequired("\(token) (the server address \(endpoint.host) is not an IP literal)") }
+    public func exchange(token: String, endpoint: Endpoint, socket: Int32) throws(XRootDError) -> any XRootDAuthenticationExchange {
         var error = [CChar](repeating: 0, count: 512)
         let bytes = Array(token.utf8)
-        let client = withUnsafePointer(to: &storage) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                bytes.withUnsafeBytes {
-                    beryl_sec_client_create(endpoint.host, address, $0.baseAddress?.assumingMemoryBound(to: CChar.self),
-                                            Int32(bytes.count), &error, error.count)
-                }
-            }
+        let client = bytes.withUnsafeBytes {
+            beryl_sec_client_create(endpoint.host, socket, $0.baseAddress?.assumingMemoryBound(to: CChar.self),
+                                    Int32(bytes.count), &error, error.count)
         }
         guard let client else { throw .authenticationRequired("\(token): \(cText(error))") }
         return Exchange(client)

@@ -40,6 +40,9 @@ final class SocketConnection {
         throw .connectionFailed("connecting to \(endpoint)", errno: lastError)
     }
 
+    /// The connected socket (-1 once closed), for what needs its addresses (client authentication).
+    var socketDescriptor: Int32 { descriptor }
+
     deinit { if descriptor >= 0 { Glibc.close(descriptor) } }
 
     func close() {

@@ -18,7 +18,8 @@ public final class XRootDClient: Sendable {
         public var maximumTotalWait: Duration
         /// The largest answer accepted (a frame, or the concatenated `kXR_oksofar` parts).
         public var maximumResponseBody: Int
-        /// Answers a server that requires authentication (nil: such a login fails with `authenticationRequired`).
+        /// Answers a server that requires authentication (nil: the declared `user` by `unix` when the server
+        /// offers it, as the stock clients fall back to it; otherwise such a login fails with `authenticationRequired`).
         public var authenticator: (any XRootDAuthenticator)? = nil
 
         public init(user: String = "nobody", connectTimeout: Duration = .seconds(5),

@@ -62,8 +62,8 @@ extension RawConnection {
 extension ProgramRun {
     /// `program` run with `variables` added to the environment (through /usr/bin/env).
     static func run(_ program: String, _ arguments: [String], environment variables: [String: String],
-                    timeout: Duration = .seconds(60)) throws -> ProgramRun {
+                    input: String = "", timeout: Duration = .seconds(60)) throws -> ProgramRun {
         try run("/usr/bin/env", variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + [program] + arguments,
-                timeout: timeout)
+                input: input, timeout: timeout)
     }
 }

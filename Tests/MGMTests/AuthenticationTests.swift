@@ -60,8 +60,44 @@ struct StockAuthenticationTests {
         _ = try server.namespace.stat("/drop/sss-copy")
     }
 
+    /// The project's console as an sss client (libXrdSec's client side, `SecurityClient`), a process of its
+    /// own against the in-process server: by address and by host name, with the right and a wrong key. The
+    /// library's sss client needs the connection's own address (it crashed in `XrdSecsssEnt::RR_Data`
+    /// without it). The identity is the key's (daemon), not the console's user: admin commands are refused.
+    @Test(.enabled(if: ExecutableTests.haveExecutables, "build the executables first (swift build)"))
+    func consoleLogsInWithSss() throws {
+        let (right, wrong) = try #require(Keytabs.shared)
+        let log = CollectedLog()
+        let server = try TestServer(logger: log.logger) { $0.authentication = ["sss"]; $0.keytab = right }
+        defer { server.stop() }
+        let beryl = try #require(ExecutableTests.sibling("beryl"))
+        try server.namespace.createContainer("/drop", attributes: CreationAttributes(uid: 0, gid: 0, mode: 0o40777))
+        func sss(_ keytab: String) -> [String: String] { ["XrdSecPROTOCOL": "sss", "XrdSecSSSKT": keytab] }
+        let byName = "root://localhost:\(server.port)"
+        let cases: [(arguments: [String], environment: [String: String])] = [
+            (["--mgm", server.url, "ls", "/"], sss(right)),
+            (["--mgm", byName, "mkdir", "/drop/by-name"], sss(right)),
+            (["--mgm", server.url, "ls", "/"], sss(wrong)),
+            (["--mgm", server.url, "ns", "stat"], sss(right)),
+        ]
+        let results = Mutex<[Int: ProgramRun]>([:])
+        DispatchQueue.concurrentPerform(iterations: cases.count) { index in
+            let run = try? ProgramRun.run(beryl, cases[index].arguments, environment: cases[index].environment, timeout: .seconds(60))
+            results.withLock { $0[index] = run }
+        }
+        let runs = try (0..<cases.count).map { index in try #require(results.withLock { $0[index] }) }
+        #expect(runs[0].status == 0, "\(runs[0].stderr)")
+        #expect(runs[1].status == 0, "\(runs[1].stderr)")
+        guard case .container(let made) = try server.namespace.stat("/drop/by-name") else { Issue.record("no /drop/by-name"); return }
+        #expect(made.uid == 1, "daemon (uid 1) owns what it made")
+        #expect(runs[2].status != 0 && runs[2].stderr.contains("Unable to decrypt credentials"), "\(runs[2].stderr)")
+        #expect(runs[3].status != 0 && runs[3].stderr.contains("admin commands need uid 0"), "\(runs[3].stderr)")
+        #expect(log.containing("authenticated daemon by sss").count >= 3, "\(log.entries.withLock { $0.map(\.message) })")
+    }
+
     /// `--auth sss,unix`: a stock client without a key falls back to unix (the declared name, not
-    /// authenticated); the project's client without an authenticator says why it cannot log in.
+    /// authenticated), and so does the project's client without an authenticator; under `--auth sss`
+    /// alone that client says why it cannot log in.
     @Test func fallbackToUnix() throws {
         let keytabs = Keytabs()
         defer { keytabs.remove() }
@@ -74,7 +110,15 @@ struct StockAuthenticationTests {
         #expect(run.status == 0, "\(run.stderr)")
         let me = String(cString: getpwuid(getuid()).pointee.pw_name)
         #expect(log.containing("authenticated \(me) by unix").count == 1, "\(log.entries.withLock { $0.map(\.message) })")
-        #expect(throws: XRootDError.self) { try server.client() }
+        _ = try server.client(user: "unix-fallback").stat("/")
+        #expect(log.containing("authenticated unix-fallback by unix").count == 1)
+
+        let sssOnly = try TestServer { $0.authentication = ["sss"]; $0.keytab = keytab }
+        defer { sssOnly.stop() }
+        #expect { try sssOnly.client() } throws: { error in
+            guard case .authenticationRequired? = error as? XRootDError else { return false }
+            return true
+        }
     }
 
     @Test func defaultUnixNeedsNoExchange() throws {

@@ -40,10 +40,12 @@ const char *beryl_sec_session_name(beryl_sec_session *session);
 const char *beryl_sec_session_groups(beryl_sec_session *session);
 
 /// Client side (XrdSecGetProtocol): the protocol a client picks from a login's security `token` for
-/// the server at `server` (`host` its name), as the stock clients do (XrdSecPROTOCOL, XrdSecSSSKT, ...
-/// in the environment steer it). NULL with the reason in `error` when no protocol applies.
+/// the server at the other end of the connected socket `socket_fd` (`host` the server's name as the user
+/// gave it), as the stock clients do (XrdSecPROTOCOL, XrdSecSSSKT, ... in the environment steer it). The
+/// socket's local address goes to the protocols as XrdCl gives it (`sockname`: sss binds its credentials
+/// to it). NULL with the reason in `error` when no protocol applies.
 typedef struct beryl_sec_client beryl_sec_client;
-beryl_sec_client *beryl_sec_client_create(const char *host, const struct sockaddr *server, const char *token, int token_size,
+beryl_sec_client *beryl_sec_client_create(const char *host, int socket_fd, const char *token, int token_size,
                                           char *error, size_t error_size);
 /// The credentials of the next kXR_auth (`parameters` NULL at first, then a kXR_authmore's), malloc'ed
 /// into `*credentials` (freed by the caller), and the protocol's name (at most 4 characters) in `protocol`.
