@@ -1,3 +1,4 @@
+import Glibc
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -69,7 +70,9 @@ enum EtcdHTTPTransport {
         if let connection = error as? NIOConnectionError, let first = connection.connectionErrors.first {
             return describe(first.error)
         }
-        if let io = error as? IOError { return io.description }
+        if let io = error as? IOError {
+            return String(cString: strerror(io.errnoCode)).lowercased() + " (errno \(io.errnoCode))"
+        }
         if let channel = error as? ChannelError {
             switch channel {
             case .connectTimeout(let amount): return "no connection within \(Double(amount.nanoseconds) / 1e9) s"

@@ -109,14 +109,16 @@ struct LeaderElectionTests {
             Issue.record("campaign lost")
             return
         }
-        cluster.stop(1)
+        cluster.kill(1)
         cluster.stop(2)
         let lost = clock()
         var failures = 0
         while a.validity.isValid(at: clock()) {
             do { _ = try a.renew(now: clock, timeout: .milliseconds(600)) } catch { failures += 1 }
-            #expect(clock() - lost < 3)
-            if clock() - lost > 3 { break }
+            // An isolated etcd leader renews leases until it steps down (up to two election
+            // timeouts: 2 s here); then the validity (TTL - margin = 1.67 s) runs out.
+            #expect(clock() - lost < 5)
+            if clock() - lost > 5 { break }
         }
         #expect(failures > 0)
         #expect(!a.validity.isValid(at: clock()))
