@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "XRootD", dependencies: []),
         // Changelog shipping, master -> slave: the sync protocol's messages, authentication and sockets.
         // HMAC-SHA256 of the sync handshake from swift-crypto (BoringSSL), never hand-written.
-        .target(name: "Replication", dependencies: ["Platform", "Changelog", "Namespace", "XRootD", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Replication", dependencies: ["Platform", "Changelog", "Namespace", "XRootD", "Coordination", .product(name: "Crypto", package: "swift-crypto")]),
         // The etcd client (v3 JSON gateway over SwiftNIO's HTTP/1 codec) for coordinated failover.
         .target(
             name: "Coordination",
