@@ -77,7 +77,10 @@ extension ReplicationNode {
     private func leaseLost(_ why: String) {
         let since = coordinator?.snapshot.validUntil ?? 0
         setWritable(false)
-        lock.withLock { awaitingRemote = true }
+        lock.withLock {
+            awaitingRemote = true
+            awaitingReason = "coordinator: lease lost (\(why)); no write is acknowledged until this node holds it again"
+        }
         masterLog.log(.error, "coordinator: lease lost (\(why)); master-rw -> master-ro, acknowledging nothing "
                       + "(validity ended \(Decimal.fixed(max(0, MonotonicTime.now - since), places: 3)) s ago)")
     }

@@ -201,7 +201,9 @@ final class Coordinator: Sendable {
     var statusFields: String {
         let s = snapshot
         var text = " coordinator=\(configuration.url) lease-holder=\(s.holder ?? "none")"
-        if let left = s.holderTTLLeft { text += " lease-ttl-left=\(Decimal.fixed(left, places: 1))s" }
+        // This node's own lease: what its validity has left (by its clock); another's: etcd's TTL.
+        let left = s.holder == name ? max(0, s.validUntil - MonotonicTime.now) : s.holderTTLLeft
+        if let left { text += " lease-ttl-left=\(Decimal.fixed(left, places: 1))s" }
         text += " coordinator-epoch=\(s.epoch)"
         if s.lastError != nil { text += " coordinator-answered=\(Decimal.fixed(MonotonicTime.now - s.lastAnswer, places: 1))s-ago" }
         return text

@@ -75,7 +75,7 @@ extension ReplicationNode {
             return
         }
         checkDiskSpace()
-        install(rules)
+        install(rules, computedFor: state)
     }
 
     /// With the remote checks disabled (a single master, or `ns master --disable`), only the disk
@@ -90,7 +90,9 @@ extension ReplicationNode {
         install(SupervisorRules())
     }
 
-    private func install(_ rules: SupervisorRules) {
+    /// `computedFor`: the state the rules were decided in; a stall is not installed when the state
+    /// changed meanwhile (the coordinator thread opened the node), the next round decides again.
+    private func install(_ rules: SupervisorRules, computedFor decided: RoleState? = nil) {
         let old = lock.withLock { () -> SupervisorRules in
             let old = supervisorRules
             supervisorRules = rules
@@ -103,7 +105,7 @@ extension ReplicationNode {
             // A master-ro node keeps its stall whatever the supervisor decides.
             if rules.stallWrites == nil && (currentState != .masterReadOnly || rules.redirectWrites != nil) {
                 r.stalls[.write] = nil
-            } else if let seconds = rules.stallWrites {
+            } else if let seconds = rules.stallWrites, decided == nil || currentState == decided {
                 r.stalls[.write] = seconds
             }
         }
