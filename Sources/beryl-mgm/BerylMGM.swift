@@ -77,8 +77,9 @@ struct Serve: ParsableCommand {
     var coordinator: String?
     @Option(name: .customLong("coordinator-prefix"), help: "The etcd key prefix of this pair (default: /beryl/<master1>,<master2>).")
     var coordinatorPrefix: String?
-    @Option(name: .customLong("coordinator-ttl"), help: "The lease's TTL in seconds (at least 2), renewed every TTL/3.")
-    var coordinatorTTL: Int64 = 3
+    @Option(name: .customLong("coordinator-ttl"),
+            help: ArgumentHelp("The lease's TTL in seconds (at least 2), renewed every TTL/3.", valueName: "seconds"))
+    var coordinatorTtl: Int64 = 3
     @Option(name: .customLong("max-connections"),
             help: "Open client connections at most; a further one is refused with an error (kXR_Overloaded) and closed.")
     var maxConnections = 4096
@@ -144,7 +145,7 @@ struct Serve: ParsableCommand {
             }
             do {
                 replication.coordinator = try CoordinatorConfiguration(url: coordinator, prefix: coordinatorPrefix,
-                                                                       ttl: coordinatorTTL, masters: (m1, m2))
+                                                                       ttl: coordinatorTtl, masters: (m1, m2))
             } catch {
                 throw ValidationError("\(error)")
             }
