@@ -168,4 +168,33 @@ struct CoordinatedFailoverTests {
         #expect(PairFixture.eventually(10) { a.state() == "master-rw" || b.state() == "master-rw" })
         #expect(!(a.state() == "master-rw" && b.state() == "master-rw"))
     }
+
+    @Test func theThreeManualStepsMoveTheLease() throws {
+        let cluster = try EtcdCluster()
+        let pair = try PairFixture(extraArguments: coordinated(cluster))
+        defer { pair.stop() }
+        let a = pair.master, b = pair.slave
+        _ = try write(a, "before", 5)
+        #expect(synced(b))
+        // Step 2 first is refused: the master is read-write (and holds the lease).
+        #expect(try b.admin(["ns", "master", b.endpoint.description]).returnCode != 0)
+        let step1 = try a.admin(["ns", "master", b.endpoint.description])
+        #expect(step1.returnCode == 0, "\(step1.stderr)")
+        // The lease was given up: the slave takes it at once and promotes (after catching up with
+        // the read-only master, as step 2 does); step 2 then finds it done.
+        #expect(PairFixture.eventually(10) { b.state() == "master-rw" })
+        let step2 = try b.admin(["ns", "master", b.endpoint.description])
+        #expect(step2.returnCode == 0 && step2.stdout.contains("already the master"), "\(step2.stdout) \(step2.stderr)")
+        #expect(b.roleTag.hasPrefix("master epoch=1"), "\(b.roleTag)")
+        #expect(a.state() == "master-ro")
+        let line = try replicationLine(b)
+        #expect(line.contains("lease-holder=\(b.endpoint)") && line.contains("coordinator-epoch=1"), "\(line)")
+        let step3 = try a.admin(["ns", "master", b.endpoint.description])
+        #expect(step3.returnCode == 0, "\(step3.stderr)")
+        #expect(PairFixture.eventually(10) { a.state() == "slave-ro" })
+        _ = try write(b, "after", 5)
+        // Over several TTLs nothing moves: b renews, a follows.
+        usleep(UInt32(Self.ttl * 2 * 1_000_000))
+        #expect(b.state() == "master-rw" && a.state() == "slave-ro")
+    }
 }
