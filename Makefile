@@ -3,7 +3,7 @@
 
 SWIFT        ?= swift
 DATA         ?= ./var
-DEBIAN_DEPS  := liblz4-dev libxxhash-dev zlib1g-dev pkg-config xrootd-server xrootd-client python3-xrootd libxrootd-dev xrootd-plugins openssl prometheus krb5-kdc krb5-admin-server krb5-user
+DEBIAN_DEPS  := liblz4-dev libxxhash-dev zlib1g-dev pkg-config xrootd-server xrootd-client python3-xrootd libxrootd-dev xrootd-plugins openssl prometheus krb5-kdc krb5-admin-server krb5-user etcd-server
 SUDO         := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: all deps build release test run demo bench bench-quick bench-compare bench-docs plots clean fuzz soak install install-files

@@ -1,8 +1,8 @@
 // swift-tools-version: 6.1
 // Beryl: an in-memory file-system namespace persisted in memory-mapped, checksummed changelogs.
 // Module order, lowest first: CBerylSupport (C shim) -> Platform -> Changelog -> LegacyEOS -> Namespace -> XRootD
-// -> Replication -> MGM (docs/ARCHITECTURE.md). A lower module never imports a higher one, and every import is
-// declared here.
+// -> Replication -> MGM; Coordination (the etcd client) imports none of ours (docs/ARCHITECTURE.md). A lower
+// module never imports a higher one, and every import is declared here.
 import PackageDescription
 
 let package = Package(
@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "beryl", targets: ["beryl"]),
         .executable(name: "beryl-bench", targets: ["beryl-bench"]),
         .library(name: "Replication", targets: ["Replication"]),
+        .library(name: "Coordination", targets: ["Coordination"]),
         .library(name: "MGM", targets: ["MGM"]),
         .executable(name: "beryl-mgm", targets: ["beryl-mgm"]),
     ],
@@ -59,7 +60,16 @@ let package = Package(
         .target(name: "XRootD", dependencies: []),
         // Changelog shipping, master -> slave: the sync protocol's messages, authentication and sockets.
         // HMAC-SHA256 of the sync handshake from swift-crypto (BoringSSL), never hand-written.
-        .target(name: "Replication", dependencies: ["Platform", "Changelog", "Namespace", "XRootD", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Replication", dependencies: ["Platform", "Changelog", "Namespace", "XRootD", "Coordination", .product(name: "Crypto", package: "swift-crypto")]),
+        // The etcd client (v3 JSON gateway over SwiftNIO's HTTP/1 codec) for coordinated failover.
+        .target(
+            name: "Coordination",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // The MGM server: the namespace over XRootD (SwiftNIO), admin commands, access rules.
         .target(
             name: "MGM",
@@ -112,10 +122,11 @@ let package = Package(
 
         // MARK: Tests
         // Test-only helpers: not a product.
-        .target(name: "BerylTestSupport", dependencies: ["Platform", "Changelog", "LegacyEOS"], path: "Tests/Support"),
+        .target(name: "BerylTestSupport", dependencies: ["Platform", "Changelog", "LegacyEOS", "Coordination"], path: "Tests/Support"),
         .testTarget(name: "ChangelogTests", dependencies: ["Platform", "Changelog", "LegacyEOS", "Namespace", "FuzzHarness", "BerylTestSupport"]),
         .testTarget(name: "NamespaceTests", dependencies: ["BerylTestSupport", "Namespace", "Changelog", "LegacyEOS", "Platform"]),
         .testTarget(name: "XRootDTests", dependencies: ["BerylTestSupport", "XRootD"]),
+        .testTarget(name: "CoordinationTests", dependencies: ["Coordination", "BerylTestSupport"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Namespace", "XRootD", "BerylTestSupport"]),
         .testTarget(
             name: "MGMTests",

@@ -51,6 +51,10 @@ extension ReplicationNode {
         case .masterReadOnly, .transition, .invalid: allowed = probe.epoch < ours
         case .masterReadWrite: allowed = false
         }
+        if coordinator != nil {
+            // With a coordinator, the lease opens a master (the coordinator thread), never a probe.
+            return
+        }
         guard allowed else {
             noteAwaiting("\(remote) is \(probe.state.rawValue) at epoch \(probe.epoch) (ours \(ours)): this master stays "
                          + "read-only; make one node the master with `ns master` (or `--force` on this one)")
@@ -96,6 +100,7 @@ extension ReplicationNode {
             return .failure(errno: EPERM, "ns master: \(remote) answers as \(probe.state.rawValue) at epoch \(probe.epoch): "
                             + "refusing a second master even with --force")
         }
+        if let refusal = coordinatedOpenRefusal() { return .failure(errno: EPERM, refusal) }
         lock.withLock {
             awaitingRemote = false
             awaitingReason = nil
@@ -170,6 +175,7 @@ extension ReplicationNode {
         if awaiting {
             return (1, "safe start: " + (reason ?? "waiting for \(remote?.description ?? "the remote") to answer"))
         }
+        if state == .masterReadWrite, let refusal = coordinatorRefusal() { return (1, refusal) }
         if state == .masterReadWrite, mode == .required, let server = lock.withLock({ syncServer }), server.slavesInSync == 0 {
             return (1, "sync-replication required: no slave is in sync, so no write can be acknowledged; writes wait "
                     + "until the slave catches up (or `ns master --sync preferred`)")

@@ -62,6 +62,8 @@ public struct ReplicationConfiguration: Sendable {
     public var heartbeatInterval: Double
     /// The seconds a stalled write is told to wait.
     public var stallSeconds: Int
+    /// `--coordinator`: elect the master through a lease in etcd (nil: manual role changes only).
+    public var coordinator: CoordinatorConfiguration?
 
     public init(dataDirectory: String, listen: Endpoint, master1: Endpoint? = nil, master2: Endpoint? = nil,
                 syncListen: Endpoint? = nil, secretFile: String? = nil, supervisorInterval: Double = 1.0,

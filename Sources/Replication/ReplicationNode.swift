@@ -61,6 +61,9 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
     var lastNoNewerMaster = 0.0
     /// Serializes role-tag writes (they share one temporary file name).
     let tagWriter = Mutex<Void>(())
+    /// `--coordinator`: this node's side of the election in etcd (CoordinatedFailover.swift).
+    let coordinator: Coordinator?
+    var coordinatorThread: BackgroundThread<Void>?
 
     public var currentEpoch: UInt64 { lock.withLock { epoch } }
     public var currentState: Role { lock.withLock { state } }
@@ -90,6 +93,7 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
         self.supervisorEnabled = remote != nil
         self.probe = remote.map { RemoteProbe($0, secret: secret) }
         self.syncMode = remote == nil ? .off : (configuration.syncReplication ?? .preferred)
+        self.coordinator = configuration.coordinator.map { Coordinator($0, name: configuration.listen.description) }
     }
 
     /// Starts the node on a booted namespace (`masterReadWrite` for a master tag, `slaveReadOnly` for a slave):
@@ -98,6 +102,9 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
     public static func start(_ configuration: ReplicationConfiguration, namespace: Namespace, access: any AccessRuleSink,
                              masterLog: MasterLog, role: Role? = nil) throws(ReplicationError) -> ReplicationNode {
         let remote = try configuration.remote()
+        if configuration.coordinator != nil, remote == nil {
+            throw .configuration("--coordinator elects the master of a pair: it needs --master1 and --master2")
+        }
         var tag = RoleFile.readTag(in: configuration.dataDirectory)
         if let role { tag.role = role }
         // A pair authenticates its sync channel with a shared secret; a single master has no sync
@@ -134,13 +141,18 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
         do {
             let supervisor = try BackgroundThread.start(named: "supervisor") { node.superviseLoop() }
             node.lock.withLock { node.supervisorThread = supervisor }
+            if node.coordinator != nil {
+                let thread = try BackgroundThread.start(named: "coordinator") { node.coordinateLoop() }
+                node.lock.withLock { node.coordinatorThread = thread }
+            }
         } catch {
             node.stop()
             throw .resources(error)
         }
         masterLog.log(.info, "replication: \(node.currentState.rawValue) epoch=\(node.currentEpoch)"
                       + (remote.map { " sync=\(node.syncEndpoint) remote=\($0) sync-replication=\(node.currentSyncMode.rawValue)" }
-                         ?? " (single master: no sync listener)"))
+                         ?? " (single master: no sync listener)")
+                      + (node.coordinator.map { " coordinator=\($0.configuration.url) prefix=\($0.configuration.prefix) ttl=\($0.configuration.ttl)s" } ?? ""))
         return node
     }
 
@@ -193,12 +205,14 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
     }
 
     public func stop() {
-        let (server, follower, supervisor) = lock.withLock { () -> (SyncServer?, Follower?, BackgroundThread<Void>?) in
+        let (server, follower, supervisor, coordinating) = lock.withLock {
+            () -> (SyncServer?, Follower?, BackgroundThread<Void>?, BackgroundThread<Void>?) in
             stopped = true
             lock.broadcast()
-            return (syncServer, self.follower, supervisorThread)
+            return (syncServer, self.follower, supervisorThread, coordinatorThread)
         }
         supervisor?.join()
+        coordinating?.join()
         follower?.stop()
         server?.stop()
         // The server and the follower hold this node (as their role source, their epoch): let go.
@@ -206,6 +220,7 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
             syncServer = nil
             self.follower = nil
             supervisorThread = nil
+            coordinatorThread = nil
         }
     }
 

@@ -40,6 +40,7 @@ extension ReplicationNode {
         if let server = lock.withLock({ syncServer }), state == .masterReadWrite || state == .masterReadOnly {
             line += " slaves=\(server.connectedSlaves)"
         }
+        if let coordinator { line += coordinator.statusFields }
         return line
     }
 

@@ -85,6 +85,8 @@ extension ReplicationNode {
                             + "this node stays master-rw")
         }
         setWritable(false)
+        // With a coordinator, the lease goes too, so that step 2 on the slave can take it.
+        coordinator?.resign(standDown: true)
         return .success("success: master-rw -> master-ro: writes are stalled; now run `ns master <new master>` on the new master\n")
     }
 
@@ -103,6 +105,7 @@ extension ReplicationNode {
         if probe.state == .masterReadWrite || probe.epoch > currentEpoch {
             return .failure(errno: EPERM, "ns master: \(remote) is \(probe.state.rawValue) at epoch \(probe.epoch); refusing a second master")
         }
+        if let refusal = coordinatedOpenRefusal() { return .failure(errno: EPERM, refusal) }
         lock.withLock {
             awaitingRemote = false
             awaitingReason = nil
@@ -180,10 +183,18 @@ extension ReplicationNode {
             note = " (forced: \(why))"
             masterLog.log(.warning, "ns master --force: \(why); promoting with what this node has. " + knowledge)
         }
-        lock.withLock { state = .transition }
         let masterEpoch = follower?.currentStatus.masterEpoch ?? 0
+        // With a coordinator: the lease first, and the epoch moved in etcd (by compare-and-swap)
+        // before it is written here.
+        let newEpoch: UInt64
+        switch coordinatedEpoch(atLeast: max(currentEpoch, probe?.epoch ?? 0, masterEpoch) + 1) {
+        case .success(let epoch): newEpoch = epoch
+        case .failure(let failure):
+            lock.withLock { state = .slaveReadOnly }
+            return .failure(errno: EPERM, "ns master: \(failure.message); still slave-ro\n" + knowledge)
+        }
+        lock.withLock { state = .transition }
         follower?.stop()
-        let newEpoch = max(currentEpoch, probe?.epoch ?? 0, masterEpoch) + 1
         // The new role and epoch, in memory first and then in the tag (one writer at a time), before
         // any write is accepted; a failed write restores the slave.
         let before = lock.withLock { () -> (UInt64, Bool) in
@@ -231,6 +242,7 @@ extension ReplicationNode {
             remoteStatus = probe
             return tag
         }
+        coordinator?.standingDown = false
         do { try persistTag() } catch {
             lock.withLock {
                 epoch = before.epoch

@@ -68,7 +68,7 @@ extension ReplicationNode {
             return
         }
         checkDiskSpace()
-        install(rules)
+        install(rules, computedFor: state)
     }
 
     /// With the remote checks disabled (a single master, or `ns master --disable`), only the disk
@@ -83,15 +83,21 @@ extension ReplicationNode {
         install(SupervisorRules())
     }
 
-    private func install(_ rules: SupervisorRules) {
+    /// `computedFor`: the state the rules were decided in; a stall is not installed when the state
+    /// changed meanwhile (the coordinator thread opened the node), the next round decides again.
+    private func install(_ rules: SupervisorRules, computedFor decided: Role? = nil) {
         let old = lock.withLock { () -> SupervisorRules in
             let old = supervisorRules
             supervisorRules = rules
             return old
         }
         guard old != rules else { return }
-        // A master-ro node keeps its stall whatever the supervisor decides (unless it redirects writes).
-        access.install(rules, keepingWriteStall: currentState == .masterReadOnly && rules.redirectWrites == nil)
+        // A master-ro node keeps its stall whatever the supervisor decides (unless it redirects writes);
+        // a stall decided in a state the node has left meanwhile (the coordinator opened it) is not installed.
+        let stale = rules.stallWrites != nil && decided != nil && currentState != decided
+        var installed = rules
+        if stale { installed.stallWrites = nil }
+        access.install(installed, keepingWriteStall: stale || (currentState == .masterReadOnly && rules.redirectWrites == nil))
         masterLog.log(.info, "supervisor: rules " + describe(rules))
     }
 

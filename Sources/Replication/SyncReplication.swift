@@ -106,7 +106,7 @@ extension ReplicationNode {
         guard state == .masterReadWrite else {
             return "this node became \(state.rawValue) while the change was in flight: it is not acknowledged"
         }
-        return nil
+        return coordinatorRefusal().map { $0 + " (the change is applied here, not acknowledged)" }
     }
 
     /// `preferred`: the slave missed the bound; answer without it from now on (persisted, logged,

@@ -73,6 +73,14 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("sync-replication"),
             help: "What a pair's master waits for before answering a mutation: required (the slave holds it), preferred (as required, degrading after 5 s without the slave), off. Default: required under --durability always, preferred otherwise.")
     var syncReplication: String?
+    @Option(help: ArgumentHelp("Elect the master of the pair through a lease in etcd: etcd://HOST:PORT[,HOST:PORT...] (the etcd members' client addresses).",
+                               discussion: "Without it, roles change only by `ns master` (docs/REPLICATION.md)."))
+    var coordinator: String?
+    @Option(name: .customLong("coordinator-prefix"), help: "The etcd key prefix of this pair (default: /beryl/<master1>,<master2>).")
+    var coordinatorPrefix: String?
+    @Option(name: .customLong("coordinator-ttl"),
+            help: ArgumentHelp("The lease's TTL in seconds (at least 2), renewed every TTL/3.", valueName: "seconds"))
+    var coordinatorTtl: Int64 = 3
     @Option(name: .customLong("max-connections"),
             help: "Open client connections at most; a further one is refused with an error (kXR_Overloaded) and closed.")
     var maxConnections = 4096
@@ -133,6 +141,17 @@ struct Serve: ParsableCommand {
                                                    minimumFreeBytes: minFree)
         replication.syncReplication = syncMode
         replication.configFile = config
+        if let coordinator {
+            guard let m1 = replication.master1, let m2 = replication.master2 else {
+                throw ValidationError("--coordinator elects the master of a pair: it needs --master1 and --master2")
+            }
+            do {
+                replication.coordinator = try CoordinatorConfiguration(url: coordinator, prefix: coordinatorPrefix,
+                                                                       ttl: coordinatorTtl, masters: (m1, m2))
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
         var configuration = MGMConfiguration(dataDirectory: data, host: host, port: port, durability: mode,
                                              adminAllow: Set(adminAllow), maximumConnections: maxConnections,
                                              replication: replication)

@@ -142,8 +142,9 @@ final class PairFixture: @unchecked Sendable {
     /// one meanwhile (a process then fails to bind and exits), the pair starts over on new ports.
     /// With `slaveSecret` (a wrong one) the master's probes of its slave fail, so it stays read-only
     /// (the safe start trusts only an authenticated answer); it is then opened with `--force`.
+    /// `slaveArguments`: the slave's options instead of `extraArguments` (a node-specific `--coordinator`).
     init(masterDurability: String = "batch", masterEnvironment: [String: String] = [:], slaveSecret: String? = nil,
-         extraArguments: [String] = []) throws {
+         extraArguments: [String] = [], slaveArguments: [String]? = nil) throws {
         let dir = TestServer.temporaryDirectory()
         secretFile = dir + "/secret"
         try "pair-secret\n".write(toFile: secretFile, atomically: true, encoding: .utf8)
@@ -163,7 +164,7 @@ final class PairFixture: @unchecked Sendable {
             master.durability = masterDurability
             master.environment = masterEnvironment
             master.extraArguments = extraArguments
-            slave.extraArguments = extraArguments
+            slave.extraArguments = slaveArguments ?? extraArguments
             do {
                 try master.tag("master")
                 try slave.tag("slave")
