@@ -146,7 +146,7 @@ import XRootD
                 // Dropping `raw` closes the socket.
             }
         }
-        #expect(server.waitForConnectionCount(baseline), "connections left: \(server.server.connectionCount), baseline \(baseline)")
+        #expect(server.waitForConnectionCount(baseline, timeout: .seconds(20)), "connections left: \(server.server.connectionCount), baseline \(baseline)")
         stop.store(true, ordering: .relaxed)
         while !worker.isFinished { usleep(5_000) }
         #expect(bystanderFailures.withLock { $0 }.isEmpty, "the bystander failed: \(bystanderFailures.withLock { $0.prefix(3) })")

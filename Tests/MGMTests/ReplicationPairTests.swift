@@ -13,6 +13,11 @@ struct ReplicationPairTests {
     @Test func writesThroughTheSlaveAreRedirectedToTheMasterAndShowUpOnTheSlave() throws {
         let pair = try PairFixture()
         defer { pair.stop() }
+        // Until the slave's supervisor has seen the master, it answers writes with the 60 s stall of a
+        // slave without a master (as the legacy MGM); the stock client would then wait out its timeout.
+        #expect(PairFixture.eventually {
+            try pair.slave.admin(["access", "ls"]).stdout.contains("w:* => \(pair.master.endpoint)")
+        })
         if StockTools.hasXrdfs {
             let run = try ProgramRun.run(StockTools.xrdfs, [pair.slave.url], input: "mkdir -p /via/slave/deep\nls /via\n",
                                          timeout: .seconds(60))
