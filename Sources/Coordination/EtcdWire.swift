@@ -1,3 +1,5 @@
+import ExtrasBase64
+
 /// The JSON bodies of etcd's v3 gateway (3.4: paths under `/v3/`): requests built from the typed
 /// operations, answers read into them. Keys and values travel in base64, 64-bit integers as strings.
 enum EtcdWire {
@@ -6,7 +8,7 @@ enum EtcdWire {
         "{" + members.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }
 
-    static func bytes(_ b: [UInt8]) -> String { "\"\(Base64.encode(b))\"" }
+    static func bytes(_ b: [UInt8]) -> String { "\"\(Base64.encodeToString(bytes: b))\"" }
     static func int(_ i: Int64) -> String { "\"\(i)\"" }
 
     static func compare(_ c: EtcdCompare) -> String {
@@ -57,7 +59,7 @@ enum EtcdWire {
 
     static func bytes(_ json: JSONValue, _ field: String) throws(WireDefect) -> [UInt8] {
         guard let member = json[field] else { return [] }
-        guard let text = member.string, let value = Base64.decode(text) else {
+        guard let text = member.string, let value = try? Base64.decode(string: text) else {
             throw WireDefect(reason: "\(field) is not base64")
         }
         return value

@@ -47,29 +47,6 @@ import Testing
     }
 }
 
-@Suite struct Base64Tests {
-    @Test func roundTripsEveryLength() {
-        for n in 0..<40 {
-            let bytes = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
-            #expect(Base64.decode(Base64.encode(bytes)) == bytes)
-        }
-    }
-
-    @Test func matchesRFC4648() {
-        let vectors = [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")]
-        for (plain, encoded) in vectors {
-            #expect(Base64.encode(plain) == encoded)
-            #expect(Base64.decode(encoded) == Array(plain.utf8))
-        }
-    }
-
-    @Test func refusesMalformedText() {
-        for text in ["Zg=", "Z===", "Zm9v!A==", "Zm9\u{e9}", "===="] {
-            #expect(Base64.decode(text) == nil, "\(text)")
-        }
-    }
-}
-
 @Suite struct EtcdEndpointTests {
     @Test func parsesTheCoordinatorURL() throws {
         let list = try EtcdEndpoint.parseList("etcd://127.0.0.1:2379,[::1]:2479,etcd.example:1")
