@@ -62,10 +62,12 @@ struct NamespaceSuite {
             Figure(name: "mutations_vs_raw_append_ratio", value: generated.mutationsPerSecond / generated.rawAppendsPerSecond,
                    unit: "x", goal: .report),
         ]
-        guard compactionUnderWriter else { return (figures, notes) }
+        // Checkpoints last: they compact the logs, which the compaction-under-writer runs must find as generated.
+        guard compactionUnderWriter else { return (figures + (try CheckpointBench.namespaceFigures(dir: dir)), notes) }
         let steady = try CompactionUnderWriter(directory: dir, files: files, rate: 50_000).run()
         let saturating = try CompactionUnderWriter(directory: dir, files: files, rate: nil).run()
-        return (figures + steady.figures(suffix: "") + saturating.figures(suffix: "_saturating_writer"), notes)
+        let checkpoint = try CheckpointBench.namespaceFigures(dir: dir)
+        return (figures + checkpoint + steady.figures(suffix: "") + saturating.figures(suffix: "_saturating_writer"), notes)
     }
 
     struct Generated {

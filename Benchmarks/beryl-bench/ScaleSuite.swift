@@ -47,9 +47,25 @@ struct ScaleSuite {
         if !batch.isEmpty { try log.append(batch: batch) }
     }
 
+    /// Appends one record per file in `range` at `version` (a tail after a checkpoint).
+    static func appendFileVersions(_ dir: String, files: Int, range: Range<Int>, version: Int) throws {
+        let dirs = directories(files)
+        let log = try Changelog.open(at: dir + "/files.mdlog", configuration: .init(contentKind: .files, durability: .none))
+        defer { log.close() }
+        var batch: [PendingRecord] = []
+        for n in range {
+            var f = RatioSuite.file(n, version: version)
+            f.container = ContainerID(UInt64(n % dirs + 2))
+            batch.append(PendingRecord(.update, payload: try FileCodec.encode(f)))
+            if batch.count == 8192 { try log.append(batch: batch); batch.removeAll(keepingCapacity: true) }
+        }
+        if !batch.isEmpty { try log.append(batch: batch) }
+    }
+
     func run() throws -> [Figure] {
         let sizes = quick ? [10_000, 100_000, 1_000_000] : [10_000, 100_000, 1_000_000, 10_000_000]
-        var boot: [Double] = [], memory: [Double] = [], compaction: [Double] = []
+        var boot: [Double] = [], memory: [Double] = [], compaction: [Double] = [], checkpointBoot: [Double] = []
+        var tail: [(Double, Double)] = []
         var figures: [Figure] = []
         for n in sizes {
             let dir = scratchDirectory("scale-\(n)")
@@ -61,6 +77,11 @@ struct ScaleSuite {
             sync()
             let point = try measurePoint(dir)
             let c = try measure { _ = try Compactor.compact(inputPath: dir + "/files.mdlog", outputPath: dir + "/files.compacted") }
+            // The same namespace booted through a checkpoint (written after a full boot), then, at the
+            // largest size, through the checkpoint and growing tails of records after it.
+            let viaCheckpoint = try CheckpointBench.scalePoint(self, dir: dir)
+            checkpointBoot.append(viaCheckpoint.seconds)
+            if n == sizes.last { tail = try CheckpointBench.tailPoints(self, dir: dir, files: n) }
             boot.append(point.seconds)
             memory.append(point.residentBytes / Double(n))
             compaction.append(c)
@@ -69,6 +90,10 @@ struct ScaleSuite {
                 Figure(name: "boot_seconds_\(tag)", value: point.seconds, unit: "s", goal: .report),
                 Figure(name: "resident_bytes_per_file_\(tag)", value: point.residentBytes / Double(n), unit: "bytes", goal: .report),
                 Figure(name: "compaction_seconds_\(tag)", value: c, unit: "s", goal: .report),
+                Figure(name: "checkpoint_boot_seconds_\(tag)", value: viaCheckpoint.seconds, unit: "s",
+                       goal: n == 10_000_000 ? .atMost(1.0) : .report),
+                Figure(name: "checkpoint_resident_bytes_per_file_\(tag)", value: viaCheckpoint.residentBytes / Double(n),
+                       unit: "bytes", goal: .report),
             ]
         }
         let ns = sizes.map(Double.init)
@@ -76,7 +101,13 @@ struct ScaleSuite {
             Figure(name: "boot_growth_exponent", value: growthExponent(ns, boot), unit: "", goal: .atMost(1.1)),
             Figure(name: "compaction_growth_exponent", value: growthExponent(ns, compaction), unit: "", goal: .atMost(1.1)),
             Figure(name: "memory_per_file_growth_exponent", value: growthExponent(ns, memory.map { $0 * 1 }), unit: "", goal: .atMost(0.1)),
+            Figure(name: "checkpoint_boot_growth_exponent", value: growthExponent(ns, checkpointBoot), unit: "", goal: .report),
+            // Boot past the checkpoint's load against the tail's size, at the largest namespace.
+            Figure(name: "boot_tail_exponent", value: growthExponent(tail.map(\.0), tail.map(\.1)), unit: "", goal: .atMost(1.1)),
         ]
+        if sizes.contains(10_000_000), let i = sizes.firstIndex(of: 10_000_000) {
+            figures.append(Figure(name: "checkpoint_boot_seconds_10m_files", value: checkpointBoot[i], unit: "s", goal: .atMost(1.0)))
+        }
         return figures
     }
 
@@ -90,7 +121,7 @@ struct ScaleSuite {
         return num / den
     }
 
-    struct Point { var seconds: Double; var residentBytes: Double }
+    struct Point { var seconds: Double; var residentBytes: Double; var checkpointSeconds = 0.0 }
 
     /// Boots `dir` in a child process and reads its report line.
     func measurePoint(_ dir: String) throws -> Point {
@@ -104,7 +135,7 @@ struct ScaleSuite {
         p.waitUntilExit()
         let fields = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
         guard fields.count >= 2 else { throw ValidationErrorText("scale-point printed nothing usable") }
-        return Point(seconds: fields[0], residentBytes: fields[1])
+        return Point(seconds: fields[0], residentBytes: fields[1], checkpointSeconds: fields.count >= 4 ? fields[3] : 0)
     }
 }
 
@@ -116,6 +147,6 @@ func scalePoint(_ dir: String) throws {
     let ns = try Namespace.boot(NamespaceConfiguration(directory: dir, role: .masterReadOnly))
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
     let after = anonymousResidentBytes()
-    print("\(seconds) \(after - before) \(ns.fileCount)")
+    print("\(seconds) \(after - before) \(ns.fileCount) \(ns.bootReport.checkpointSeconds)")
     ns.close()
 }

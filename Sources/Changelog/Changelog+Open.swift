@@ -16,7 +16,13 @@ extension Changelog {
 
     /// Opens the log, handing every valid record to `visit` during the one verifying scan.
     /// `visit` is not escaping: state it captures is not boxed.
+    ///
+    /// `resumingAt` (a namespace checkpoint's position) starts the verifying scan there instead of
+    /// after the header: `visit` sees only the records after it, and the bytes before it are taken
+    /// as they are. The caller has checked that they are the ones it expects (the header's identity
+    /// and a fingerprint of the bytes just before the position).
     public static func open(at path: String, configuration: ChangelogConfiguration = ChangelogConfiguration(),
+                            resumingAt resume: ResumePoint? = nil,
                             visit: (RecordView) -> Void) throws(ChangelogError) -> Changelog {
         var report = OpenReport()
         let writable = configuration.access == .append
@@ -52,7 +58,14 @@ extension Changelog {
         region.advise(.sequential)
         var scan = LogScan(path: path, bytes: region.bytes(count: size), identity: header.identity,
                            policy: configuration.damagePolicy)
-        let summary = try scan.run(from: RecordFormat.fileHeaderSize, after: header.baseSequence) { r in
+        let from = resume.map { Int($0.offset.rawValue) } ?? RecordFormat.fileHeaderSize
+        if let resume {
+            guard from >= RecordFormat.fileHeaderSize, from <= size, resume.lastSequence >= header.baseSequence else {
+                throw ChangelogError(.noRecord, path: path, offset: resume.offset,
+                                     detail: "resume point past the end \(size) or before the header's base sequence")
+            }
+        }
+        let summary = try scan.run(from: from, after: resume?.lastSequence ?? header.baseSequence) { r in
             visit(r)
             return true
         }
@@ -112,4 +125,15 @@ extension Changelog {
     }
 
     static func nowNanoseconds() -> UInt64 { SystemClock.wallNanoseconds() }
+}
+
+/// Where `Changelog.open(at:configuration:resumingAt:visit:)` starts its scan: the end of the last
+/// record a caller already holds (a frame boundary) and that record's sequence number.
+public struct ResumePoint: Sendable, Equatable {
+    public var offset: LogOffset
+    public var lastSequence: SequenceNumber
+    public init(offset: LogOffset, lastSequence: SequenceNumber) {
+        self.offset = offset
+        self.lastSequence = lastSequence
+    }
 }

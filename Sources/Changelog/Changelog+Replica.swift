@@ -55,7 +55,8 @@ extension Changelog {
         return nil
     }
 
-    private static func fingerprintStart(_ end: LogOffset) -> LogOffset {
+    /// Where the bytes a tail fingerprint covers start (shared with namespace checkpoints).
+    public static func fingerprintStart(_ end: LogOffset) -> LogOffset {
         LogOffset(max(UInt64(RecordFormat.firstRecordOffset), end.rawValue >= 4096 ? end.rawValue - 4096 : 0))
     }
 

@@ -90,4 +90,22 @@ struct ByteArena {
         guard let only = chunks.first else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
         return only.withUnsafeBytes(body)
     }
+
+    // MARK: Checkpoints (CheckpointFile.swift)
+
+    /// An arena of one chunk holding `bytes` (a checkpoint's arena section), with no garbage. The
+    /// chunk has no spare room: the next section appended starts a new chunk.
+    init() {}
+
+    init(loaded bytes: [UInt8]) {
+        chunks = bytes.isEmpty ? [] : [bytes]
+        count = bytes.count
+    }
+
+    /// The one chunk's bytes (nil when the arena spans several chunks): a checkpoint stores them as
+    /// they are when no row needs its offset rewritten.
+    var onlyChunk: [UInt8]? {
+        guard chunks.count <= 1 else { return nil }
+        return chunks.first ?? []
+    }
 }

@@ -58,4 +58,36 @@ struct IDIndex {
             if id < UInt64(dense.count) { dense[Int(id)] = row } else { sparse.insert(hash: Hashing.id(id), ref: row) }
         }
     }
+
+    // MARK: Checkpoints (CheckpointFile.swift)
+
+    /// What a checkpoint stores of the index: the dense array and the sparse table's slots.
+    struct Image {
+        var dense: [UInt32]
+        var sparseSlots: [UInt64]
+        var sparseCount: Int
+        var count: Int
+    }
+
+    init() {}
+
+    var image: Image { Image(dense: dense, sparseSlots: sparse.storedSlots, sparseCount: sparse.count, count: count) }
+
+    /// An index from a checkpoint, checked against the rows it points into: every dense entry is
+    /// empty or a row holding that id, every sparse entry a row whose id is at or above the dense
+    /// bound, and `count` is the number of entries. Nil when any check fails.
+    init?(image: Image, rowCount: Int, rowID: (UInt32) -> UInt64) {
+        var entries = 0
+        for (id, row) in image.dense.enumerated() where row != Self.empty {
+            guard Int(row) < rowCount, rowID(row) == UInt64(id) else { return nil }
+            entries += 1
+        }
+        let bound = UInt64(image.dense.count)
+        guard let sparse = RefTable(storedSlots: image.sparseSlots, count: image.sparseCount,
+                                    isValid: { Int($0) < rowCount && rowID($0) >= bound && rowID($0) != 0 }) else { return nil }
+        guard entries + image.sparseCount == image.count else { return nil }
+        self.dense = image.dense
+        self.sparse = sparse
+        self.count = image.count
+    }
 }

@@ -66,6 +66,34 @@ struct LogLoader<Row: TableRow>: Sendable {
         }
     }
 
+    /// Loads the records of `log` (open, possibly being appended to) from its start up to `end`, a
+    /// frame boundary: the state the namespace had when its end was there (a checkpoint's source).
+    func load(from log: Changelog, upTo end: LogOffset) -> Outcome {
+        let start = MonotonicClock.seconds()
+        var out = Outcome()
+        let state = UnsafeMutablePointer<State>.allocate(capacity: 1)
+        state.initialize(to: State())
+        defer { state.deinitialize(count: 1); state.deallocate() }
+        state.pointee.table.reserve(Int(end.rawValue) / bytesPerRecordGuess, extrasBytes: Int(end.rawValue))
+        let path = self.path
+        do throws(ChangelogError) {
+            try log.scan(policy: configuration.damagePolicy) { r in
+                guard r.position.offset < end else { return false }
+                state.pointee.apply(r, path: path)
+                return true
+            }
+        } catch {
+            state.pointee.failure = state.pointee.failure ?? .log(error)
+        }
+        if state.pointee.table.arena.needsCompaction { state.pointee.table.compactArena() }
+        swap(&out.table, &state.pointee.table)
+        out.records = state.pointee.records
+        out.effects = state.pointee.effects
+        out.error = state.pointee.failure
+        out.seconds = MonotonicClock.seconds() - start
+        return out
+    }
+
     func load() -> Outcome {
         let start = MonotonicClock.seconds()
         var out = Outcome()

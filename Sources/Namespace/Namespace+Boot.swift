@@ -55,13 +55,19 @@ extension Namespace {
         }
     }
 
-    private struct Loaded {
+    struct Loaded {
         var tree: NamespaceTree
         var files: LogLoader<FileRow>.Outcome
         var containers: LogLoader<ContainerRow>.Outcome
         var attach: AttachOutcome
         var attachSeconds: Double
         var recovery: [String]
+        /// The checkpoint boot loaded (nil: full replay), and the seconds its load took.
+        var checkpointPath: String? = nil
+        var checkpointSeconds = 0.0
+        /// The one line that says which way boot went (checkpoint or full replay, and why).
+        var pathLine = ""
+        var pathLineIsWarning = false
     }
 
     private func loadAndAttach() throws(NamespaceError) -> Loaded {
@@ -78,10 +84,27 @@ extension Namespace {
                     throw .log(error)
                 }
             }
+            // A checkpoint write cut short: never under a checkpoint's name, so only the temporary goes.
+            let unfinished = config.directory + "/" + CheckpointFile.temporaryName
+            if FileSystem.entryExists(unfinished) {
+                try? FileSystem.remove(unfinished)
+                recovery.append("removed unfinished checkpoint \(unfinished)")
+            }
         }
         // Before anything opens (and so creates) a log: a lost log is refused, not repaired.
         if config.role != .slaveReadOnly && !config.allowMissingLog, let finding = LogPairCheck.check(config) {
             throw .incompleteLogPair(finding)
+        }
+        let fullReplayLine: String
+        let fullReplayWarning: Bool
+        switch checkpointBoot() {
+        case .loaded(var loaded, let line):
+            loaded.recovery = recovery
+            loaded.pathLine = line
+            return loaded
+        case .fullReplay(let line, let warning):
+            fullReplayLine = line
+            fullReplayWarning = warning
         }
         let containerLoader = LogLoader<ContainerRow>(path: config.directoriesLogPath,
                                                       configuration: config.changelogConfiguration(.directories),
@@ -103,7 +126,8 @@ extension Namespace {
         let attachStart = MonotonicClock.seconds()
         let attach = tree.attachAll(now: Timestamp.now(), relocating: config.role != .slaveReadOnly)
         return Loaded(tree: tree, files: files, containers: containers, attach: attach,
-                      attachSeconds: MonotonicClock.seconds() - attachStart, recovery: recovery)
+                      attachSeconds: MonotonicClock.seconds() - attachStart, recovery: recovery,
+                      pathLine: fullReplayLine, pathLineIsWarning: fullReplayWarning)
     }
 
     /// Lock held: makes the loaded state current and persists repairs.
@@ -124,6 +148,10 @@ extension Namespace {
         r.logWarnings = loaded.files.warnings + loaded.containers.warnings
         r.compactionRecovery = loaded.recovery
         for line in loaded.recovery { masterLog.log(.warning, "boot: \(line)") }
+        masterLog.log(loaded.pathLineIsWarning ? .warning : .info, loaded.pathLine)
+        r.checkpointPath = loaded.checkpointPath
+        r.checkpointSeconds = loaded.checkpointSeconds
+        r.path = loaded.pathLine
         pendingEntries = PendingEntries()
         for ref in loaded.attach.unattached {
             if ref.isContainer { pendingEntries.containers.insert(tree.id(ref)) } else { pendingEntries.files.insert(tree.id(ref)) }

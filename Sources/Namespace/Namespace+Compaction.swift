@@ -58,6 +58,12 @@ extension Namespace {
                 throw error
             }
         }
+        // The compacted logs' new positions: boot loads this and replays only what comes after it.
+        do throws(CheckpointError) {
+            try writeCheckpoint(keep: options.keepArchives)
+        } catch {
+            masterLog.log(.warning, "compaction \(type): checkpoint not written: \(error); boot replays the logs from an older checkpoint or in full")
+        }
         compaction.update { $0.completedRuns += 1 }
         return report
     }

@@ -140,6 +140,13 @@ extension Namespace {
                       + "\(report.liveIDs) live ids, \(report.appliedRecords) records applied, "
                       + "\(report.removedIDs) removed, \(report.missingIDs) missing before; old log archived as \(archive)")
         changes.bump()
+        // The replica's own checkpoint at the adopted log's position (its logs are byte copies of the
+        // master's, identities included), so a reboot, and a promotion after it, replays only the tail.
+        do throws(CheckpointError) {
+            try writeCheckpoint()
+        } catch {
+            masterLog.log(.warning, "replica: checkpoint after adopting the \(kind) log not written: \(error)")
+        }
         return report
     }
 

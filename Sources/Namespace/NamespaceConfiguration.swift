@@ -101,6 +101,12 @@ public struct BootReport: Sendable {
     /// What boot did about an interrupted compaction (a leftover `.oc` removed, or an
     /// interrupted swap completed), one line per log it touched.
     public var compactionRecovery: [String] = []
+    /// The checkpoint boot loaded before replaying the records after it (nil: a full replay), and
+    /// the seconds reading and checking it took.
+    public var checkpointPath: String?
+    public var checkpointSeconds = 0.0
+    /// The line that said which way boot went (checkpoint, or full replay and why).
+    public var path = ""
 
     public var recordsScanned: Int { fileRecords + containerRecords }
     public var recordsPerSecond: Double { seconds > 0 ? Double(recordsScanned) / seconds : 0 }

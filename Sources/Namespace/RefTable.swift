@@ -27,6 +27,31 @@ struct RefTable {
 
     var bytes: Int { slots.count * 8 }
 
+    /// The slots as stored (a checkpoint's directory section): `hash << 32 | ref + 1`, 0 = empty.
+    var storedSlots: [UInt64] { slots }
+
+    /// A table from stored slots, checked so that no lookup can trap or loop: the slot count is 0
+    /// or a power of two of at least 16, at least a quarter of the slots is empty, `count` is the
+    /// number of used slots, and every reference passes `isValid`. Nil when any check fails.
+    init?(storedSlots: [UInt64], count: Int, isValid: (UInt32) -> Bool) {
+        let n = storedSlots.count
+        if n == 0 {
+            guard count == 0 else { return nil }
+            self = .empty
+            return
+        }
+        guard n >= 16, n & (n - 1) == 0, count * 4 <= n * 3 else { return nil }
+        var used = 0
+        for e in storedSlots where e != 0 {
+            let ref = UInt32(truncatingIfNeeded: e) &- 1
+            guard UInt32(truncatingIfNeeded: e) != 0, isValid(ref) else { return nil }
+            used += 1
+        }
+        guard used == count else { return nil }
+        self.init(slots: storedSlots, mask: n - 1)
+        self.count = count
+    }
+
     /// Grows so that `n` entries fit without further growth.
     mutating func reserve(_ n: Int) {
         var size = slots.count

@@ -227,6 +227,76 @@ struct RowTable<Row: TableRow> {
     }
 }
 
+// MARK: Checkpoints (CheckpointFile.swift)
+
+/// What a checkpoint stores of a `RowTable`: the rows exactly as in memory (their variable
+/// sections at plain offsets in `arena`, one buffer without garbage), the free rows, the id index
+/// and the largest id ever seen.
+struct RowTableImage<Row: TableRow> {
+    var rows: [Row]
+    var freeRows: [UInt32]
+    var index: IDIndex.Image
+    var arena: [UInt8]
+    var largestID: UInt64
+}
+
+extension RowTable {
+    /// The table as a checkpoint stores it. When the arena is one untagged chunk without garbage the
+    /// rows and bytes are shared as they are (copy on write: nothing is copied); otherwise every
+    /// live section is copied, in row order, into one buffer and the rows' offsets rewritten.
+    var checkpointImage: RowTableImage<Row> {
+        if draining == nil && arenaTag == 0 && arena.garbage == 0, let bytes = arena.onlyChunk {
+            return RowTableImage(rows: rows, freeRows: freeRows, index: index.image, arena: bytes, largestID: largestID)
+        }
+        var out = rows
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(arena.count - arena.garbage + (draining?.count ?? 0))
+        for i in out.indices {
+            if out[i].id == 0 {
+                out[i].extrasOffset = 0
+                out[i].extrasLength = 0
+                continue
+            }
+            out[i].extrasOffset = UInt64(bytes.count)
+            withExtras(i) { bytes.append(contentsOf: $0) }
+        }
+        return RowTableImage(rows: out, freeRows: freeRows, index: index.image, arena: bytes, largestID: largestID)
+    }
+
+    /// A table from a checkpoint's image, checked so that no later access can trap: every live
+    /// row's section lies inside the arena with its name inside the section, every free row is
+    /// free, the index points at the rows holding its ids. Row links are checked by the tree
+    /// (`NamespaceTree(checkpoint:)`). Nil when any check fails.
+    init?(image: RowTableImage<Row>) {
+        let rows = image.rows
+        let arenaCount = UInt64(image.arena.count)
+        var live = 0
+        let sectionsFit = image.arena.withUnsafeBytes { arena -> Bool in
+            for r in rows where r.id != 0 {
+                guard r.extrasOffset <= arenaCount, UInt64(r.extrasLength) <= arenaCount - r.extrasOffset else { return false }
+                if r.extrasLength > 0 && 1 + Int(arena[Int(r.extrasOffset)]) > Int(r.extrasLength) { return false }
+                if r.id > image.largestID { return false }
+                live += 1
+            }
+            return true
+        }
+        guard sectionsFit, live == image.index.count else { return nil }
+        guard image.freeRows.count <= rows.count - live else { return nil }
+        var seen = [Bool](repeating: false, count: rows.count)
+        for f in image.freeRows {
+            guard Int(f) < rows.count, rows[Int(f)].id == 0, !seen[Int(f)] else { return nil }
+            seen[Int(f)] = true
+        }
+        guard let index = IDIndex(image: image.index, rowCount: rows.count, rowID: { rows[Int($0)].id }) else { return nil }
+        self.init()
+        self.rows = rows
+        self.freeRows = image.freeRows
+        self.index = index
+        self.arena = ByteArena(loaded: image.arena)
+        self.largestID = image.largestID
+    }
+}
+
 /// How a `RowTable` reclaims the garbage of its arena once half of it is garbage.
 enum ArenaReclaim {
     /// Copy every live section into a fresh arena inside the mutation that crossed the threshold:

@@ -110,6 +110,39 @@ public final class SystemFile: Sendable {
         return out
     }
 
+    /// Reads exactly `count` elements of a plain type (its in-memory bytes, as `write(array:at:)`
+    /// stored them) at `offset` straight into a new array: one pread, no per-element decoding (a
+    /// checkpoint's row tables). Fails with `.truncated` when the file ends first. The caller verifies
+    /// the bytes (checksum, bounds) before trusting any value in them.
+    public func readArray<T: BitwiseCopyable>(of type: T.Type, count: Int, at offset: UInt64) throws(SystemError) -> [T] {
+        guard count > 0 else { return [] }
+        let bytes = count * MemoryLayout<T>.stride
+        var failure: SystemError?
+        var got = 0
+        let out = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            do throws(SystemError) {
+                got = try read(into: UnsafeMutableRawBufferPointer(buffer), at: offset)
+            } catch {
+                failure = error
+            }
+            // Plain integers: any bytes are a valid value, so the array is fully initialised either way.
+            if got < bytes { _ = UnsafeMutableRawBufferPointer(buffer).initializeMemory(as: UInt8.self, repeating: 0) }
+            initialized = count
+        }
+        if let failure { throw failure }
+        if got < bytes { throw SystemError(.io, path: path, offset: offset + UInt64(got), detail: "file ends \(bytes - got) bytes early") }
+        return out
+    }
+
+    /// Writes the in-memory bytes of an array of a plain type at `offset` (see `readArray`).
+    public func write<T: BitwiseCopyable>(array: [T], at offset: UInt64) throws(SystemError) {
+        var failure: SystemError?
+        array.withUnsafeBytes { b in
+            do throws(SystemError) { try write(b, at: offset) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
     /// fdatasync(2): the file's data (and the size, if it changed) reach the disk.
     public func syncData() throws(SystemError) {
         syncCounter.add(1, ordering: .relaxed)

@@ -9,10 +9,17 @@ struct LogVerify: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check every record's checksum and framing; list every finding. Exit 0 only when clean.",
-        discussion: "Exit status: 0 when the log is clean; 1 when there are findings (each printed), or the file cannot be read (missing, not a regular file).")
+        discussion: "Also verifies a namespace checkpoint (`namespace.checkpoint.<time>`): its header, every section's checksum, its tables, and whether it matches the logs beside it.\n\nExit status: 0 when the log is clean (a checkpoint: verified and usable); 1 when there are findings (each printed), or the file cannot be read (missing, not a regular file).")
     @Argument(help: "The changelog file.") var file: String
 
     func run() throws {
+        if CheckpointFile.looksLikeCheckpoint(file) {
+            // A namespace checkpoint (docs/CHECKPOINT.md): every section, and whether it matches the logs beside it.
+            let v = CheckpointFile.verify(file, logsIn: FileSystem.directory(of: file))
+            print(v.description)
+            if v.problem != nil { throw ExitCode(1) }
+            return
+        }
         if try logFormat(of: file) == .eos { return try LegacyLogTools.verify(file) }
         let report = Verifier.verify(path: file)
         if let h = report.header {

@@ -26,6 +26,10 @@ struct NsStat: ParsableCommand {
         let ns = try Namespace.boot(NamespaceConfiguration(directory: data, role: .masterReadOnly, allowMissingLog: allowMissingLog))
         let stats = ns.statistics()
         print(monitoring ? stats.monitoringFormatted() : stats.formatted())
+        guard !monitoring else { return }
+        // Offline: which way the boot went, and every checkpoint of the directory.
+        print(ns.bootReport.path)
+        for path in CheckpointFile.list(in: data) { print(CheckpointFile.verify(path, logsIn: data).description) }
     }
 }
 
