@@ -282,7 +282,7 @@ extension RowTable {
         }
         guard sectionsFit, live == image.index.count else { return nil }
         guard image.freeRows.count <= rows.count - live else { return nil }
-        var seen = [Bool](repeating: false, count: rows.count)
+        var seen = [Bool](repeating: false, count: image.freeRows.isEmpty ? 0 : rows.count)
         for f in image.freeRows {
             guard Int(f) < rows.count, rows[Int(f)].id == 0, !seen[Int(f)] else { return nil }
             seen[Int(f)] = true

@@ -286,4 +286,36 @@ import Platform
         }
         #expect(nth > 1, "no \(operation) happened during a checkpoint write")
     }
+
+    /// A replica that adopts its master's compacted logs writes its own checkpoint; its reboot loads
+    /// it and replays only the records shipped after it, and a promotion after that reboot serves
+    /// the master's namespace.
+    @Test func replicaAdoptingACompactedLogBootsFromItsCheckpoint() throws {
+        let pair = try ReplicaTests.Pair()
+        defer { pair.close() }
+        ReplicaTests.randomWorkload(pair.master, steps: 600, seed: 71)
+        try pair.shipAll()
+        try pair.master.compact(.all)
+        for kind in [ContentKind.directories, .files] {
+            let live = pair.replica.changelog(kind)!
+            let source = pair.master.changelog(kind)!
+            let replacement = try Changelog.createReplica(at: live.path + ".oc", header: source.headerBytes,
+                                                          configuration: pair.replicaDirectory.configuration(role: .slaveReadOnly).changelogConfiguration(kind))
+            let bytes = try source.withLogBytes(from: replacement.end, to: source.end) { Array($0) }
+            _ = try bytes.withUnsafeBytes { try replacement.appendVerbatim($0, at: replacement.end) }
+            try pair.replica.adopt(kind, replacement: replacement, appliedThrough: live.lastSequence)
+        }
+        #expect(pair.replica.masterLog.lines.contains { $0.message.contains("checkpoint written") })
+        ReplicaTests.randomWorkload(pair.master, steps: 100, seed: 72)
+        try pair.shipAll()
+        pair.replica.close()
+        pair.replica = try Namespace.boot(pair.replicaDirectory.configuration(role: .slaveReadOnly))
+        let report = pair.replica.bootReport
+        #expect(report.checkpointPath != nil, "\(report.path)")
+        #expect(report.recordsScanned <= 100 * 4, "replayed \(report.recordsScanned) records, more than the tail")
+        #expect(try pair.replica.snapshot() == pair.master.snapshot())
+        #expect(try Self.fullState(pair.replica) == Self.fullState(pair.master))
+        try pair.replica.promote()
+        _ = try pair.replica.createFile("/promoted-after-checkpoint-boot", attributes: fixedAttributes)
+    }
 }
