@@ -90,6 +90,8 @@ final class ReplicationPair {
     let durability: String
     /// `--sync-replication` of both nodes (`off`: asynchronous shipping, what the lag probe measures).
     var syncReplication = "off"
+    /// Further `serve` options of both nodes (`--coordinator ...`).
+    var extraArguments: [String] = []
 
     init(name: String, durability: String = "batch") throws {
         scratch = scratchDirectory(name)
@@ -121,7 +123,7 @@ final class ReplicationPair {
                                   "--sync-replication", syncReplication]
         let arguments = ["serve", "--data", node.directory, "--listen", node.endpoint.description] + pair
             + ["--sync-listen", "127.0.0.1:\(node.syncPort)", "--secret-file", secretFile,
-               "--durability", durability, "--log-level", "info"]
+               "--durability", durability, "--log-level", "info"] + extraArguments
         let command = "exec '\(binary)' " + arguments.map { "'\($0)'" }.joined(separator: " ") + " >>'\(node.logPath)' 2>&1"
         node.process = try ChildProcess("/bin/sh", ["-c", command])
         let deadline = Date().addingTimeInterval(timeout)

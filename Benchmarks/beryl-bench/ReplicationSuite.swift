@@ -27,8 +27,10 @@ import XRootD
 ///   (which fetches the master's logs alongside and adopts them), then the same slave restarted
 ///   after the master took another 1 M records while it was down (it resumes at its length and
 ///   applies the streamed records). A reader stats `/` on the slave meanwhile.
+/// * **Coordinated** (`--coordinator`, a 3-member etcd): failover time and the write path's overhead,
+///   see `CoordinatedFailoverBench.swift`.
 struct ReplicationSuite {
-    enum Part: CaseIterable { case lag, roleChange, catchUp, syncModes }
+    enum Part: String, CaseIterable { case lag, roleChange = "role-change", catchUp = "catch-up", syncModes = "sync-modes", coordinated }
 
     var quick: Bool
     var parts: Set<Part> = Set(Part.allCases)
@@ -57,6 +59,7 @@ struct ReplicationSuite {
         }
         if parts.contains(.catchUp) { try catchUp(&figures, &notes) }
         if parts.contains(.syncModes) { try syncModes(&figures, &notes) }
+        if parts.contains(.coordinated) { try coordinated(&figures, &notes) }
         return (figures, notes)
     }
 
