@@ -134,18 +134,14 @@ struct BlockCopier {
         raw.withUnsafeBytes { input in
             compressed.withUnsafeMutableBytes { out in
                 compressedLengths.withUnsafeMutableBufferPointer { lengths in
-                    // Each iteration writes only its own block's output and length.
-                    DispatchQueue.concurrentPerform(iterations: blocks) { b in
-                        let n = starts[b + 1] - starts[b]
-                        guard entryStarts[b + 1] - entryStarts[b] > 1 else { return }  // written as a plain frame
-                        lengths[b] = bs_lz4_compress(input.baseAddress! + starts[b], Int32(n),
-                                                     out.baseAddress! + outStarts[b], Int32(bounds[b]))
-                    }
+                    let job = CompressionJob(input: input.baseAddress!, output: out.baseAddress!, lengths: lengths.baseAddress!,
+                                             starts: starts, outStarts: outStarts, bounds: bounds, entryStarts: entryStarts)
+                    DispatchQueue.concurrentPerform(iterations: blocks) { b in job.compress(b) }
                 }
             }
         }
-        let results = try raw.withUnsafeBytes { (input) throws(ChangelogError) -> [AppendResult] in
-            try compressed.withUnsafeBytes { (out) throws(ChangelogError) -> [AppendResult] in
+        let results = try withArrayBytes(raw) { (input) throws(ChangelogError) -> [AppendResult] in
+            try withArrayBytes(compressed) { (out) throws(ChangelogError) -> [AppendResult] in
                 try output.appendFrames { buffer, offset, first in
                     var results: [AppendResult] = []
                     results.reserveCapacity(entries.count)
@@ -191,6 +187,22 @@ struct BlockCopier {
         entries.removeAll(keepingCapacity: true)
         blockStarts.removeAll(keepingCapacity: true)
         blockEntryStarts.removeAll(keepingCapacity: true)
+    }
+}
+
+/// One batch's compression for the workers of `concurrentPerform`: pointers into the copier's
+/// buffers, which stay put while the workers run; each worker writes only its own block's output
+/// range and length, so no two touch the same byte.
+private struct CompressionJob: @unchecked Sendable {
+    let input: UnsafeRawPointer
+    let output: UnsafeMutableRawPointer
+    let lengths: UnsafeMutablePointer<Int32>
+    let starts: [Int], outStarts: [Int], bounds: [Int], entryStarts: [Int]
+
+    func compress(_ b: Int) {
+        guard entryStarts[b + 1] - entryStarts[b] > 1 else { return }  // written as a plain frame
+        lengths[b] = bs_lz4_compress(input + starts[b], Int32(starts[b + 1] - starts[b]),
+                                     output + outStarts[b], Int32(bounds[b]))
     }
 }
 
