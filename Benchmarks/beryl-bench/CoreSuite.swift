@@ -76,7 +76,7 @@ struct CoreSuite {
             Figure(name: "append_batch8_fdatasyncs", value: median(syncs), unit: "syncs", goal: .report),
             Figure(name: "append_batch8_records_per_fdatasync", value: Double(8 * batchPerThread) / median(syncs), unit: "records", goal: .report),
             Figure(name: "append_always_records_per_s", value: Double(alwaysN) / alwaysT, unit: "records/s", goal: .report),
-        ]
+        ] + (try SyncedPathBench(quick: quick).run(in: dir, payloads: payloads))
         guard scanAndIndex else { return appendFigures }
 
         // Verified scan and index build over the unsynced log (warm page cache).

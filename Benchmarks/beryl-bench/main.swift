@@ -11,7 +11,7 @@ struct BerylBench: ParsableCommand {
         discussion: "Each suite prints a table and writes Benchmarks/results/<suite>.json. append, boot, compact, repair and follow gather the figures of one topic from the suites (see docs/BENCHMARKS.md). Set BERYL_BENCH_SCRATCH to choose where scratch logs go (default /tmp).",
         subcommands: [Core.self, Compaction.self, Ratio.self, Scale.self, ScalePoint.self, ScaleGenerate.self, Tools.self,
                       NamespaceBench.self, NamespaceBoot.self, XRootD.self, Replication.self,
-                      Append.self, Boot.self, Compact.self, Repair.self, Follow.self, ReplicaApply.self])
+                      Append.self, Boot.self, Compact.self, Repair.self, Follow.self, ReplicaApply.self, SyncedPath.self])
 
     struct Options: ParsableArguments {
         @Flag(help: "A smaller run that finishes in under 60 s.")
@@ -28,6 +28,19 @@ struct BerylBench: ParsableCommand {
             let (records, seconds) = try ReplicaApplyBench.run(files: files, durability: Durability(rawValue: durability) ?? .batch,
                                                                updates: updates)
             print("applied \(records) records in \(seconds) s: \(Int(Double(records) / seconds)) records/s")
+        }
+    }
+
+    struct SyncedPath: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "synced-path", abstract: "The namespace's setSize under `always` beside the bare log's synced append (for profiling).",
+            shouldDisplay: false)
+        @OptionGroup var options: Options
+        func run() throws {
+            let dir = scratchDirectory("synced")
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let payloads = (0..<1024).map { i in [UInt8](repeating: UInt8(truncatingIfNeeded: i), count: 200) }
+            for f in try SyncedPathBench(quick: options.quick).run(in: dir, payloads: payloads) { print(f.name, f.value) }
         }
     }
 

@@ -22,48 +22,6 @@ public struct CompactionFigures: Sendable {
     public var ratio: Double { newBytes == 0 ? 0 : Double(oldBytes) / Double(newBytes) }
 }
 
-/// Writes records into a new log in blocks, remembering where each old position went.
-struct BlockCopier {
-    let output: Changelog
-    var pending: [PendingRecord] = []
-    var pendingBytes = 0
-    /// Index of the new log, kept up to date record by record (updates and deletes), so the
-    /// owner can swap it in at commit without walking its own index under the write lock.
-    var index = OffsetIndex()
-    var written = 0
-    static let blockBytes = 64 << 10
-    let packing: BatchPacking
-
-    init(output: Changelog, packing: BatchPacking = .compressedBlock) {
-        self.output = output
-        self.packing = packing
-    }
-
-    mutating func add(_ r: RecordView) throws(ChangelogError) {
-        var record = PendingRecord(r.type, payload: r.copyPayload())
-        record.sequence = r.sequence
-        pending.append(record)
-        pendingBytes += r.payload.count + BlockLayout.entryHeaderSize
-        if pendingBytes >= Self.blockBytes || pending.count >= BlockLayout.maximumEntries { try flush() }
-    }
-
-    mutating func flush() throws(ChangelogError) {
-        guard !pending.isEmpty else { return }
-        let results = try output.append(batch: pending, packing: pending.count == 1 ? .frames : packing)
-        for (record, new) in zip(pending, results) where record.payload.count >= 8 {
-            let id = record.payload.withUnsafeBytes { ByteCursor($0).u64(0) }
-            switch record.type {
-            case .update: index.update(id, at: new.position, sequence: new.sequence)
-            case .delete: index.remove(id)
-            default: break
-            }
-        }
-        written += pending.count
-        pending.removeAll(keepingCapacity: true)
-        pendingBytes = 0
-    }
-}
-
 public enum Compactor {
     /// Offline compaction of `inputPath` (opened read-only; nobody may be appending to it) into a
     /// new file `outputPath` (refused if it exists). Sequence numbers are kept.
@@ -95,6 +53,7 @@ public enum Compactor {
         let output = try createOutput(for: input, at: outputPath)
         do throws(ChangelogError) {
             var copier = BlockCopier(output: output, packing: packing)
+            copier.keepsIndex = false   // offline: no owner to hand an index to
             try copyRecords(at: positions, from: input, policy: policy, into: &copier)
             try copier.flush()
             try output.appendCompactionStamp(after: input.lastSequence)

@@ -143,10 +143,13 @@ struct LogWorkload: ParsableCommand {
     @Argument var file: String
     @Option var durability: String = "always"
     @Option var count: Int = 1_000_000
+    @Option(help: "Appender threads; with more than one, each line is `<sequence> <thread> <i>` and the payload is the thread and i (8 bytes each).")
+    var threads: Int = 1
 
     func run() throws {
         guard let d = Durability(rawValue: durability) else { throw ValidationError("unknown durability \(durability)") }
         let log = try Changelog.open(at: file, configuration: .init(durability: d))
+        guard threads <= 1 else { return runConcurrently(log) }
         var next = log.lastSequence.rawValue
         for _ in 0..<count {
             next += 1
@@ -156,6 +159,25 @@ struct LogWorkload: ParsableCommand {
             print(r.sequence.rawValue)
             fflush(nil)
         }
+    }
+
+    /// `threads` appenders at once (group commit); a failed append ends its thread.
+    private func runConcurrently(_ log: Changelog) {
+        let output = ConditionLock()
+        let perThread = count
+        let workers = (0..<threads).map { t in
+            BackgroundThread.startOrRunInline {
+                for i in 0..<perThread {
+                    let p = ByteCursor.bytes(of: UInt64(t)) + ByteCursor.bytes(of: UInt64(i))
+                    guard let r = try? log.append(.update, payload: p) else { return }
+                    output.withLock {
+                        print("\(r.sequence.rawValue) \(t) \(i)")
+                        fflush(nil)
+                    }
+                }
+            }
+        }
+        for w in workers { w.join() }
     }
 }
 

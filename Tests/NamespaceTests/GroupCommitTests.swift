@@ -3,17 +3,18 @@ import Testing
 @testable import Namespace
 import Platform
 
-/// Under durability `batch` a mutation releases the write lock before it waits for its
-/// fdatasync, so concurrent mutations share syncs (group commit), and every acknowledged
+/// Under durability `batch` and `always` a mutation releases the write lock before it waits for
+/// its fdatasync, so concurrent mutations share syncs (group commit), and every acknowledged
 /// mutation survives a reboot.
 @Suite struct GroupCommitTests {
-    @Test func concurrentMutationsShareSyncs() throws {
+    @Test(arguments: [(Durability.batch, 8), (Durability.always, 16)])
+    func concurrentMutationsShareSyncs(durability: Durability, threads: Int) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         var config = dir.configuration()
-        config.durability = .batch
+        config.durability = durability
         let ns = try Namespace.boot(config)
-        let threads = 8, perThread = 40
+        let perThread = 40
         for t in 0..<threads { try ns.createContainer("/t\(t)", attributes: fixedAttributes) }
         let filesLog = try #require(ns.filesLog)
         let syncsBefore = filesLog.syncCount

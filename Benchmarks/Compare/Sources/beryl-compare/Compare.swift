@@ -27,6 +27,7 @@ struct Compare: ParsableCommand {
         // Beryl: the namespace API, durability none (as the peers' unsynced modes), then always.
         let data = dir + "/beryl"
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        let ourWritesBefore = deviceWriteBytes()
         var ns = try Namespace.boot(NamespaceConfiguration(directory: data, durability: .none))
         var containers: [ContainerID] = []
         for d in 0..<dirs { containers.append(try ns.createContainer("/eos/run\(d)", missingParents: .create)) }
@@ -41,6 +42,7 @@ struct Compare: ParsableCommand {
         }
         let ourUpdate = try measure { for (i, n) in updateIDs.enumerated() { try ns.setSize(ids[n], UInt64(i) * 4096) } }
         ns.close()
+        var ourWrites = deviceWriteBytes() - ourWritesBefore
 
         // The peers' load and unsynced updates: the same records (the namespace's own FileCodec
         // encoding) keyed by id.
@@ -50,13 +52,16 @@ struct Compare: ParsableCommand {
             var open: (String) throws -> Peer
             var openSynced: (String) throws -> Peer
             var records: [FileMetadata] = []
-            var load = 0.0, update = 0.0, synced = 0.0
+            var load = 0.0, update = 0.0, synced = 0.0, synced16 = 0.0
+            /// Bytes written to the device by load + updates, then by compaction (`deviceWriteBytes`).
+            var writes = 0.0
         }
         var runs: [PeerRun] = [
             PeerRun(name: "rocksdb", path: dir + "/rocksdb", open: { try RocksDBPeer(path: $0, sync: false) }, openSynced: { try RocksDBPeer(path: $0, sync: true) }),
             PeerRun(name: "sqlite", path: dir + "/sqlite", open: { try SQLitePeer(path: $0, full: false) }, openSynced: { try SQLitePeer(path: $0, full: true) }),
         ]
         for r in runs.indices {
+            let writesBefore = deviceWriteBytes()
             let peer = try runs[r].open(runs[r].path)
             var records: [FileMetadata] = []
             records.reserveCapacity(files)
@@ -76,6 +81,7 @@ struct Compare: ParsableCommand {
                 }
             }
             peer.close()
+            runs[r].writes = deviceWriteBytes() - writesBefore
             runs[r].records = records
         }
 
@@ -106,11 +112,44 @@ struct Compare: ParsableCommand {
                 }
             }
         }
+        for p in syncedPeers { p.close() }
+
+        // The same synced updates from 16 threads at once (each engine's group commit).
+        let shared = SharedHandles()
+        shared.namespace = ns
+        shared.ids = ids
+        shared.rocksdb = try RocksDBPeer(path: runs[0].path, sync: true)
+        shared.sqlite = try (0..<SyncedWriters.threads).map { _ in try SQLitePeer(path: runs[1].path, full: true, concurrent: true) }
+        shared.records = runs.map(\.records)
+        let perThread = quick ? 8 : 25, rounds = 4
+        let seconds16 = try SyncedWriters.run(engines: 3, rounds: rounds, perThreadPerRound: perThread) { e, t, i in
+            // Disjoint files per thread (7919 is prime to the file count), so no two threads write one record.
+            let n = ((i * SyncedWriters.threads + t) * 7919) % files
+            let size = UInt64(i + 1) * 16_384 + UInt64(t)
+            switch e {
+            case 0: try shared.namespace!.setSize(shared.ids[n], size)
+            case 1:
+                var f = shared.records[0][n]
+                f.size = size
+                try shared.rocksdb!.put(f.id.rawValue, FileCodec.encode(f))
+            default:
+                var f = shared.records[1][n]
+                f.size = size
+                try shared.sqlite[t].put(f.id.rawValue, FileCodec.encode(f))
+            }
+        }
+        let synced16 = SyncedWriters.threads * perThread * rounds
+        let ourSynced16 = seconds16[0]
+        runs[0].synced16 = seconds16[1]
+        runs[1].synced16 = seconds16[2]
+        shared.rocksdb!.close()
+        for p in shared.sqlite { p.close() }
+        shared.namespace = nil
+        shared.records = []
         // What a serving master has after its last compaction: a checkpoint (docs/CHECKPOINT.md), which
         // the reopen loads instead of replaying every record; removed before the disk sizes are taken.
         _ = try ns.writeCheckpoint()
         ns.close()
-        for p in syncedPeers { p.close() }
         for r in runs.indices { runs[r].records = [] }
 
         var ourReopen = 0.0
@@ -119,6 +158,7 @@ struct Compare: ParsableCommand {
         ns.close()
         for path in CheckpointFile.list(in: data) { try FileManager.default.removeItem(atPath: path) }
         let ourBytesBefore = diskBytes(data)
+        let ourCompactWritesBefore = deviceWriteBytes()
         let ourCompact = try measure {
             for log in ["files.mdlog", "directories.mdlog"] {
                 _ = try Compactor.compact(inputPath: data + "/" + log, outputPath: data + "/" + log + ".compacted")
@@ -126,11 +166,14 @@ struct Compare: ParsableCommand {
                 try FileManager.default.moveItem(atPath: data + "/" + log + ".compacted", toPath: data + "/" + log)
             }
         }
+        ourWrites += deviceWriteBytes() - ourCompactWritesBefore
         let ourBytes = diskBytes(data)
         var figures: [Figure] = [
             Figure(name: "beryl_bulk_load_per_s", value: Double(files) / ourLoad, unit: "ops/s", goal: .report),
             Figure(name: "beryl_random_update_per_s", value: Double(updates) / ourUpdate, unit: "ops/s", goal: .report),
             Figure(name: "beryl_synced_update_per_s", value: Double(synced) / ourSynced, unit: "ops/s", goal: .report),
+            Figure(name: "beryl_synced_update16_per_s", value: Double(synced16) / ourSynced16, unit: "ops/s", goal: .report),
+            Figure(name: "beryl_device_write_bytes", value: ourWrites, unit: "bytes", goal: .report),
             Figure(name: "beryl_reopen_s", value: ourReopen, unit: "s", goal: .report),
             Figure(name: "beryl_compaction_s", value: ourCompact, unit: "s", goal: .report),
             Figure(name: "beryl_disk_bytes_before_compaction", value: ourBytesBefore, unit: "bytes", goal: .report),
@@ -150,8 +193,10 @@ struct Compare: ParsableCommand {
             precondition(loaded.count == files, "\(name) scanned \(loaded.count) of \(files)")
             loaded = []
             let before = diskBytes(run.path)
+            let compactWritesBefore = deviceWriteBytes()
             let compact = try measure { try peer!.compact() }
             peer!.close()
+            let writes = run.writes + deviceWriteBytes() - compactWritesBefore
             let bytes = diskBytes(run.path)
             let load = run.load, update = run.update, syncedTime = run.synced
             figures += [
@@ -162,9 +207,14 @@ struct Compare: ParsableCommand {
                 Figure(name: "\(name)_reopen_s", value: reopen, unit: "s", goal: .report),
                 Figure(name: "\(name)_compaction_s", value: compact, unit: "s", goal: .report),
                 Figure(name: "random_update_speedup_vs_\(name)", value: update / ourUpdate, unit: "x", goal: .report),
-                Figure(name: "synced_update_speedup_vs_\(name)_sync", value: syncedTime / ourSynced, unit: "x", goal: .report),
+                Figure(name: "synced_update_speedup_vs_\(name)_sync", value: syncedTime / ourSynced, unit: "x", goal: .atLeast(1)),
+                Figure(name: "\(name)_synced_update16_per_s", value: Double(synced16) / run.synced16, unit: "ops/s", goal: .report),
+                Figure(name: "synced_update16_speedup_vs_\(name)_sync", value: run.synced16 / ourSynced16, unit: "x", goal: .atLeast(1.5)),
+                Figure(name: "\(name)_device_write_bytes", value: writes, unit: "bytes", goal: .report),
+                Figure(name: "write_amplification_ratio_vs_\(name)", value: writes / ourWrites, unit: "x",
+                       goal: name == "rocksdb" ? .atLeast(1) : .report),
                 Figure(name: "reopen_speedup_vs_\(name)", value: reopen / ourReopen, unit: "x", goal: .report),
-                Figure(name: "compaction_speedup_vs_\(name)", value: compact / ourCompact, unit: "x", goal: .report),
+                Figure(name: "compaction_speedup_vs_\(name)", value: compact / ourCompact, unit: "x", goal: .atLeast(1)),
                 Figure(name: "\(name)_disk_bytes_before_compaction", value: before, unit: "bytes", goal: .report),
                 Figure(name: "\(name)_disk_bytes", value: bytes, unit: "bytes", goal: .report),
                 Figure(name: "disk_size_ratio_vs_\(name)", value: bytes / ourBytes, unit: "x", goal: .report),
@@ -173,6 +223,8 @@ struct Compare: ParsableCommand {
         try report(suite: "compare", figures: figures, notes: [
             "speedup = their time / ours (above 1: Beryl faster); disk_size_ratio = their bytes / ours after compaction (above 1: Beryl smaller)",
             "\(files) files in \(dirs) directories; \(updates) random size updates; \(synced) synced updates (Beryl durability always, RocksDB sync=true, SQLite synchronous=FULL; interleaved in \(slices) slices); one operation per call on every engine",
+            "synced_update16: \(synced16) synced updates from \(SyncedWriters.threads) threads at once (disjoint files), engines interleaved in \(rounds) rounds; RocksDB one handle (its write-group leader syncs for the group), SQLite one connection per thread (WAL, FULL; a busy writer retries after sched_yield instead of sleeping)",
+            "device_write_bytes: write_bytes of /proc/self/io over load + random updates and over compaction (every thread of the process, RocksDB's background flushes and compactions included; the synced phases are left out); write_amplification_ratio = their bytes / ours",
         ])
     }
 }

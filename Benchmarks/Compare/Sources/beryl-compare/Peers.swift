@@ -83,11 +83,14 @@ final class SQLitePeer: Peer {
     var insert: OpaquePointer?
     static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    init(path: String, full: Bool) throws {
+    /// `concurrent`: one of several connections writing at once; a writer that finds the database
+    /// locked retries after `sched_yield` (SQLite's default busy handler would sleep for milliseconds).
+    init(path: String, full: Bool, concurrent: Bool = false) throws {
         name = full ? "sqlite_full" : "sqlite"
         guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK else {
             throw PeerError(description: "sqlite3_open_v2 failed")
         }
+        if concurrent { sqlite3_busy_handler(db, { _, _ in sched_yield(); return 1 }, nil) }
         try exec("PRAGMA journal_mode=WAL")
         try exec("PRAGMA synchronous=\(full ? "FULL" : "NORMAL")")
         try exec("CREATE TABLE IF NOT EXISTS files(id INTEGER PRIMARY KEY, data BLOB NOT NULL)")
