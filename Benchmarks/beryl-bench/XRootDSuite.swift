@@ -6,36 +6,30 @@ import Synchronization
 import XRootD
 
 /// `beryl-bench xrootd`: metadata operations over loopback with 16 connections (stat, mkdir, ls of a
-/// 1,000-entry directory, xattr get, checksum query, xattr set), the same client code (`XRootDClient`, one per thread) against `beryl-mgm`
-/// (a child process, durability `none`, then `batch` for mkdir) and the stock `xrootd` (as `nobody`),
-/// with each server's CPU time per operation from /proc/<pid>/stat; then the cost of permission checks
-/// and sss authentication (`AuthenticationBench.swift`).
+/// 1,000-entry directory, xattr get, checksum query, xattr set), the same client code (`XRootDClient`,
+/// one per thread) against `beryl-mgm` (a child process, durability `none`, then `batch` for mkdir)
+/// and the stock `xrootd` (as `nobody`), with each server's CPU time per operation from
+/// /proc/<pid>/stat. stat, mkdir and xattr set run with one request in flight per connection and with
+/// `depth` in flight (the client's `pipeline`); the system calls and context switches per request of
+/// each server are counted (perf stat) in separate stat and xattr-set phases at both depths. Then the
+/// cost of permission checks and sss authentication (`AuthenticationBench.swift`). `parts` (nil: all)
+/// runs some of it (`--only`).
 struct XRootDSuite {
     var quick: Bool
+    var parts: Set<Part>? = nil
     var connections = 16
+    /// Requests in flight per connection in the pipelined phases.
+    var depth = 16
     var phaseSeconds: Double { quick ? 1.5 : 4 }
 
-    struct Phase {
-        var operations: Int
-        var seconds: Double
-        var p99Milliseconds: Double
-        var serverCPUSeconds: Double
-        /// The part of `serverCPUSeconds` spent in the kernel (system time).
-        var serverSystemSeconds: Double
-        var opsPerSecond: Double { Double(operations) / seconds }
-        var cpuMicrosecondsPerOp: Double { serverCPUSeconds * 1e6 / Double(max(1, operations)) }
-        var kernelMicrosecondsPerOp: Double { serverSystemSeconds * 1e6 / Double(max(1, operations)) }
+    enum Part: String, CaseIterable {
+        case stat, mkdir, ls, xattr, cksum, fattr, syscalls, batch, auth
     }
 
-    struct Results {
-        var stat: Phase
-        var mkdir: Phase
-        var ls: Phase
-        /// kXR_fattr get of one name, kXR_Qcksum, kXR_fattr set of one name (issue 21).
-        var xattrGet: Phase
-        var checksum: Phase
-        var fattrSet: Phase
-    }
+    func wants(_ part: Part) -> Bool { parts?.contains(part) ?? true }
+
+    /// The phases measured against one server, by name ("stat", "stat-d16", ...).
+    typealias Results = [String: Phase]
 
     /// /bench/cksum with an adler32 checksum stored in the namespace (layout 0x00100002), written before
     /// the server starts: the protocol has no request that sets a checksum.
@@ -55,47 +49,67 @@ struct XRootDSuite {
         let stock = try BenchServer.stock(extraConfiguration: "xrootd.chksum adler32\n")
         let xrootd: Results
         do { defer { stock.stop() }; xrootd = try measure(stock) }
-        let batchServer = try BenchServer.beryl(durability: "batch")
-        let batch: Phase
-        do {
-            defer { batchServer.stop() }
-            try prepare(batchServer)
-            batch = try phase(batchServer, "mkdir-batch") { client, thread, index in
-                try client.mkdir("/bench/mk/t\(thread)/b\(index)")
-            }
-        }
         var figures: [Figure] = []
         func add(_ name: String, _ value: Double, _ unit: String, _ goal: Figure.Goal = .report) {
             figures.append(Figure(name: name, value: value, unit: unit, goal: goal))
         }
-        for (name, ours, theirs) in [("stat", beryl.stat, xrootd.stat), ("mkdir", beryl.mkdir, xrootd.mkdir),
-                                     ("ls", beryl.ls, xrootd.ls)] {
+        let d = "depth\(depth)"
+        let compared: [(figure: String, phase: String, full: Bool)] = [
+            ("stat", "stat", true), ("mkdir", "mkdir", true), ("ls", "ls", true),
+            ("stat_\(d)", "stat-d\(depth)", true), ("mkdir_\(d)", "mkdir-d\(depth)", true),
+            ("xattr_get", "xattr-get", false), ("cksum_query", "cksum-query", false),
+            ("fattr_set", "fattr-set", true), ("fattr_set_\(d)", "fattr-set-d\(depth)", true),
+        ]
+        for (name, phase, full) in compared {
+            guard let ours = beryl[phase], let theirs = xrootd[phase] else { continue }
             add("\(name)_ops_per_s_beryl", ours.opsPerSecond, "ops/s")
             add("\(name)_ops_per_s_xrootd", theirs.opsPerSecond, "ops/s")
-            add("\(name)_p99_ms_beryl", ours.p99Milliseconds, "ms")
-            add("\(name)_p99_ms_xrootd", theirs.p99Milliseconds, "ms")
+            if full {
+                add("\(name)_p99_ms_beryl", ours.p99Milliseconds, "ms")
+                add("\(name)_p99_ms_xrootd", theirs.p99Milliseconds, "ms")
+            }
             add("\(name)_server_cpu_us_per_op_beryl", ours.cpuMicrosecondsPerOp, "us")
             add("\(name)_server_cpu_us_per_op_xrootd", theirs.cpuMicrosecondsPerOp, "us")
-            add("\(name)_server_kernel_us_per_op_beryl", ours.kernelMicrosecondsPerOp, "us")
-            add("\(name)_server_kernel_us_per_op_xrootd", theirs.kernelMicrosecondsPerOp, "us")
+            if full {
+                add("\(name)_server_kernel_us_per_op_beryl", ours.kernelMicrosecondsPerOp, "us")
+                add("\(name)_server_kernel_us_per_op_xrootd", theirs.kernelMicrosecondsPerOp, "us")
+            }
         }
-        add("stat_ratio_vs_xrootd", beryl.stat.opsPerSecond / xrootd.stat.opsPerSecond, "x", .atLeast(2))
-        add("mkdir_ratio_vs_xrootd", beryl.mkdir.opsPerSecond / xrootd.mkdir.opsPerSecond, "x", .atLeast(2))
-        add("ls_ratio_vs_xrootd", beryl.ls.opsPerSecond / xrootd.ls.opsPerSecond, "x", .atLeast(2))
-        add("stat_cpu_ratio_vs_xrootd", xrootd.stat.cpuMicrosecondsPerOp / beryl.stat.cpuMicrosecondsPerOp, "x", .atLeast(3))
-        add("mkdir_cpu_ratio_vs_xrootd", xrootd.mkdir.cpuMicrosecondsPerOp / beryl.mkdir.cpuMicrosecondsPerOp, "x", .atLeast(3))
-        for (name, ours, theirs) in [("xattr_get", beryl.xattrGet, xrootd.xattrGet), ("cksum_query", beryl.checksum, xrootd.checksum),
-                                     ("fattr_set", beryl.fattrSet, xrootd.fattrSet)] {
-            add("\(name)_ops_per_s_beryl", ours.opsPerSecond, "ops/s")
-            add("\(name)_ops_per_s_xrootd", theirs.opsPerSecond, "ops/s")
-            add("\(name)_server_cpu_us_per_op_beryl", ours.cpuMicrosecondsPerOp, "us")
-            add("\(name)_server_cpu_us_per_op_xrootd", theirs.cpuMicrosecondsPerOp, "us")
+        func ratios(_ name: String, _ phase: String, ops: Double?, cpu: Double?) {
+            guard let ours = beryl[phase], let theirs = xrootd[phase] else { return }
+            add("\(name)_ratio_vs_xrootd", ours.opsPerSecond / theirs.opsPerSecond, "x", ops.map { .atLeast($0) } ?? .report)
+            add("\(name)_cpu_ratio_vs_xrootd", theirs.cpuMicrosecondsPerOp / ours.cpuMicrosecondsPerOp, "x",
+                cpu.map { .atLeast($0) } ?? .report)
         }
-        add("fattr_set_ratio_vs_xrootd", beryl.fattrSet.opsPerSecond / xrootd.fattrSet.opsPerSecond, "x", .atLeast(2))
-        add("stat_p99_ms", beryl.stat.p99Milliseconds, "ms")
-        add("mkdir_batch_ops_per_s", batch.opsPerSecond, "ops/s")
-        add("mkdir_batch_p99_ms", batch.p99Milliseconds, "ms")
-        figures += try measureAuthentication()
+        ratios("stat", "stat", ops: 2, cpu: 3)
+        ratios("mkdir", "mkdir", ops: 2, cpu: 3)
+        if let ours = beryl["ls"], let theirs = xrootd["ls"] {
+            add("ls_ratio_vs_xrootd", ours.opsPerSecond / theirs.opsPerSecond, "x", .atLeast(2))
+        }
+        ratios("stat_\(d)", "stat-d\(depth)", ops: 2, cpu: 2)
+        ratios("mkdir_\(d)", "mkdir-d\(depth)", ops: nil, cpu: nil)
+        ratios("fattr_set", "fattr-set", ops: 2, cpu: nil)
+        ratios("fattr_set_\(d)", "fattr-set-d\(depth)", ops: nil, cpu: nil)
+        for (name, phase) in [("stat", "syscalls-stat"), ("stat_\(d)", "syscalls-stat-d\(depth)"),
+                              ("fattr_set", "syscalls-fattr-set"), ("fattr_set_\(d)", "syscalls-fattr-set-d\(depth)")] {
+            for (server, results) in [("beryl", beryl), ("xrootd", xrootd)] {
+                guard let counted = results[phase] else { continue }
+                add("\(name)_syscalls_per_op_\(server)", counted.syscallsPerOp, "calls")
+                add("\(name)_context_switches_per_op_\(server)", counted.contextSwitchesPerOp, "switches")
+            }
+        }
+        if let stat = beryl["stat"] { add("stat_p99_ms", stat.p99Milliseconds, "ms") }
+        if wants(.batch) {
+            let batchServer = try BenchServer.beryl(durability: "batch")
+            defer { batchServer.stop() }
+            try prepare(batchServer)
+            let batch = try phase(batchServer, "mkdir-batch") { client, thread, index in
+                try client.mkdir("/bench/mk/t\(thread)/b\(index)")
+            }
+            add("mkdir_batch_ops_per_s", batch.opsPerSecond, "ops/s")
+            add("mkdir_batch_p99_ms", batch.p99Milliseconds, "ms")
+        }
+        if wants(.auth) { figures += try measureAuthentication() }
         return figures
     }
 
@@ -126,65 +140,64 @@ struct XRootDSuite {
 
     private func measure(_ server: BenchServer) throws -> Results {
         try prepare(server)
-        let stat = try phase(server, "stat") { client, _, _ in _ = try client.stat("/bench/stat") }
-        let mkdir = try phase(server, "mkdir") { client, thread, index in try client.mkdir("/bench/mk/t\(thread)/d\(index)") }
-        let ls = try phase(server, "ls") { client, _, _ in
-            let listing = try client.dirlist("/bench/ls")
-            guard listing.entries.count == 1000 else { throw XRootDError.unexpectedResponse("\(listing.entries.count) entries") }
+        var results: Results = [:]
+        let statPath = "/bench/stat"
+        let setOK: @Sendable (XRootDClient.Answer) -> String? = { answer in
+            // errors count, then per name: code (0: done) and name.
+            answer.body.count >= 4 && answer.body[0] == 0 && answer.body[2] == 0 && answer.body[3] == 0
+                ? nil : "kXR_fattr set answered \(answer.body)"
         }
-        let xattrGet = try phase(server, "xattr-get") { client, _, _ in
-            let answers = try client.getAttributes("/bench/stat", names: ["user.bench"])
-            guard answers.first?.value == "atlas.data" else { throw XRootDError.unexpectedResponse("\(answers)") }
+        let statOK: @Sendable (XRootDClient.Answer) -> String? = { answer in
+            answer.body.isEmpty ? "empty stat answer" : nil
         }
-        let checksum = try phase(server, "cksum-query") { client, _, _ in
-            guard try client.checksum("/bench/cksum").type == "adler32" else { throw XRootDError.unexpectedResponse("checksum type") }
+        let statRequest: @Sendable (Int, Int) -> XRootDRequest = { _, _ in .stat(StatRequest(path: statPath)) }
+        let setRequest: @Sendable (Int, Int) -> XRootDRequest = { thread, index in
+            .fattr(FattrRequest(subcode: .set, path: "/bench/fa-t\(thread)", names: [Array("user.n".utf8)],
+                                values: [Array("\(index)".utf8)]))
         }
-        let fattrSet = try phase(server, "fattr-set") { client, thread, index in
-            let answers = try client.setAttributes("/bench/fa-t\(thread)", [("user.n", "\(index)")])
-            guard answers.first?.code == nil else { throw XRootDError.unexpectedResponse("\(answers)") }
+        if wants(.stat) {
+            results["stat"] = try phase(server, "stat") { client, _, _ in _ = try client.stat(statPath) }
+            results["stat-d\(depth)"] = try pipelinedPhase(server, "stat-d\(depth)", depth: depth, statRequest, check: statOK)
         }
-        return Results(stat: stat, mkdir: mkdir, ls: ls, xattrGet: xattrGet, checksum: checksum, fattrSet: fattrSet)
-    }
-
-    /// `connections` threads, each with its own client, run `operation` for `phaseSeconds`.
-    func phase(_ server: BenchServer, _ name: String, user: String = BenchServer.user,
-                       _ operation: @escaping @Sendable (XRootDClient, Int, Int) throws -> Void) throws -> Phase {
-        let clients = try (0..<connections).map { _ in try server.client(user: user) }
-        let latencies = Mutex<[[UInt64]]>(Array(repeating: [], count: connections))
-        let failures = Mutex<[String]>([])
-        let seconds = phaseSeconds
-        let cpuBefore = server.cpuTimes()
-        let start = DispatchTime.now().uptimeNanoseconds
-        DispatchQueue.concurrentPerform(iterations: connections) { thread in
-            var mine: [UInt64] = []
-            mine.reserveCapacity(200_000)
-            let end = start + UInt64(seconds * 1e9)
-            var index = 0
-            while true {
-                let before = DispatchTime.now().uptimeNanoseconds
-                if before >= end { break }
-                do {
-                    try operation(clients[thread], thread, index)
-                } catch {
-                    failures.withLock { $0.append("\(name) thread \(thread): \(error)") }
-                    break
-                }
-                mine.append(DispatchTime.now().uptimeNanoseconds - before)
-                index += 1
+        if wants(.mkdir) {
+            results["mkdir"] = try phase(server, "mkdir") { client, thread, index in try client.mkdir("/bench/mk/t\(thread)/d\(index)") }
+            results["mkdir-d\(depth)"] = try pipelinedPhase(server, "mkdir-d\(depth)", depth: depth, { thread, index in
+                .mkdir(MkdirRequest(path: "/bench/mk/t\(thread)/p\(index)"))
+            }, check: { _ in nil })
+        }
+        if wants(.ls) {
+            results["ls"] = try phase(server, "ls") { client, _, _ in
+                let listing = try client.dirlist("/bench/ls")
+                guard listing.entries.count == 1000 else { throw XRootDError.unexpectedResponse("\(listing.entries.count) entries") }
             }
-            latencies.withLock { $0[thread] = mine }
         }
-        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let cpuAfter = server.cpuTimes()
-        let cpu = cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system
-        if let failure = failures.withLock({ $0.first }) { throw XRootDError.unexpectedResponse(failure) }
-        let all = latencies.withLock { $0.flatMap { $0 } }.sorted()
-        let p99 = all.isEmpty ? .nan : Double(all[min(all.count - 1, Int(Double(all.count) * 0.99))]) / 1e6
-        print("  \(server.name) \(name): \(all.count) ops in \(String(format: "%.2f", elapsed)) s, "
-              + "\(Int(Double(all.count) / elapsed)) ops/s, p99 \(String(format: "%.3f", p99)) ms, "
-              + "server CPU \(String(format: "%.1f", cpu * 1e6 / Double(max(1, all.count)))) us/op, "
-              + "of it kernel \(String(format: "%.1f", (cpuAfter.system - cpuBefore.system) * 1e6 / Double(max(1, all.count)))) us/op")
-        return Phase(operations: all.count, seconds: elapsed, p99Milliseconds: p99, serverCPUSeconds: cpu,
-                     serverSystemSeconds: cpuAfter.system - cpuBefore.system)
+        if wants(.xattr) {
+            results["xattr-get"] = try phase(server, "xattr-get") { client, _, _ in
+                let answers = try client.getAttributes(statPath, names: ["user.bench"])
+                guard answers.first?.value == "atlas.data" else { throw XRootDError.unexpectedResponse("\(answers)") }
+            }
+        }
+        if wants(.cksum) {
+            results["cksum-query"] = try phase(server, "cksum-query") { client, _, _ in
+                guard try client.checksum("/bench/cksum").type == "adler32" else { throw XRootDError.unexpectedResponse("checksum type") }
+            }
+        }
+        if wants(.fattr) {
+            results["fattr-set"] = try phase(server, "fattr-set") { client, thread, index in
+                let answers = try client.setAttributes("/bench/fa-t\(thread)", [("user.n", "\(index)")])
+                guard answers.first?.code == nil else { throw XRootDError.unexpectedResponse("\(answers)") }
+            }
+            results["fattr-set-d\(depth)"] = try pipelinedPhase(server, "fattr-set-d\(depth)", depth: depth, setRequest, check: setOK)
+        }
+        if wants(.syscalls) {
+            results["syscalls-stat"] = try pipelinedPhase(server, "syscalls-stat", depth: 1, countSyscalls: true, statRequest, check: statOK)
+            results["syscalls-stat-d\(depth)"] = try pipelinedPhase(server, "syscalls-stat-d\(depth)", depth: depth,
+                                                                    countSyscalls: true, statRequest, check: statOK)
+            results["syscalls-fattr-set"] = try pipelinedPhase(server, "syscalls-fattr-set", depth: 1, countSyscalls: true,
+                                                               setRequest, check: setOK)
+            results["syscalls-fattr-set-d\(depth)"] = try pipelinedPhase(server, "syscalls-fattr-set-d\(depth)", depth: depth,
+                                                                         countSyscalls: true, setRequest, check: setOK)
+        }
+        return results
     }
 }

@@ -2,6 +2,7 @@ import BenchSupport
 import ArgumentParser
 import Changelog
 import Foundation
+import XRootD
 
 /// `beryl-bench <suite> [--quick]`: prints a table and writes Benchmarks/results/<suite>.json.
 struct BerylBench: ParsableCommand {
@@ -112,8 +113,20 @@ struct BerylBench: ParsableCommand {
             commandName: "xrootd",
             abstract: "stat, mkdir, ls of 1,000 entries, xattr get, checksum query and xattr set with 16 connections against beryl-mgm and the stock xrootd (same client), with server CPU per operation.")
         @OptionGroup var options: Options
+        @Option(help: "Run only these parts, comma-separated (\(XRootDSuite.Part.allCases.map(\.rawValue).joined(separator: ","))); the figures then go to Benchmarks/results/xrootd-partial.json (not committed).")
+        var only: String?
+        @Option(help: "Requests in flight per connection in the pipelined phases.")
+        var depth = 16
+        func validate() throws {
+            for name in only?.split(separator: ",") ?? [] where XRootDSuite.Part(rawValue: String(name)) == nil {
+                throw ValidationError("unknown part '\(name)'")
+            }
+            guard (1...XRootDClient.maximumPipelineDepth).contains(depth) else { throw ValidationError("--depth \(depth)") }
+        }
         func run() throws {
-            try report(suite: "xrootd", figures: XRootDSuite(quick: options.quick).run())
+            let parts = only.map { Set($0.split(separator: ",").compactMap { XRootDSuite.Part(rawValue: String($0)) }) }
+            let figures = try XRootDSuite(quick: options.quick, parts: parts, depth: depth).run()
+            try report(suite: parts == nil ? "xrootd" : "xrootd-partial", figures: figures)
         }
     }
 }

@@ -38,8 +38,7 @@ extension ConnectionHandler {
 
     /// Flushes what was answered, then closes.
     func closeAfterAnswers(_ context: ChannelHandlerContext) {
-        unflushed = false
-        context.flush()
+        flushNow(context)
         closed = true
         context.close(promise: nil)
     }
@@ -49,8 +48,7 @@ extension ConnectionHandler {
     /// and closed.
     func startTLS(_ context: ChannelHandlerContext) {
         guard let tls else { return }
-        unflushed = false
-        context.flush()
+        flushNow(context)
         guard decoder.bufferedByteCount == 0, queue.isEmpty else {
             logger.warning("closing connection: bytes after a kXR_protocol that switches to TLS")
             return closeAfterAnswers(context)

@@ -28,7 +28,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private let pool: NIOThreadPool
     private let tracker: InFlightTracker
     let logger: Logger
-    private let metrics: RequestMetrics?
+    let metrics: RequestMetrics?
     private let maximumQueued: Int
     private let maximumOpenFiles: Int
     let maximumPayload: Int
@@ -41,9 +41,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private let mutationsInline: Bool
     var decoder: RequestFrameDecoder
     /// Inside a batch (a socket read, or a pool completion and the requests it unblocks): answers are
-    /// written and flushed once at its end.
-    private var batching = false
+    /// gathered in `outbound` and written and flushed once at its end (ConnectionHandler+Output.swift).
+    var batching = false
     var unflushed = false
+    /// The answers of the current batch not yet handed to the channel.
+    var outbound: ByteBuffer?
 
     var identity: ClientIdentity
     /// `identity` resolved to uid, gid and groups: once per login, at its first request.
@@ -124,7 +126,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 switch message {
                 case .handshake:
                     write(context, ServerHandshake().encode())
-                    unflushed = true
+                    flush(context)
                 case .request(let frame):
                     queue.append(frame)
                     buffers.queued(frame)
@@ -140,7 +142,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 if let header = decoder.oversizedHeader {
                     respond(context, header.streamID, [.error(ServerError(code: .argTooLong, message:
                         "request of \(length) bytes \(when) (at most \(limit)): closing the connection"))])
-                    context.flush()
+                    flushNow(context)
                 }
                 closed = true
                 context.close(promise: nil)
@@ -172,10 +174,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     private func endBatch(_ context: ChannelHandlerContext) {
         batching = false
-        if unflushed {
-            unflushed = false
-            context.flush()
-        }
+        if unflushed { flushNow(context) }
     }
 
     func read(context: ChannelHandlerContext) {
@@ -465,75 +464,6 @@ final class ConnectionHandler: ChannelDuplexHandler {
         default:
             return ServerError(code: .argInvalid, message: "\(error)")
         }
-    }
-
-    // MARK: Output
-
-    func respond(_ context: ChannelHandlerContext, _ stream: StreamID, _ bodies: [ResponseBody]) {
-        guard !closed else { return }
-        for body in bodies {
-            switch body {
-            case .ok(let data), .okSoFar(let data):
-                // The common answers straight into one buffer: the 8-byte header, then the body.
-                var buffer = context.channel.allocator.buffer(capacity: ResponseHeader.length + data.count)
-                buffer.writeInteger(stream.value)
-                buffer.writeInteger(body.status.rawValue)
-                buffer.writeInteger(Int32(data.count))
-                buffer.writeBytes(data)
-                context.write(wrapOutboundOut(buffer), promise: nil)
-            default:
-                metrics?.answered(body)
-                write(context, XRootDResponse(streamID: stream, body: body).encode())
-            }
-        }
-        flush(context)
-    }
-
-    /// A stat answer formatted straight into the outbound buffer (no body array, no text string).
-    private func respond(_ context: ChannelHandlerContext, _ stream: StreamID, _ stat: StatInfo) {
-        guard !closed else { return }
-        let maximum = stat.maximumEncodedLength
-        var buffer = context.channel.allocator.buffer(capacity: ResponseHeader.length + maximum)
-        buffer.writeInteger(stream.value)
-        buffer.writeInteger(ResponseStatus.ok.rawValue)
-        let lengthAt = buffer.writerIndex
-        buffer.writeInteger(Int32(0))
-        let length = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: maximum) { stat.encode(into: $0) }
-        buffer.setInteger(Int32(length), at: lengthAt)
-        context.write(wrapOutboundOut(buffer), promise: nil)
-        flush(context)
-    }
-
-    /// Bodies back to back in `bytes` (each ending at `ends[i]`), framed into one buffer: `kXR_oksofar`
-    /// headers, `kXR_ok` for the last.
-    private func respond(_ context: ChannelHandlerContext, _ stream: StreamID, parts bytes: [UInt8], ends: [Int]) {
-        guard !closed else { return }
-        var buffer = context.channel.allocator.buffer(capacity: bytes.count + ends.count * ResponseHeader.length)
-        var start = 0
-        bytes.withUnsafeBytes { raw in
-            for (index, end) in ends.enumerated() {
-                buffer.writeInteger(stream.value)
-                buffer.writeInteger(index == ends.count - 1 ? ResponseStatus.ok.rawValue : ResponseStatus.okSoFar.rawValue)
-                buffer.writeInteger(Int32(end - start))
-                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[start..<end]))
-                start = end
-            }
-        }
-        context.write(wrapOutboundOut(buffer), promise: nil)
-        flush(context)
-    }
-
-    /// Flushes now, or at the end of the current batch.
-    private func flush(_ context: ChannelHandlerContext) {
-        if batching {
-            unflushed = true
-        } else {
-            context.flush()
-        }
-    }
-
-    private func write(_ context: ChannelHandlerContext, _ bytes: [UInt8]) {
-        context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
     }
 }
 

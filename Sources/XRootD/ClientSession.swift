@@ -1,7 +1,10 @@
 import Glibc
 
-/// One logged-in connection to one endpoint: handshake, kXR_protocol, kXR_login, then one request at a time.
-final class ClientSession {
+/// One logged-in connection to one endpoint: handshake, kXR_protocol, kXR_login, then one request at a
+/// time, or a window of them (ClientSession+Pipeline.swift).
+/// @unchecked Sendable: used by one thread at a time, under `XRootDClient`'s lock or checked out of it
+/// by `XRootDClient.pipeline`.
+final class ClientSession: @unchecked Sendable {
     /// What a request came to, short of an error (errors throw).
     enum Outcome {
         /// `kXR_ok`, with the bodies of any preceding `kXR_oksofar` in front.
@@ -60,8 +63,7 @@ final class ClientSession {
     /// anything else that throws leaves it unusable.
     func perform(_ request: XRootDRequest) throws(XRootDError) -> Outcome {
         guard isUsable else { throw .connectionClosed }
-        let stream = StreamID(nextStream)
-        nextStream = nextStream == UInt16.max ? 1 : nextStream + 1
+        let stream = allocateStream()
         do throws(XRootDError) {
             try connection.send(request.encode(streamID: stream))
             return try collect(stream: stream, request: request.requestID)
@@ -104,25 +106,56 @@ final class ClientSession {
             guard response.streamID == stream else {
                 throw .unexpectedResponse("\(request.name): answer for stream \(response.streamID), expected \(stream)")
             }
-            switch response.body {
-            case .okSoFar(let part):
-                guard data.count + part.count <= options.maximumResponseBody else {
-                    throw .frameTooLarge(length: Int64(data.count + part.count), limit: options.maximumResponseBody)
-                }
-                data += part
-            case .ok(let last):
-                return .ok(data.isEmpty ? last : data + last)
-            case .error(let error):
-                throw .server(error)
-            case .redirect(let redirect):
-                return .redirect(redirect)
-            case .wait(let wait):
-                return .wait(wait)
-            case .waitResponse(let seconds):
-                deadline = max(deadline, ContinuousClock.now + .seconds(Int(max(0, seconds))) + options.requestTimeout)
-            case .attention, .authMore, .status:
-                throw .unexpectedResponse("\(request.name): \(response.body.status) is not supported")
+            switch try absorb(response.body, request: request, data: &data, deadline: &deadline) {
+            case .more: continue
+            case .done(let outcome): return try outcome.get()
             }
         }
     }
+
+    /// One response's effect on its request.
+    enum Step {
+        /// More responses follow for the stream (`kXR_oksofar`, `kXR_waitresp`).
+        case more
+        /// The request's outcome; a server error is `.failure(.server)`.
+        case done(Result<Outcome, XRootDError>)
+    }
+
+    /// Folds one response body into its request's answer: `kXR_oksofar` parts gather in `data`,
+    /// `kXR_waitresp` moves `deadline`. Throws only for what leaves the stream out of step.
+    func absorb(_ body: ResponseBody, request: RequestID, data: inout [UInt8],
+                deadline: inout ContinuousClock.Instant) throws(XRootDError) -> Step {
+        switch body {
+        case .okSoFar(let part):
+            guard data.count + part.count <= options.maximumResponseBody else {
+                throw .frameTooLarge(length: Int64(data.count + part.count), limit: options.maximumResponseBody)
+            }
+            data += part
+            return .more
+        case .ok(let last):
+            return .done(.success(.ok(data.isEmpty ? last : data + last)))
+        case .error(let error):
+            return .done(.failure(.server(error)))
+        case .redirect(let redirect):
+            return .done(.success(.redirect(redirect)))
+        case .wait(let wait):
+            return .done(.success(.wait(wait)))
+        case .waitResponse(let seconds):
+            deadline = max(deadline, ContinuousClock.now + .seconds(Int(max(0, seconds))) + options.requestTimeout)
+            return .more
+        case .attention, .authMore, .status:
+            throw .unexpectedResponse("\(request.name): \(body.status) is not supported")
+        }
+    }
+
+    /// The next stream id (wrapping around, never 0). Ids of requests in flight are never reused
+    /// while the window (`ClientSession+Pipeline.swift`) is smaller than 65,535.
+    func allocateStream() -> StreamID {
+        let stream = StreamID(nextStream)
+        nextStream = nextStream == UInt16.max ? 1 : nextStream + 1
+        return stream
+    }
+
+    /// Marks the session unusable (its byte stream may be out of step).
+    func invalidate() { isUsable = false }
 }

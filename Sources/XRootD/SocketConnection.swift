@@ -76,6 +76,9 @@ final class SocketConnection {
         }
     }
 
+    /// The next response frame among the bytes already received (nil: none complete yet), without a syscall.
+    func bufferedFrame() throws(XRootDError) -> ResponseFrame? { try decoder.next() }
+
     /// The next response frame, receiving until one is complete or `deadline` passes.
     func nextFrame(deadline: ContinuousClock.Instant) throws(XRootDError) -> ResponseFrame {
         while true {

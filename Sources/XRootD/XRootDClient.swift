@@ -1,7 +1,8 @@
 import Glibc
 import Synchronization
 
-/// A blocking XRootD client: one long-lived logged-in connection per endpoint, one request at a time.
+/// A blocking XRootD client: one long-lived logged-in connection per endpoint, one request at a time, or
+/// many in flight on the home connection with `pipeline` (XRootDClient+Pipeline.swift).
 ///
 /// Every request follows `kXR_redirect` (to another endpoint, at most `Options.maximumRedirects` hops, the
 /// next request starting again at the home endpoint) and honours `kXR_wait` (sleep, then retry the same
@@ -43,13 +44,13 @@ public final class XRootDClient: Sendable {
         public var waited: Duration
     }
 
-    private struct State: ~Copyable {
+    struct State: ~Copyable {
         var sessions: [Endpoint: ClientSession] = [:]
     }
 
     public let home: Endpoint
     public let options: Options
-    private let state = Mutex(State())
+    let state = Mutex(State())
 
     /// Connects and logs in to `home` (so that an unreachable server fails here, not at the first request).
     public init(_ home: Endpoint, options: Options = Options()) throws(XRootDError) {
@@ -80,42 +81,55 @@ public final class XRootDClient: Sendable {
     /// Sends `request` (to `endpoint`, by default the home endpoint), following redirects and waits.
     public func send(_ request: XRootDRequest, to endpoint: Endpoint? = nil) throws(XRootDError) -> Answer {
         try state.withLock { state throws(XRootDError) in
-            var target = endpoint ?? home
-            var redirects = 0
-            var waited = Duration.zero
-            while true {
+            try Self.follow(request, at: endpoint ?? home, first: nil, in: &state, options: options, home: home)
+        }
+    }
+
+    /// Performs `request` at `start` until it is answered, following redirects and waits; `first`: its
+    /// outcome already received there (a pipelined request's redirect or wait), else it is sent now.
+    static func follow(_ request: XRootDRequest, at start: Endpoint, first: ClientSession.Outcome?, in state: inout State,
+                       options: Options, home: Endpoint) throws(XRootDError) -> Answer {
+        var target = start
+        var redirects = 0
+        var waited = Duration.zero
+        var received = first
+        while true {
+            let outcome: ClientSession.Outcome
+            if let already = received {
+                outcome = already
+                received = nil
+            } else {
                 let session = try Self.session(for: target, in: &state, options: options, home: home)
-                let outcome: ClientSession.Outcome
                 do throws(XRootDError) {
                     outcome = try session.perform(request)
                 } catch {
                     if !session.isUsable { state.sessions[target] = nil }
                     throw error
                 }
-                switch outcome {
-                case .ok(let body):
-                    return Answer(body: body, endpoint: target, redirects: redirects, waited: waited)
-                case .redirect(let redirect):
-                    redirects += 1
-                    guard redirects <= options.maximumRedirects else { throw .tooManyRedirects(redirects) }
-                    guard (1...65535).contains(redirect.port) else {
-                        throw .unexpectedResponse("redirect to \(redirect) has no usable port")
-                    }
-                    target = Endpoint(host: redirect.host, port: Int(redirect.port))
-                case .wait(let wait):
-                    let pause = Duration.seconds(Int(max(0, wait.seconds)))
-                    let charged = max(pause, .seconds(1))
-                    guard waited + charged <= options.maximumTotalWait else {
-                        throw .waitLimitExceeded(Int((waited + charged).components.seconds))
-                    }
-                    Self.sleep(pause)
-                    waited += charged
+            }
+            switch outcome {
+            case .ok(let body):
+                return Answer(body: body, endpoint: target, redirects: redirects, waited: waited)
+            case .redirect(let redirect):
+                redirects += 1
+                guard redirects <= options.maximumRedirects else { throw .tooManyRedirects(redirects) }
+                guard (1...65535).contains(redirect.port) else {
+                    throw .unexpectedResponse("redirect to \(redirect) has no usable port")
                 }
+                target = Endpoint(host: redirect.host, port: Int(redirect.port))
+            case .wait(let wait):
+                let pause = Duration.seconds(Int(max(0, wait.seconds)))
+                let charged = max(pause, .seconds(1))
+                guard waited + charged <= options.maximumTotalWait else {
+                    throw .waitLimitExceeded(Int((waited + charged).components.seconds))
+                }
+                Self.sleep(pause)
+                waited += charged
             }
         }
     }
 
-    private static func session(for endpoint: Endpoint, in state: inout State, options: Options,
+    static func session(for endpoint: Endpoint, in state: inout State, options: Options,
                                 home: Endpoint) throws(XRootDError) -> ClientSession {
         if let session = state.sessions[endpoint], session.isUsable { return session }
         if state.sessions.count >= 8, let stale = state.sessions.keys.first(where: { $0 != home }) {
