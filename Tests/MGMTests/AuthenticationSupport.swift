@@ -14,13 +14,34 @@ struct Keytabs {
 
     /// The keytab every in-process sss server uses: the library sets its sss plugin up once per process,
     /// with the first keytab it is given (one server per process in production). Key `beryl` for user
-    /// daemon, group staff; `wrong` holds another key of the same name and user. Kept for the whole run.
+    /// daemon, group staff; `wrong` holds the same key (number, name, user) with another secret, so the
+    /// server finds the key and fails to decrypt ("Unable to decrypt credentials"). Kept for the whole run.
     static let shared: (server: String, wrong: String)? = {
         let keytabs = Keytabs()
         guard let server = try? keytabs.make("server.keytab", user: "daemon", groups: "staff"),
-              let wrong = try? keytabs.make("wrong.keytab", user: "daemon", groups: "staff") else { return nil }
+              let other = try? keytabs.make("other.keytab", user: "daemon", groups: "staff"),
+              let wrong = try? keytabs.forge("wrong.keytab", key: server, secret: other) else { return nil }
         return (server, wrong)
     }()
+
+    /// A keytab holding `key`'s entry with the secret of `secret`'s entry. xrdsssadmin numbers a key from
+    /// the second it was made, so two keytabs made a second apart differ in number too, and the server
+    /// would answer "Decryption key not found" instead of trying the wrong secret.
+    func forge(_ file: String, key: String, secret: String) throws -> String {
+        func fields(_ path: String) throws -> [Substring] {
+            try String(contentsOfFile: path, encoding: .utf8).split(whereSeparator: \.isWhitespace)
+        }
+        let entry = try fields(key), other = try fields(secret)
+        guard let newSecret = other.first(where: { $0.hasPrefix("k:") }), entry.contains(where: { $0.hasPrefix("k:") }) else {
+            throw XRootDError.unexpectedResponse("no key field in \(key) or \(secret)")
+        }
+        let line = entry.map { $0.hasPrefix("k:") ? newSecret : $0 }.joined(separator: " ") + "\n"
+        let path = folder + "/" + file
+        guard FileManager.default.createFile(atPath: path, contents: Data(line.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw XRootDError.unexpectedResponse("cannot write \(path)")
+        }
+        return path
+    }
 
     /// A new keytab holding one key named `name` for `user` with `groups` (mode 0600, as xrdsssadmin makes it).
     func make(_ file: String, name: String = "beryl", user: String, groups: String? = nil) throws -> String {
