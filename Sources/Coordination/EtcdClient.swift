@@ -124,6 +124,18 @@ public final class EtcdClient: Sendable {
         }
     }
 
+    // MARK: Cluster
+
+    /// The answering member's own ID and the ID of the raft leader it knows ("0": none), as etcd
+    /// writes them (decimal text: member IDs are unsigned 64-bit).
+    public func status(timeout: Duration? = nil) throws(EtcdError) -> (member: String, leader: String) {
+        try call("/maintenance/status", "{}", write: false, timeout: timeout) { json throws(WireDefect) in
+            let header = try EtcdWire.require(json["header"], "header")
+            return (try EtcdWire.require(header["member_id"]?.string, "header.member_id"),
+                    json["leader"]?.string ?? "0")
+        }
+    }
+
     /// Ends the lease now and deletes its keys. A lease that no longer exists is not an error.
     public func revokeLease(_ lease: Int64, timeout: Duration? = nil) throws(EtcdError) {
         let body = EtcdWire.object([("ID", EtcdWire.int(lease))])

@@ -31,15 +31,22 @@ extension ReplicationNode {
         let interval = coordinator.configuration.renewInterval
         switch state {
         case .masterReadWrite:
-            var gone = false
-            do { gone = !(try coordinator.renew()) } catch { noteCoordinatorTrouble("\(error)") }
+            var gone = false, failed = false
+            do { gone = !(try coordinator.renew()) } catch {
+                failed = true
+                noteCoordinatorTrouble("\(error)")
+            }
             let now = MonotonicTime.now
             if gone || !coordinator.isValid(at: now) {
                 leaseLost(gone ? "etcd says the lease expired" : "the lease was not renewed in time: "
                           + (coordinator.snapshot.lastError ?? "no answer"))
                 return 0
             }
-            return min(interval, max(0.01, coordinator.snapshot.validUntil - now))
+            // A failed renewal is tried again at once (0.1 s), not a renew interval later: an etcd
+            // leader election (about one election timeout) then costs the validity only the time
+            // until the new leader answers, not that plus up to a whole interval.
+            let next = failed ? 0.1 : interval
+            return min(next, max(0.01, coordinator.snapshot.validUntil - now))
         case .masterReadOnly:
             if coordinator.standingDown && fenced == nil { _ = try? coordinator.read(); return interval }
             do {

@@ -188,6 +188,20 @@ public final class EtcdCluster: @unchecked Sendable {
         throw ClusterError(description: "etcd cluster in \(directory) not writable within \(timeout): \(last)")
     }
 
+    /// The index of the member that is the raft leader now (asked of each running, unpaused member
+    /// in turn; waits up to `timeout` while there is none).
+    public func leader(timeout: Duration = .seconds(10)) throws -> Int {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            for i in pids.indices where pids[i] != nil && !paused.contains(i) {
+                let member = EtcdClient(endpoints: [members[i].endpoint], attemptTimeout: .milliseconds(500))
+                if let status = try? member.status(), status.member == status.leader { return i }
+            }
+            usleep(100_000)
+        }
+        throw ClusterError(description: "no etcd member in \(directory) says it is the leader within \(timeout)")
+    }
+
     /// Kills every member and removes the directory.
     public func shutdown() {
         for i in pids.indices { kill(i) }
