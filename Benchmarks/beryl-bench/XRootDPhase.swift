@@ -1,6 +1,7 @@
 import BenchSupport
 import Foundation
 import Glibc
+import Platform
 import Synchronization
 import XRootD
 
@@ -99,10 +100,24 @@ extension XRootDSuite {
         let cpuBefore = server.cpuTimes()
         let start = DispatchTime.now().uptimeNanoseconds
         let end = start + UInt64(seconds * 1e9)
-        DispatchQueue.concurrentPerform(iterations: connections) { thread in
-            let mine = body(clients[thread], thread, end) { failure in failures.withLock { $0.append(failure) } }
-            latencies.withLock { $0[thread] = mine }
+        // One thread per connection, all running for the whole phase. (`DispatchQueue.concurrentPerform`
+        // runs only as many iterations at once as there are cores: on 2 cores, 2 of the 16 connections
+        // were driven and the others started after the phase's end, so a phase measured the latency of
+        // 2 requests in flight, not a server under 16 connections.)
+        var workers: [BackgroundThread<Void>] = []
+        for thread in 0..<connections {
+            let client = clients[thread]
+            let work: @Sendable () -> Void = {
+                let mine = body(client, thread, end) { failure in failures.withLock { $0.append(failure) } }
+                latencies.withLock { $0[thread] = mine }
+            }
+            do {
+                workers.append(try BackgroundThread.start(named: "bench connection \(thread)", work))
+            } catch {
+                failures.withLock { $0.append("\(name): \(error)") }
+            }
         }
+        for worker in workers { worker.join() }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let cpuAfter = server.cpuTimes()
         let counts = counter?.stop()

@@ -58,7 +58,7 @@ extension RequestExecutor {
             guard !identity.passesEveryCheck, !r.path.isEmpty, let kind = r.kind, let walked = walk(r.path) else {
                 return .allowed(walk: nil)
             }
-            let names = r.names.compactMap { String(validating: $0, as: UTF8.self) }.filter { !$0.hasPrefix("sys.") }
+            let names = r.names.compactMap { UTF8Text.validated($0) }.filter { !$0.hasPrefix("sys.") }
             let operations: [AccessOperation]
             switch kind {
             case .list: operations = [.listXattrs]

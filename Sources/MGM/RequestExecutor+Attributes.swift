@@ -29,7 +29,7 @@ extension RequestExecutor {
             guard raw.count <= FattrRequest.maximumNameLength else {
                 return .error(.argTooLong, "Argument is too long \(argument) (at most \(FattrRequest.maximumNameLength) bytes)")
             }
-            guard let name = String(validating: raw, as: UTF8.self) else { return .error(.argInvalid, "Invalid UTF-8 \(argument)") }
+            guard let name = UTF8Text.validated(raw) else { return .error(.argInvalid, "Invalid UTF-8 \(argument)") }
             names.append(name)
         }
         switch kind {
@@ -42,7 +42,7 @@ extension RequestExecutor {
                 guard raw.count <= Self.maximumAttributeValueLength else {
                     return .error(.argTooLong, "Argument is too long \(argument) (at most \(Self.maximumAttributeValueLength) bytes)")
                 }
-                guard let value = String(validating: raw, as: UTF8.self) else { return .error(.argInvalid, "Invalid UTF-8 \(argument)") }
+                guard let value = UTF8Text.validated(raw) else { return .error(.argInvalid, "Invalid UTF-8 \(argument)") }
                 values.append(value)
             }
             if let refusal = systemAttributeRefusal(names, path: path, identity: identity, verb: "set") { return refusal }

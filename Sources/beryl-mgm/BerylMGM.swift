@@ -91,6 +91,9 @@ struct Serve: ParsableCommand {
     @Flag(name: .customLong("allow-missing-log"),
           help: "Boot even when one log of the pair is missing or empty while the other holds records (its entries move to /lost+found).")
     var allowMissingLog = false
+    @Option(name: .customLong("event-loops"),
+            help: "Event-loop threads for client connections (network I/O, reads, and mutations under --durability none).")
+    var eventLoops = 2
     @Option(help: "Serve Prometheus metrics at http://IP:PORT/metrics (e.g. 127.0.0.1:9094). Default: no metrics.")
     var metrics: String?
     @Option(help: "Identity map: lines `<protocol|*> <name|*> uid=<uid|user> [gid=<gid|group>] [groups=<g>,...]` that map login names to ids before the system user database (docs/SECURITY.md).")
@@ -157,6 +160,8 @@ struct Serve: ParsableCommand {
                                              replication: replication)
         configuration.allowMissingLog = allowMissingLog
         configuration.idmap = idmap
+        guard (1...64).contains(eventLoops) else { throw ValidationError("--event-loops must be 1 to 64") }
+        configuration.eventLoopThreads = eventLoops
         try security.apply(to: &configuration)
         if let metrics {
             guard let address = Endpoint(parsing: metrics), metrics.hasSuffix(":\(address.port)") else {
