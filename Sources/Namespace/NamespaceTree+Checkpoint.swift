@@ -93,14 +93,33 @@ extension NamespaceTree {
     /// `RowTable(image:)`), every sibling link, first child and child-table reference names an
     /// existing row, and the root exists. Throws the first failed check.
     init(checkpoint image: NamespaceImage) throws(CheckpointImageError) {
-        guard let files = RowTable<FileRow>(image: image.files) else { throw .init("file table") }
+        var rest = image
+        let files = try Self.checkedFiles(image.files, containerRows: image.containers.rows.count)
+        try self.init(checkedFiles: files, rest: &rest)
+    }
+
+    /// The file table of a checkpoint, checked (`RowTable(image:)`, and every sibling link names an
+    /// existing row of either table): the half of `init(checkpoint:)` that a second thread can run.
+    static func checkedFiles(_ image: RowTableImage<FileRow>, containerRows: Int) throws(CheckpointImageError) -> RowTable<FileRow> {
+        guard let files = RowTable<FileRow>(image: image) else { throw .init("file table") }
+        let fileRows = files.rows.count
+        @inline(__always) func valid(_ raw: UInt32) -> Bool {
+            let ref = NodeRef(raw: raw)
+            return ref.isNone || (ref.isContainer ? ref.row < containerRows : ref.row < fileRows)
+        }
+        for r in files.rows where r.id != 0 { guard valid(r.previous), valid(r.next) else { throw .init("file links") } }
+        return files
+    }
+
+    /// The tree from a checked file table (`checkedFiles`, against `rest`'s container row count) and
+    /// the rest of the image (its `files` ignored), checked as `init(checkpoint:)` says.
+    init(checkedFiles files: RowTable<FileRow>, rest image: inout NamespaceImage) throws(CheckpointImageError) {
         guard let containers = RowTable<ContainerRow>(image: image.containers) else { throw .init("container table") }
         let fileRows = files.rows.count, containerRows = containers.rows.count
         @inline(__always) func valid(_ raw: UInt32) -> Bool {
             let ref = NodeRef(raw: raw)
             return ref.isNone || (ref.isContainer ? ref.row < containerRows : ref.row < fileRows)
         }
-        for r in files.rows where r.id != 0 { guard valid(r.previous), valid(r.next) else { throw .init("file links") } }
         for r in containers.rows where r.id != 0 {
             guard valid(r.previous), valid(r.next), valid(r.firstChild) else { throw .init("container links") }
         }
