@@ -101,13 +101,14 @@ extension NamespaceTree {
     /// The file table of a checkpoint, checked (`RowTable(image:)`, and every sibling link names an
     /// existing row of either table): the half of `init(checkpoint:)` that a second thread can run.
     static func checkedFiles(_ image: RowTableImage<FileRow>, containerRows: Int) throws(CheckpointImageError) -> RowTable<FileRow> {
-        guard let files = RowTable<FileRow>(image: image) else { throw .init("file table") }
-        let fileRows = files.rows.count
+        let fileRows = image.rows.count
         @inline(__always) func valid(_ raw: UInt32) -> Bool {
             let ref = NodeRef(raw: raw)
             return ref.isNone || (ref.isContainer ? ref.row < containerRows : ref.row < fileRows)
         }
-        for r in files.rows where r.id != 0 { guard valid(r.previous), valid(r.next) else { throw .init("file links") } }
+        guard let files = RowTable<FileRow>(image: image, alsoValid: { valid($0.previous) && valid($0.next) }) else {
+            throw .init("file table or links")
+        }
         return files
     }
 
