@@ -176,34 +176,65 @@ public enum CheckpointFile {
         return image
     }
 
-    /// Reads, verifies and checks a whole checkpoint into a tree, on two threads: the file table
-    /// (its sections read, verified and checked, about two thirds of the bytes) on a second thread,
-    /// everything else on this one. Reading is the kernel copying page-cache pages into fresh
-    /// anonymous pages (faulted in 2 MiB at a time where huge pages are allowed), so two threads
-    /// nearly halve it. Errors are the same as one thread's, the file table's first.
+    /// Reads, verifies and checks a whole checkpoint into a tree, on two threads, in two phases.
+    /// Reading is the kernel copying page-cache pages into fresh anonymous pages (faulted in 2 MiB
+    /// at a time where huge pages are allowed) and XXH3 over them: a second thread reads the file
+    /// rows and id index (about 60 % of the bytes) while this one reads the file arena and the rest.
+    /// Then a second thread checks the file table while this one checks the containers and the
+    /// directory tables. Errors are the same as one thread's (the file rows' first).
     static func loadTree(_ c: Opened) throws(CheckpointError) -> NamespaceTree {
         let state = try state(c)
         let path = c.file.path
-        let containerRows = Int(c.header.sections.first { $0.kind == .containerRows }!.count)
-        let background = BackgroundThread.startOrRunInline { () -> Result<RowTable<FileRow>, CheckpointError> in
+        func inconsistent(_ error: CheckpointImageError) -> CheckpointError {
+            CheckpointError(path: path, reason: "checksums verify but the \(error.part) is inconsistent")
+        }
+        let reader = BackgroundThread.startOrRunInline { () -> Result<(RowTableImage<FileRow>), CheckpointError> in
             do throws(CheckpointError) {
-                let image = try fileImage(c, state)
-                do throws(CheckpointImageError) {
-                    return .success(try NamespaceTree.checkedFiles(image, containerRows: containerRows))
-                } catch {
-                    throw CheckpointError(path: path, reason: "checksums verify but the \(error.part) is inconsistent")
-                }
+                return .success(RowTableImage<FileRow>(
+                    rows: try section(c, .fileRows, FileRow.self), freeRows: try section(c, .fileFreeRows, UInt32.self),
+                    index: IDIndex.Image(dense: try section(c, .fileDenseIndex, UInt32.self),
+                                         sparseSlots: try section(c, .fileSparseIndex, UInt64.self),
+                                         sparseCount: state.fileSparseCount, count: state.fileCount),
+                    arena: [], largestID: state.fileLargestID))
             } catch {
                 return .failure(error)
             }
         }
-        let rest: Result<NamespaceImage, CheckpointError>
-        do throws(CheckpointError) { rest = .success(try restImage(c, state)) } catch { rest = .failure(error) }
-        let files = try background.join().get()
-        var image = try rest.get()
-        do throws(CheckpointImageError) { return try NamespaceTree(checkedFiles: files, rest: &image) } catch {
-            throw CheckpointError(path: path, reason: "checksums verify but the \(error.part) is inconsistent")
+        let arena: Result<[UInt8], CheckpointError>
+        do throws(CheckpointError) { arena = .success(try section(c, .fileArena, UInt8.self)) } catch { arena = .failure(error) }
+        let restRead: Result<NamespaceImage, CheckpointError>
+        do throws(CheckpointError) { restRead = .success(try restImage(c, state)) } catch { restRead = .failure(error) }
+        var files = try reader.join().get()
+        files.arena = try arena.get()
+        let rest = try restRead.get()
+        let handoff = Handoff((files, rest.containers.rows.count))
+        let checker = BackgroundThread.startOrRunInline { () -> Result<RowTable<FileRow>, CheckpointImageError> in
+            do throws(CheckpointImageError) {
+                return .success(try NamespaceTree.checkedFiles(handoff.value.0, containerRows: handoff.value.1))
+            } catch {
+                return .failure(error)
+            }
         }
+        let checkedRest: Result<(RowTable<ContainerRow>, [RefTable]), CheckpointImageError>
+        do throws(CheckpointImageError) {
+            checkedRest = .success(try NamespaceTree.checkedRest(rest, fileRows: files.rows.count))
+        } catch {
+            checkedRest = .failure(error)
+        }
+        let checkedFiles = checker.join()
+        do throws(CheckpointImageError) {
+            let (containers, tables) = try checkedRest.get()
+            return NamespaceTree(files: try checkedFiles.get(), containers: containers, childTables: tables, rest: rest)
+        } catch {
+            throw inconsistent(error)
+        }
+    }
+
+    /// Hands values to the one thread that reads them before it is joined (BackgroundThread's
+    /// closure must be Sendable; the values are never touched by two threads at once).
+    private final class Handoff<T>: @unchecked Sendable {
+        let value: T
+        init(_ value: T) { self.value = value }
     }
 
     /// What `verify` found in one checkpoint file.

@@ -115,8 +115,16 @@ extension NamespaceTree {
     /// The tree from a checked file table (`checkedFiles`, against `rest`'s container row count) and
     /// the rest of the image (its `files` ignored), checked as `init(checkpoint:)` says.
     init(checkedFiles files: RowTable<FileRow>, rest image: inout NamespaceImage) throws(CheckpointImageError) {
+        let (containers, tables) = try Self.checkedRest(image, fileRows: files.rows.count)
+        self.init(files: files, containers: containers, childTables: tables, rest: image)
+    }
+
+    /// The container table and the directory tables of a checkpoint's image, checked (every link and
+    /// child reference names an existing row of either table, `fileRows` file rows; the root exists):
+    /// the half of the checks that runs beside `checkedFiles`.
+    static func checkedRest(_ image: NamespaceImage, fileRows: Int) throws(CheckpointImageError) -> (RowTable<ContainerRow>, [RefTable]) {
         guard let containers = RowTable<ContainerRow>(image: image.containers) else { throw .init("container table") }
-        let fileRows = files.rows.count, containerRows = containers.rows.count
+        let containerRows = containers.rows.count
         @inline(__always) func valid(_ raw: UInt32) -> Bool {
             let ref = NodeRef(raw: raw)
             return ref.isNone || (ref.isContainer ? ref.row < containerRows : ref.row < fileRows)
@@ -146,10 +154,15 @@ extension NamespaceTree {
         }
         guard at == image.directorySlots.count else { throw .init("directory table slots") }
         guard containers.row(of: ContainerID.root.rawValue) != nil else { throw .init("no root container") }
+        return (containers, tables)
+    }
+
+    /// Assembles checked tables (`checkedFiles`, `checkedRest`) and the image's parent-time state.
+    init(files: RowTable<FileRow>, containers: RowTable<ContainerRow>, childTables: [RefTable], rest image: NamespaceImage) {
         self.init()
         self.files = files
         self.containers = containers
-        self.childTables = tables
+        self.childTables = childTables
         self.timesNotInLog = Set(image.timesNotInLog)
         for p in image.pendingParentTimes { pendingParentTimes[p.id] = p.time }
     }
