@@ -21,7 +21,7 @@ extension BerylBench {
 
     struct Boot: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Boot figures of suite namespace: boot rate and time of 1 M files against a raw scan, resident bytes per file.")
+            abstract: "Boot figures of suite namespace: boot rate and time of 1 M files against a raw scan, resident bytes per file, checkpoint boot.")
         @OptionGroup var options: Options
         func run() throws {
             var suite = NamespaceSuite(quick: options.quick)
@@ -29,7 +29,7 @@ extension BerylBench {
             let (figures, notes) = try suite.run()
             let boot = BerylBench.select(figures) { name in
                 name.hasPrefix("boot_") || name == "baseline_raw_scan_records_per_s" || name == "live_files"
-                    || name.hasSuffix("_bytes_per_file")
+                    || name.hasSuffix("_bytes_per_file") || name.hasPrefix("checkpoint_") || name.hasPrefix("compacted_replay_")
             }
             try report(suite: "boot", figures: boot, notes: notes)
         }

@@ -151,6 +151,11 @@ struct NamespaceSuite {
     struct Memory {
         var anonymousBefore = 0.0
         var anonymousAfter = 0.0
+        /// Resident bytes (anonymous and file-backed, e.g. a checkpoint's or a log's mapped pages).
+        var residentBefore = 0.0
+        var residentAfter = 0.0
+        /// Whether the child's boot loaded a checkpoint.
+        var usedCheckpoint = false
         var files = 1
         var nameBytes = 0
         var footprintPerFile = 0.0
@@ -169,8 +174,9 @@ struct NamespaceSuite {
               let names = fields["name_bytes"], let footprint = fields["footprint_per_file"] else {
             throw BenchError("namespace child failed: \(line)")
         }
-        return Memory(anonymousBefore: before, anonymousAfter: after, files: Int(files), nameBytes: Int(names),
-                      footprintPerFile: footprint)
+        return Memory(anonymousBefore: before, anonymousAfter: after, residentBefore: fields["res_before"] ?? .nan,
+                      residentAfter: fields["res_after"] ?? .nan, usedCheckpoint: fields["checkpoint"] == 1,
+                      files: Int(files), nameBytes: Int(names), footprintPerFile: footprint)
     }
 
     /// The child's side: boot read-only and print anonymous resident bytes (resident minus
@@ -185,7 +191,8 @@ struct NamespaceSuite {
         }
         let footprint = ns.footprint()
         print("anon_before=\(before.resident - before.shared) anon_after=\(after.resident - after.shared) files=\(ns.fileCount) "
-              + "name_bytes=\(nameBytes) footprint_per_file=\(footprint.bytesPerFile)")
+              + "name_bytes=\(nameBytes) footprint_per_file=\(footprint.bytesPerFile) res_before=\(before.resident) "
+              + "res_after=\(after.resident) checkpoint=\(ns.bootReport.checkpointPath == nil ? 0 : 1)")
         ns.close()
     }
 }

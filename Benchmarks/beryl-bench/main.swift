@@ -10,7 +10,7 @@ struct BerylBench: ParsableCommand {
         commandName: "beryl-bench",
         abstract: "Beryl benchmarks (build with -c release).",
         discussion: "Each suite prints a table and writes Benchmarks/results/<suite>.json. append, boot, compact, repair and follow gather the figures of one topic from the suites (see docs/BENCHMARKS.md). Set BERYL_BENCH_SCRATCH to choose where scratch logs go (default /tmp).",
-        subcommands: [Core.self, Compaction.self, Ratio.self, Scale.self, ScalePoint.self, ScaleGenerate.self, Tools.self,
+        subcommands: [Core.self, Compaction.self, Ratio.self, Scale.self, ScalePoint.self, ScaleGenerate.self, CheckpointBoot.self, Tools.self,
                       NamespaceBench.self, NamespaceBoot.self, XRootD.self, Replication.self,
                       Append.self, Boot.self, Compact.self, Repair.self, Follow.self, ReplicaApply.self, SyncedPath.self])
 
@@ -62,6 +62,15 @@ struct BerylBench: ParsableCommand {
         func run() throws {
             try report(suite: "scale", figures: ScaleSuite(quick: options.quick).run())
         }
+    }
+
+    struct CheckpointBoot: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "checkpoint-boot", abstract: "Boot a data directory through its checkpoint (writing one first if none), for profiling.",
+            shouldDisplay: false)
+        @Option var data: String
+        @Option var rounds = 5
+        func run() throws { try CheckpointBench.profileBoots(data, rounds: rounds) }
     }
 
     struct ScalePoint: ParsableCommand {

@@ -9,6 +9,10 @@ public struct CompactionReport: Sendable {
     /// Longest hold of the namespace write lock by a commit, in seconds.
     public var longestCommitHold = 0.0
     public var catchUpRounds: [CompactedLog: Int] = [:]
+    /// The checkpoint written at the end of the run (nil: none, see `checkpointFailure`).
+    public var checkpoint: String?
+    /// Why no checkpoint was written (the run itself still succeeded).
+    public var checkpointFailure: String?
 }
 
 extension Namespace {
@@ -60,8 +64,9 @@ extension Namespace {
         }
         // The compacted logs' new positions: boot loads this and replays only what comes after it.
         do throws(CheckpointError) {
-            try writeCheckpoint(keep: options.keepArchives)
+            report.checkpoint = try writeCheckpoint(keep: options.keepArchives)
         } catch {
+            report.checkpointFailure = error.description
             masterLog.log(.warning, "compaction \(type): checkpoint not written: \(error); boot replays the logs from an older checkpoint or in full")
         }
         compaction.update { $0.completedRuns += 1 }

@@ -93,14 +93,42 @@ extension NamespaceTree {
     /// `RowTable(image:)`), every sibling link, first child and child-table reference names an
     /// existing row, and the root exists. Throws the first failed check.
     init(checkpoint image: NamespaceImage) throws(CheckpointImageError) {
-        guard let files = RowTable<FileRow>(image: image.files) else { throw .init("file table") }
-        guard let containers = RowTable<ContainerRow>(image: image.containers) else { throw .init("container table") }
-        let fileRows = files.rows.count, containerRows = containers.rows.count
+        var rest = image
+        let files = try Self.checkedFiles(image.files, containerRows: image.containers.rows.count)
+        try self.init(checkedFiles: files, rest: &rest)
+    }
+
+    /// The file table of a checkpoint, checked (`RowTable(image:)`, and every sibling link names an
+    /// existing row of either table): the half of `init(checkpoint:)` that a second thread can run.
+    static func checkedFiles(_ image: RowTableImage<FileRow>, containerRows: Int) throws(CheckpointImageError) -> RowTable<FileRow> {
+        let fileRows = image.rows.count
         @inline(__always) func valid(_ raw: UInt32) -> Bool {
             let ref = NodeRef(raw: raw)
             return ref.isNone || (ref.isContainer ? ref.row < containerRows : ref.row < fileRows)
         }
-        for r in files.rows where r.id != 0 { guard valid(r.previous), valid(r.next) else { throw .init("file links") } }
+        guard let files = RowTable<FileRow>(image: image, alsoValid: { valid($0.previous) && valid($0.next) }) else {
+            throw .init("file table or links")
+        }
+        return files
+    }
+
+    /// The tree from a checked file table (`checkedFiles`, against `rest`'s container row count) and
+    /// the rest of the image (its `files` ignored), checked as `init(checkpoint:)` says.
+    init(checkedFiles files: RowTable<FileRow>, rest image: inout NamespaceImage) throws(CheckpointImageError) {
+        let (containers, tables) = try Self.checkedRest(image, fileRows: files.rows.count)
+        self.init(files: files, containers: containers, childTables: tables, rest: image)
+    }
+
+    /// The container table and the directory tables of a checkpoint's image, checked (every link and
+    /// child reference names an existing row of either table, `fileRows` file rows; the root exists):
+    /// the half of the checks that runs beside `checkedFiles`.
+    static func checkedRest(_ image: NamespaceImage, fileRows: Int) throws(CheckpointImageError) -> (RowTable<ContainerRow>, [RefTable]) {
+        guard let containers = RowTable<ContainerRow>(image: image.containers) else { throw .init("container table") }
+        let containerRows = containers.rows.count
+        @inline(__always) func valid(_ raw: UInt32) -> Bool {
+            let ref = NodeRef(raw: raw)
+            return ref.isNone || (ref.isContainer ? ref.row < containerRows : ref.row < fileRows)
+        }
         for r in containers.rows where r.id != 0 {
             guard valid(r.previous), valid(r.next), valid(r.firstChild) else { throw .init("container links") }
         }
@@ -126,10 +154,15 @@ extension NamespaceTree {
         }
         guard at == image.directorySlots.count else { throw .init("directory table slots") }
         guard containers.row(of: ContainerID.root.rawValue) != nil else { throw .init("no root container") }
+        return (containers, tables)
+    }
+
+    /// Assembles checked tables (`checkedFiles`, `checkedRest`) and the image's parent-time state.
+    init(files: RowTable<FileRow>, containers: RowTable<ContainerRow>, childTables: [RefTable], rest image: NamespaceImage) {
         self.init()
         self.files = files
         self.containers = containers
-        self.childTables = tables
+        self.childTables = childTables
         self.timesNotInLog = Set(image.timesNotInLog)
         for p in image.pendingParentTimes { pendingParentTimes[p.id] = p.time }
     }

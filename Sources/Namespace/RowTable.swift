@@ -267,13 +267,16 @@ extension RowTable {
     /// row's section lies inside the arena with its name inside the section, every free row is
     /// free, the index points at the rows holding its ids. Row links are checked by the tree
     /// (`NamespaceTree(checkpoint:)`). Nil when any check fails.
-    init?(image: RowTableImage<Row>) {
+    ///
+    /// `alsoValid` is checked on every live row in the same pass (the tree's link checks: one pass
+    /// over the rows instead of two).
+    init?(image: RowTableImage<Row>, alsoValid: (Row) -> Bool = { _ in true }) {
         let rows = image.rows
         let arenaCount = UInt64(image.arena.count)
         var live = 0
         let sectionsFit = image.arena.withUnsafeBytes { arena -> Bool in
             for r in rows where r.id != 0 {
-                guard r.extrasOffset <= arenaCount, UInt64(r.extrasLength) <= arenaCount - r.extrasOffset else { return false }
+                guard r.extrasOffset <= arenaCount, UInt64(r.extrasLength) <= arenaCount - r.extrasOffset, alsoValid(r) else { return false }
                 if r.extrasLength > 0 && 1 + Int(arena[Int(r.extrasOffset)]) > Int(r.extrasLength) { return false }
                 if r.id > image.largestID { return false }
                 live += 1

@@ -114,12 +114,23 @@ public final class SystemFile: Sendable {
     /// stored them) at `offset` straight into a new array: one pread, no per-element decoding (a
     /// checkpoint's row tables). Fails with `.truncated` when the file ends first. The caller verifies
     /// the bytes (checksum, bounds) before trusting any value in them.
-    public func readArray<T: BitwiseCopyable>(of type: T.Type, count: Int, at offset: UInt64) throws(SystemError) -> [T] {
+    ///
+    /// `hugePages`: the array's pages are advised `MADV_HUGEPAGE` before the read, so that the
+    /// kernel faults a large array in 2 MiB at a time (one fault instead of 512) where transparent
+    /// huge pages are enabled for advised ranges; a hint only (ignored where unsupported).
+    public func readArray<T: BitwiseCopyable>(of type: T.Type, count: Int, at offset: UInt64,
+                                              hugePages: Bool = false) throws(SystemError) -> [T] {
         guard count > 0 else { return [] }
         let bytes = count * MemoryLayout<T>.stride
         var failure: SystemError?
         var got = 0
         let out = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if hugePages, bytes >= 4 << 20, let base = UnsafeMutableRawPointer(buffer.baseAddress) {
+                let page = 4096
+                let start = (Int(bitPattern: base) + page - 1) & ~(page - 1)
+                let end = (Int(bitPattern: base) + bytes) & ~(page - 1)
+                if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_HUGEPAGE) }
+            }
             do throws(SystemError) {
                 got = try read(into: UnsafeMutableRawBufferPointer(buffer), at: offset)
             } catch {

@@ -287,6 +287,47 @@ import Platform
         #expect(nth > 1, "no \(operation) happened during a checkpoint write")
     }
 
+    /// `beryl log compact --data DIR` (`Namespace.compactOffline`) ends like an online compaction:
+    /// a checkpoint of the compacted logs, which the next boot loads. A failure at every rename or
+    /// sync of the run (the logs' swaps and the checkpoint's write) leaves no temporary file, and
+    /// the next boot gives the namespace a full replay gives.
+    @Test(arguments: [FaultInjection.Operation.rename, .sync])
+    func offlineCompactionWritesACheckpoint(_ operation: FaultInjection.Operation) throws {
+        let dir = TemporaryDirectory()
+        defer {
+            FaultInjection.clear(under: dir.path)
+            dir.remove()
+        }
+        var g = SeededGenerator(seed: 71)
+        var nth = 1
+        var written = 0
+        while nth < 64 {
+            let ns = try Namespace.boot(dir.configuration())
+            Self.churn(ns, &g, steps: 150)
+            let live = try Self.fullState(ns)
+            ns.close()
+            for path in CheckpointFile.list(in: dir.path) { try FileSystem.remove(path) }
+            FaultInjection.install(.init(operation, nth: nth, fault: .error(EIO)), under: dir.path)
+            let report = try? Namespace.compactOffline(directory: dir.path, durability: .none)
+            let fired = FaultInjection.clear(under: dir.path)
+            #expect(!FileSystem.exists(dir.path + "/" + CheckpointFile.temporaryName))
+            if let checkpoint = report?.checkpoint {
+                written += 1
+                #expect(CheckpointFile.list(in: dir.path) == [checkpoint])
+                #expect(CheckpointFile.verify(checkpoint, logsIn: dir.path).matchesLogs)
+            } else {
+                #expect(fired > 0, "\(operation) #\(nth): no checkpoint without a failure: \(report?.checkpointFailure ?? "run failed")")
+            }
+            let (booted, used, lines) = try Self.boot(dir)
+            #expect(used == (report?.checkpoint != nil), "\(operation) #\(nth): \(lines)")
+            #expect(booted == live, "\(operation) #\(nth)")
+            #expect(try Self.fullReplay(dir) == live)
+            if fired == 0 { break }
+            nth += 1
+        }
+        #expect(nth > 1 && written >= 1, "\(operation): \(nth) rounds, \(written) checkpoints")
+    }
+
     /// A replica that adopts its master's compacted logs writes its own checkpoint; its reboot loads
     /// it and replays only the records shipped after it, and a promotion after that reboot serves
     /// the master's namespace.
