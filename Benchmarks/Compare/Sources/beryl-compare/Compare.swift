@@ -1,4 +1,5 @@
 import ArgumentParser
+import CPeers
 import CompareSupport
 import Changelog
 import Foundation
