@@ -177,6 +177,7 @@ def compare(data):
         ("bulk load (creates)", "bulk_load", "", lambda e: per_s(f"{e}_bulk_load_per_s")),
         ("random updates", "random_update", "", lambda e: per_s(f"{e}_random_update_per_s")),
         ("synced updates (`always` / `sync` / `FULL`)", "synced_update", "_sync", lambda e: per_s(f"{e}_synced_update_per_s")),
+        ("synced updates, 16 writers", "synced_update16", "_sync", lambda e: per_s(f"{e}_synced_update16_per_s")),
         ("reopen to ready", "reopen", "", lambda e: secs(f"{e}_reopen_s")),
         ("compaction", "compaction", "", lambda e: secs(f"{e}_compaction_s")),
     ]:
@@ -190,13 +191,19 @@ def compare(data):
         ratio_text = "n/a" if v is None else (f"{number(v)}x" if v >= 1 else f"**{number(v)}x**")
         row += [f"{mb(f'{p}_disk_bytes')} ({mb(f'{p}_disk_bytes_before_compaction')})", ratio_text]
     rows.append(row)
+    row = ["device writes: load + updates + compaction", mb("beryl_device_write_bytes")]
+    for p, _ in peers:
+        v = f.get(f"write_amplification_ratio_vs_{p}")
+        ratio_text = "n/a" if v is None else (f"{number(v)}x" if v >= 1 else f"**{number(v)}x**")
+        row += [mb(f"{p}_device_write_bytes"), ratio_text]
+    rows.append(row)
     header = ["metric", "Beryl"]
     for _, name in peers:
         header += [name, f"ratio vs {name}"]
     out = [run_line(data), ""]
     out += table(header, ["l", "r", "r", "r", "r", "r"], rows)
-    out += ["", "Ratios are the figures `<metric>_speedup_vs_<peer>` (their time / ours: above 1, Beryl is faster) and "
-            "`disk_size_ratio_vs_<peer>` (their bytes / ours: above 1, Beryl is smaller); **bold** where the peer wins."]
+    out += ["", "Ratios are the figures `<metric>_speedup_vs_<peer>` (their time / ours: above 1, Beryl is faster), "
+            "`disk_size_ratio_vs_<peer>` and `write_amplification_ratio_vs_<peer>` (their bytes / ours: above 1, Beryl is smaller); **bold** where the peer wins."]
     return out + notes(data, skip=("speedup = ",))
 
 

@@ -23,6 +23,7 @@ let package = Package(
                 "CPeers",
                 .product(name: "Changelog", package: rootIdentity),
                 .product(name: "Namespace", package: rootIdentity),
+                .product(name: "Platform", package: rootIdentity),
                 "CompareSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -1,2 +1,3 @@
 #include <rocksdb/c.h>
 #include <sqlite3.h>
+#include <malloc.h>
