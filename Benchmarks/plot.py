@@ -26,14 +26,17 @@ def boot_vs_entries():
         return
     points = sorted((10 ** int(k.split("_1e")[1]), v) for k, v in f.items() if k.startswith("boot_seconds_1e"))
     comp = sorted((10 ** int(k.split("_1e")[1]), v) for k, v in f.items() if k.startswith("compaction_seconds_1e"))
+    ckpt = sorted((10 ** int(k.split("_1e")[1]), v) for k, v in f.items() if k.startswith("checkpoint_boot_seconds_1e"))
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.loglog([p[0] for p in points], [p[1] for p in points], "o-", label="boot (read-only)")
+    ax.loglog([p[0] for p in points], [p[1] for p in points], "o-", label="boot by full replay")
+    if ckpt:
+        ax.loglog([p[0] for p in ckpt], [p[1] for p in ckpt], "^-", label="boot from checkpoint")
     ax.loglog([p[0] for p in comp], [p[1] for p in comp], "s-", label="offline compaction")
     xs = [p[0] for p in points]
     ax.loglog(xs, [points[0][1] * x / xs[0] for x in xs], ":", color="gray", label="linear")
     ax.set_xlabel("files")
     ax.set_ylabel("seconds")
-    ax.set_title("Boot and compaction time vs namespace size")
+    ax.set_title("Boot (replay vs checkpoint) and compaction time vs namespace size")
     ax.legend()
     fig.tight_layout()
     fig.savefig(os.path.join(OUT, "scale.png"), dpi=110)

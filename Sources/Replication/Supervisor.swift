@@ -6,7 +6,9 @@ import XRootD
 /// access rules a pair needs.
 /// - slave, remote is a reachable read-write master: redirect `w:*` and `ENOENT:*` to it;
 /// - slave, master down: no redirects, stall `w:*` (clients retry until a master is back);
-/// - master that sees a second read-write master: stall `w:*` and log it (fence if its epoch is newer);
+/// - master that sees a second read-write master: stall `w:*` and log it (fence if its epoch is newer),
+///   unless it holds a valid coordinator lease and the other's epoch is older (the other's lease has
+///   expired, so it acknowledges nothing: it is a paused or partitioned old master about to follow);
 /// - any node, every round (a single master too, with the remote checks disabled): measures the data
 ///   disk (`checkDiskSpace`, in DiskSpace.swift); below `--min-free` mutations get `kXR_NoSpace`.
 extension ReplicationNode {
@@ -47,8 +49,17 @@ extension ReplicationNode {
                 fence(byEpoch: probe.epoch, reason: "supervisor: \(remote!) is \(probe.state.rawValue) at epoch \(probe.epoch)")
                 rules.stallWrites = configuration.stallSeconds
             } else if let probe, probe.state == .masterReadWrite {
-                masterLog.log(.error, "supervisor: dual read-write master detected (\(remote!) at epoch \(probe.epoch)); stalling writes")
-                rules.stallWrites = configuration.stallSeconds
+                if probe.epoch < ourEpoch, let coordinator, coordinator.isValid(at: MonotonicTime.now) {
+                    // We hold the etcd lease at a newer epoch: the remote's lease ran out before ours was
+                    // granted, so it acknowledges nothing (it refuses writes on its own monotonic clock)
+                    // and follows us once its coordinator thread reads etcd. Stalling our clients for
+                    // `stallSeconds` would only delay the one master that may write.
+                    masterLog.log(.info, "supervisor: \(remote!) still reports master-rw at older epoch \(probe.epoch); "
+                                  + "this node holds the coordinator lease at epoch \(ourEpoch): not stalling")
+                } else {
+                    masterLog.log(.error, "supervisor: dual read-write master detected (\(remote!) at epoch \(probe.epoch)); stalling writes")
+                    rules.stallWrites = configuration.stallSeconds
+                }
             }
             if isDegraded, let server = lock.withLock({ syncServer }), server.slavesInSync > 0 { recover() }
         case .masterReadOnly:
