@@ -232,9 +232,11 @@ struct Tag: ParsableCommand {
         guard let value = Role(tagWord: role) else { throw ValidationError("the role must be master or slave") }
         do {
             try DataDirectory.withTaggable(data) {
+                // An untagged directory serves as a slave; say that it was untagged, not "slave".
+                let tagged = FileSystem.exists(RoleFile.path(in: data))
                 let before = RoleFile.read(in: data)
                 try RoleFile.write(value, in: data)
-                print("\(data): \(before.tagWord) -> \(value.tagWord)")
+                print("\(data): \(tagged ? before.tagWord : "untagged (a slave)") -> \(value.tagWord)")
             }
         } catch {
             var standardError = StandardError()

@@ -45,7 +45,10 @@ import XRootD
         #expect(access(parent + "/a", F_OK) != 0, "tag created a parent directory")
         let made = try Self.mgm(["tag", "master", "--data", parent + "/a"])
         #expect(made.run.status == 0, "\(made.run.stderr)")
+        #expect(made.run.stdout == "\(parent)/a: untagged (a slave) -> master\n", "\(made.run.stdout)")
         #expect(RoleFile.readTag(in: parent + "/a") == RoleTag(role: .masterReadWrite, epoch: 0))
+        let again = try Self.mgm(["tag", "slave", "--data", parent + "/a"])
+        #expect(again.run.stdout == "\(parent)/a: master -> slave\n", "\(again.run.stdout)")
     }
 
     @Test(.enabled(if: haveMGM, "build the executables first (swift build)"))
