@@ -12,7 +12,7 @@ struct ScaleSuite {
 
     /// Writes a data directory of `files` files in `files / 1000` directories, each file created
     /// then updated once (two records per file).
-    static func generate(_ dir: String, files: Int) throws {
+    static func generate(_ dir: String, files: Int, versions: Int = 2) throws {
         let dirs = directories(files)
         let containers = try Changelog.open(at: dir + "/directories.mdlog", configuration: .init(contentKind: .directories, durability: .none))
         var batch: [PendingRecord] = []
@@ -22,7 +22,7 @@ struct ScaleSuite {
         }
         try containers.append(batch: batch)
         containers.close()
-        try appendFileVersions(dir, files: files, versions: 0...1)
+        try appendFileVersions(dir, files: files, versions: 0...(versions - 1))
     }
 
     /// The directories `generate` makes for `files` files (`/run0` has id 2, `/run<d>` id d + 2).

@@ -84,9 +84,10 @@ struct BerylBench: ParsableCommand {
             commandName: "scale-generate", abstract: "Write one scale point's data directory (for profiling a boot).", shouldDisplay: false)
         @Option var data: String
         @Option var files: Int
+        @Option(help: "Records per file (the scale suite writes 2: a create and an update).") var versions: Int = 2
         func run() throws {
             try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-            try ScaleSuite.generate(data, files: files)
+            try ScaleSuite.generate(data, files: files, versions: max(1, versions))
         }
     }
 
