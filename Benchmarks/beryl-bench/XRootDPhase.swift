@@ -18,12 +18,20 @@ extension XRootDSuite {
         var serverCPUSeconds: Double
         /// The part of `serverCPUSeconds` spent in the kernel (system time).
         var serverSystemSeconds: Double
+        /// CPU time of this process (the clients: every connection's thread) during the phase.
+        var clientCPUSeconds: Double = .nan
         /// System calls and context switches of the server during the phase (nil: not counted).
         var syscalls: Double? = nil
         var contextSwitches: Double? = nil
         var opsPerSecond: Double { Double(operations) / seconds }
         var cpuMicrosecondsPerOp: Double { serverCPUSeconds * 1e6 / Double(max(1, operations)) }
         var kernelMicrosecondsPerOp: Double { serverSystemSeconds * 1e6 / Double(max(1, operations)) }
+        var clientCPUMicrosecondsPerOp: Double { clientCPUSeconds * 1e6 / Double(max(1, operations)) }
+        /// Share of the machine's cores the server and the clients used together during the phase
+        /// (near 1: the phase was bound by CPU, and the two shared it).
+        var busyFraction: Double {
+            (serverCPUSeconds + clientCPUSeconds) / (seconds * Double(ProcessInfo.processInfo.activeProcessorCount))
+        }
         var syscallsPerOp: Double { (syscalls ?? .nan) / Double(max(1, operations)) }
         var contextSwitchesPerOp: Double { (contextSwitches ?? .nan) / Double(max(1, operations)) }
     }
@@ -98,6 +106,7 @@ extension XRootDSuite {
         let seconds = phaseSeconds
         let counter = countSyscalls ? SyscallCounter(pid: server.pid) : nil
         let cpuBefore = server.cpuTimes()
+        let clientBefore = Self.ownCPUSeconds()
         let start = DispatchTime.now().uptimeNanoseconds
         let end = start + UInt64(seconds * 1e9)
         // One thread per connection, all running for the whole phase. (`DispatchQueue.concurrentPerform`
@@ -120,6 +129,7 @@ extension XRootDSuite {
         for worker in workers { worker.join() }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let cpuAfter = server.cpuTimes()
+        let clientCPU = Self.ownCPUSeconds() - clientBefore
         let counts = counter?.stop()
         let cpu = cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system
         if let failure = failures.withLock({ $0.first }) { throw XRootDError.unexpectedResponse(failure) }
@@ -128,14 +138,25 @@ extension XRootDSuite {
         var phase = Phase(operations: all.count, seconds: elapsed, p99Milliseconds: p99, serverCPUSeconds: cpu,
                           serverSystemSeconds: cpuAfter.system - cpuBefore.system,
                           syscalls: counts?.syscalls, contextSwitches: counts?.contextSwitches)
+        phase.clientCPUSeconds = clientCPU
         if counts == nil, countSyscalls { phase.syscalls = .nan }
         let syscallText = countSyscalls ? String(format: ", %.2f syscalls/op, %.2f context switches/op",
                                                  phase.syscallsPerOp, phase.contextSwitchesPerOp) : ""
         print("  \(server.name) \(name): \(all.count) ops in \(String(format: "%.2f", elapsed)) s, "
               + "\(Int(Double(all.count) / elapsed)) ops/s, p99 \(String(format: "%.3f", p99)) ms, "
               + "server CPU \(String(format: "%.1f", phase.cpuMicrosecondsPerOp)) us/op, "
-              + "of it kernel \(String(format: "%.1f", phase.kernelMicrosecondsPerOp)) us/op" + syscallText)
+              + "of it kernel \(String(format: "%.1f", phase.kernelMicrosecondsPerOp)) us/op, "
+              + "client CPU \(String(format: "%.1f", phase.clientCPUMicrosecondsPerOp)) us/op, "
+              + "cores busy \(String(format: "%.0f", phase.busyFraction * 100)) %" + syscallText)
         return phase
+    }
+
+    /// User + system CPU seconds of this process (every thread) so far.
+    static func ownCPUSeconds() -> Double {
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return .nan }
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 }
 

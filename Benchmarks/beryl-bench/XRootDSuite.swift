@@ -70,6 +70,8 @@ struct XRootDSuite {
             }
             add("\(name)_server_cpu_us_per_op_beryl", ours.cpuMicrosecondsPerOp, "us")
             add("\(name)_server_cpu_us_per_op_xrootd", theirs.cpuMicrosecondsPerOp, "us")
+            add("\(name)_client_cpu_us_per_op_beryl", ours.clientCPUMicrosecondsPerOp, "us")
+            add("\(name)_client_cpu_us_per_op_xrootd", theirs.clientCPUMicrosecondsPerOp, "us")
             if full {
                 add("\(name)_server_kernel_us_per_op_beryl", ours.kernelMicrosecondsPerOp, "us")
                 add("\(name)_server_kernel_us_per_op_xrootd", theirs.kernelMicrosecondsPerOp, "us")
@@ -78,6 +80,15 @@ struct XRootDSuite {
         func ratios(_ name: String, _ phase: String, ops: Double?, cpu: Double?) {
             guard let ours = beryl[phase], let theirs = xrootd[phase] else { return }
             add("\(name)_ratio_vs_xrootd", ours.opsPerSecond / theirs.opsPerSecond, "x", ops.map { .atLeast($0) } ?? .report)
+            if ops != nil {
+                // What bounds the ops/s ratio when the clients share the cores with the server: with
+                // the cores busy, ops/s ~ cores / (client + server CPU per op), so even a server that
+                // cost nothing would reach (their client + their server) / our client times theirs.
+                add("\(name)_ratio_bound_vs_xrootd", (theirs.clientCPUMicrosecondsPerOp + theirs.cpuMicrosecondsPerOp)
+                    / ours.clientCPUMicrosecondsPerOp, "x")
+                add("\(name)_cores_busy_beryl", ours.busyFraction, "fraction")
+                add("\(name)_cores_busy_xrootd", theirs.busyFraction, "fraction")
+            }
             add("\(name)_cpu_ratio_vs_xrootd", theirs.cpuMicrosecondsPerOp / ours.cpuMicrosecondsPerOp, "x",
                 cpu.map { .atLeast($0) } ?? .report)
         }
