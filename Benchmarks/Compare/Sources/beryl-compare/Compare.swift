@@ -128,7 +128,10 @@ struct Compare: ParsableCommand {
         shared.records = runs.map(\.records)
         let perThread = quick ? 8 : 25, rounds = 4
         let syncs16Before = SystemFile.processSyncCount
-        let seconds16 = try SyncedWriters.run(engines: 3, rounds: rounds, perThreadPerRound: perThread) { e, t, i in
+        let device = BlockDeviceCounters(directory: data)
+        var devices16: [BlockDeviceCounters.Sample] = []
+        let seconds16 = try SyncedWriters.run(engines: 3, rounds: rounds, perThreadPerRound: perThread,
+                                              device: device, devices: &devices16) { e, t, i in
             // Disjoint files per thread (7919 is prime to the file count), so no two threads write one record.
             let n = ((i * SyncedWriters.threads + t) * 7919) % files
             let size = UInt64(i + 1) * 16_384 + UInt64(t)
@@ -235,6 +238,17 @@ struct Compare: ParsableCommand {
                 Figure(name: "\(name)_disk_bytes", value: bytes, unit: "bytes", goal: .report),
                 Figure(name: "disk_size_ratio_vs_\(name)", value: bytes / ourBytes, unit: "x", goal: .report),
             ]
+        }
+        if device != nil {
+            // What the disk did during each engine's 16-writer slices (its flushes and writes per update).
+            for (e, name) in ["beryl", "rocksdb", "sqlite"].enumerated() where e < devices16.count {
+                let d = devices16[e], n = Double(synced16)
+                figures += [
+                    Figure(name: "\(name)_synced_update16_device_flushes_per_update", value: d.flushes / n, unit: "flushes", goal: .report),
+                    Figure(name: "\(name)_synced_update16_device_writes_per_update", value: d.writes / n, unit: "writes", goal: .report),
+                    Figure(name: "\(name)_synced_update16_device_kib_per_update", value: d.sectors * 512 / 1024 / n, unit: "KiB", goal: .report),
+                ]
+            }
         }
         try report(suite: "compare", figures: figures, notes: [
             "speedup = their time / ours (above 1: Beryl faster); disk_size_ratio = their bytes / ours after compaction (above 1: Beryl smaller)",
