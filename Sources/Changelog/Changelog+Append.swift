@@ -1,3 +1,4 @@
+import Glibc
 import Platform
 
 /// A record to append.
@@ -356,17 +357,39 @@ extension Changelog {
 
     /// Group commit: the first waiter becomes the leader and syncs everything written so far;
     /// others wait for a sync that covers them.
+    ///
+    /// Who is woken, and by what: a waiter the flush in progress covers (its records end at or
+    /// before the flush's target) waits on that flush's condition, which the flush's end
+    /// broadcasts; a waiter that appended after the flush started waits on the next generation's
+    /// condition, and the flush's end wakes one of them to lead the next flush (which covers all
+    /// of them: they appended before it starts). Appends signal neither. On 2 cores, waking every
+    /// waiter at every append and every flush cost the released writers the time they needed to
+    /// join the next group (measured: 5.5 updates per flush with 16 writers, 7 and more without).
     func waitDurable(_ end: UInt64) throws(ChangelogError) {
         lock.lock()
         defer { lock.unlock() }
+        guard syncedEnd < end else { return }
+        durableWaiters += 1
+        defer { durableWaiters -= 1 }
         while syncedEnd < end {
             if let poison { throw ChangelogError(.poisoned, path: pathState, errno: poison.errno, detail: poison.description) }
             if syncing {
-                lock.wait()
+                let generation = end <= flushTarget ? flushGeneration : flushGeneration + 1
+                lock.wait(on: flushed[generation & 1])
                 continue
             }
             syncing = true
+            if durableWaiters > 1 {
+                // Other writers wait: let the ones the last flush released (runnable now) append
+                // first, so that this flush covers them too.
+                lock.unlock()
+                sched_yield()
+                lock.lock()
+            }
             let target = endOffset
+            flushTarget = target
+            flushGeneration += 1
+            let generation = flushGeneration
             lock.unlock()
             var failure: ChangelogError? = nil
             do throws(ChangelogError) {
@@ -377,11 +400,12 @@ extension Changelog {
             syncing = false
             if let failure {
                 poison = failure
-                lock.broadcast()
+                for c in flushed { lock.broadcast(c) }
                 throw failure
             }
             if syncedEnd < target { syncedEnd = target }
-            lock.broadcast()
+            lock.broadcast(flushed[generation & 1])
+            lock.signal(flushed[(generation + 1) & 1])
         }
     }
 }

@@ -17,6 +17,10 @@ public final class Changelog: @unchecked Sendable {
     var configurationState: ChangelogConfiguration
     let file: SystemFile
     let lock = ConditionLock()
+    /// What `waitDurable`'s waiters wait on (with `lock`'s mutex): `flushed[g % 2]` for the flush of
+    /// generation g, broadcast when it ends or fails. Appends broadcast `lock`'s own condition
+    /// (tailing readers), which no flush waiter waits on.
+    let flushed = [ConditionLock.Condition(), ConditionLock.Condition()]
 
     // Guarded by `lock`.
     var headerState: FileHeader
@@ -29,6 +33,11 @@ public final class Changelog: @unchecked Sendable {
     var lastSequenceState: SequenceNumber
     var syncedEnd: UInt64
     var syncing = false
+    /// While `syncing`: the end the flush in progress covers, and its generation (counts flushes).
+    var flushTarget: UInt64 = 0
+    var flushGeneration = 0
+    /// Threads in `waitDurable` whose records are not yet durable.
+    var durableWaiters = 0
     var poison: ChangelogError?
     var isClosed = false
     var region: MappedRegion?
@@ -117,6 +126,7 @@ public final class Changelog: @unchecked Sendable {
             isClosed = true
             region = nil
             lock.broadcast()
+            for c in flushed { lock.broadcast(c) }
         }
     }
 
