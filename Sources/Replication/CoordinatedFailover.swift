@@ -69,7 +69,11 @@ extension ReplicationNode {
         case .slaveReadOnly:
             do {
                 let etcd = try coordinator.read()
-                if etcd.holder == nil { promoteOnExpiredLease(etcd) }
+                if etcd.holder != nil {
+                    lock.withLock { leaseHolderSeen = true }
+                } else if mayTakeFreeLease(etcd, ttl: coordinator.configuration.ttl) {
+                    promoteOnExpiredLease(etcd)
+                }
             } catch {
                 noteCoordinatorTrouble("\(error)")
             }
@@ -128,6 +132,26 @@ extension ReplicationNode {
         masterLog.log(.warning, "coordinator: \(holder ?? remote.description) holds the lease at epoch \(probe.epoch): "
                       + "following it")
         _ = changeMaster(to: remote)
+    }
+
+    /// Whether a slave may take a free lease now. After it saw a master hold it (its lease expired
+    /// or was given up), or when etcd records an epoch past the first, at once. Otherwise (a pair
+    /// started together, or a slave started while no master runs) only three TTLs after this slave
+    /// first found it free: a pair started together would otherwise race for it, and the slave's
+    /// faster polling (every 0.2 s) made it master before the node tagged master had taken the
+    /// lease. If the tagged master never comes, the slave still takes over.
+    private func mayTakeFreeLease(_ etcd: LeaderElection.State, ttl: Int64) -> Bool {
+        guard etcd.epochRevision == 0, !lock.withLock({ leaseHolderSeen }) else { return true }
+        let now = MonotonicTime.now
+        let since = lock.withLock { () -> Double in
+            if freshLeaseSeenAt == nil { freshLeaseSeenAt = now }
+            return freshLeaseSeenAt!
+        }
+        if since == now {
+            masterLog.log(.info, "coordinator: nobody has held the lease yet (none seen, no epoch in etcd); waiting "
+                          + "\(3 * ttl) s for the tagged master to take it before this slave may")
+        }
+        return now - since >= Double(3 * ttl)
     }
 
     /// A slave whose master's lease is gone: takes the lease and promotes itself.

@@ -40,6 +40,11 @@ public final class ReplicationNode: SyncRoleSource, @unchecked Sendable {
     var awaitingRemote = false
     /// Why it still awaits (logged once per distinct reason).
     var awaitingReason: String?
+    /// A slave under a coordinator: whether it has seen a node hold the lease since it started, and
+    /// when it first found the lease free without that (and without an epoch recorded in etcd: a
+    /// fresh pair), for the grace it gives the tagged master.
+    var leaseHolderSeen = false
+    var freshLeaseSeenAt: Double?
     /// What an acknowledgement promises (`ns master --sync` changes it).
     var syncMode: SyncReplicationMode
     var follower: Follower?

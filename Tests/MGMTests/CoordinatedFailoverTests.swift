@@ -202,4 +202,37 @@ struct CoordinatedFailoverTests {
         usleep(UInt32(Self.ttl * 2 * 1_000_000))
         #expect(b.state() == "master-rw" && a.state() == "slave-ro")
     }
+
+    /// A fresh etcd (no master ever recorded an epoch): the slave waits three TTLs before it may take
+    /// the free lease, so the node tagged master gets it even when it reaches etcd late. Member 0,
+    /// the tagged master's only endpoint, is paused while both start; before the fix the slave
+    /// (polling every 0.2 s) promoted itself at once.
+    @Test func aFreshPairElectsTheTaggedMasterEvenWhenItReachesEtcdLate() throws {
+        let cluster = try EtcdCluster()
+        let dir = TestServer.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let secret = dir + "/secret"
+        try "pair-secret\n".write(toFile: secret, atomically: true, encoding: .utf8)
+        chmod(secret, 0o600)
+        let a = try MGMNode(secretFile: secret), b = try MGMNode(secretFile: secret)
+        defer { a.stop(); b.stop() }
+        a.peers = (a.endpoint, b.endpoint)
+        b.peers = (a.endpoint, b.endpoint)
+        a.extraArguments = coordinated(cluster, members: [0])
+        b.extraArguments = coordinated(cluster, members: [1, 2])
+        try a.tag("master")
+        try b.tag("slave")
+        cluster.pause(0)
+        try a.start()
+        try b.start()
+        // The slave has synced with the read-only master and finds the lease free: it waits.
+        usleep(UInt32(Self.ttl * 1.5 * 1_000_000))
+        #expect(b.state() == "slave-ro" && a.state() == "master-ro", "a \(a.state() ?? "?") b \(b.state() ?? "?")")
+        cluster.resume(0)
+        #expect(PairFixture.eventually(Self.ttl * 3) { a.state() == "master-rw" }, "\((try? a.admin(["ns", "master"]).stdout) ?? "")")
+        #expect(b.state() == "slave-ro")
+        _ = try write(a, "fresh", 3)
+        let log = try b.admin(["ns", "master"]).stdout
+        #expect(log.contains("nobody has held the lease yet"), "\(log)")
+    }
 }

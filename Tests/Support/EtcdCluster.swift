@@ -35,7 +35,7 @@ public final class EtcdCluster: @unchecked Sendable {
     public static let skipReason = "etcd is not installed (Debian: apt install etcd-server): coordinated tests skipped"
 
     public let directory: String
-    public let members: [Member]
+    public private(set) var members: [Member]
     private var pids: [pid_t?]
     private var paused: Set<Int> = []
 
@@ -54,22 +54,35 @@ public final class EtcdCluster: @unchecked Sendable {
             throw ClusterError(description: "mkdtemp in \(base): errno \(errno)")
         }
         directory = String(cString: made)
-        var members: [Member] = []
-        for i in 0..<size {
-            guard let client = freeLoopbackPort(), let peer = freeLoopbackPort() else {
-                throw ClusterError(description: "no free loopback port")
-            }
-            members.append(Member(name: "m\(i)", clientPort: client, peerPort: peer))
-        }
-        self.members = members
         self.executable = executable
+        members = []
         pids = Array(repeating: nil, count: size)
-        do {
-            for i in 0..<size { try start(i) }
-            try waitUntilWritable(timeout: timeout)
-        } catch {
-            shutdown()
-            throw error
+        // A port found free can be taken by another test's server before etcd binds it (the member
+        // then exits at once): such a start is tried again on new ports, up to three times.
+        var attempt = 0
+        while true {
+            attempt += 1
+            var chosen: [Member] = []
+            for i in 0..<size {
+                guard let client = freeLoopbackPort(), let peer = freeLoopbackPort() else {
+                    shutdown()
+                    throw ClusterError(description: "no free loopback port")
+                }
+                chosen.append(Member(name: "m\(i)", clientPort: client, peerPort: peer))
+            }
+            members = chosen
+            do {
+                for i in 0..<size { try start(i) }
+                try waitUntilWritable(timeout: timeout)
+                return
+            } catch {
+                for i in pids.indices { kill(i) }
+                for m in chosen { removeTree("\(directory)/\(m.name)") }
+                if attempt >= 3 {
+                    shutdown()
+                    throw error
+                }
+            }
         }
     }
 
