@@ -142,14 +142,15 @@ public enum CheckpointFile {
         }
     }
 
-    /// The file table's sections, read and verified.
-    static func fileImage(_ c: Opened, _ state: NamespaceImage.State) throws(CheckpointError) -> RowTableImage<FileRow> {
+    /// The file table's sections but its arena, read and verified (`loadTree` reads the arena on
+    /// the other thread).
+    static func fileImageWithoutArena(_ c: Opened, _ state: NamespaceImage.State) throws(CheckpointError) -> RowTableImage<FileRow> {
         RowTableImage<FileRow>(
             rows: try section(c, .fileRows, FileRow.self), freeRows: try section(c, .fileFreeRows, UInt32.self),
             index: IDIndex.Image(dense: try section(c, .fileDenseIndex, UInt32.self),
                                  sparseSlots: try section(c, .fileSparseIndex, UInt64.self),
                                  sparseCount: state.fileSparseCount, count: state.fileCount),
-            arena: try section(c, .fileArena, UInt8.self), largestID: state.fileLargestID)
+            arena: [], largestID: state.fileLargestID)
     }
 
     /// Every section but the file table's, read and verified (the image's `files` left empty).
@@ -167,15 +168,6 @@ public enum CheckpointFile {
                               pendingParentTimes: state.pendingParentTimes)
     }
 
-    /// Reads and verifies every section of an opened checkpoint; returns the image (not yet checked
-    /// as a tree: `NamespaceTree(checkpoint:)` does that).
-    static func readImage(_ c: Opened) throws(CheckpointError) -> NamespaceImage {
-        let state = try state(c)
-        var image = try restImage(c, state)
-        image.files = try fileImage(c, state)
-        return image
-    }
-
     /// Reads, verifies and checks a whole checkpoint into a tree, on two threads, in two phases.
     /// Reading is the kernel copying page-cache pages into fresh anonymous pages (faulted in 2 MiB
     /// at a time where huge pages are allowed) and XXH3 over them: a second thread reads the file
@@ -189,14 +181,7 @@ public enum CheckpointFile {
             CheckpointError(path: path, reason: "checksums verify but the \(error.part) is inconsistent")
         }
         let reader = BackgroundThread.startOrRunInline { () -> Result<(RowTableImage<FileRow>), CheckpointError> in
-            do throws(CheckpointError) {
-                return .success(RowTableImage<FileRow>(
-                    rows: try section(c, .fileRows, FileRow.self), freeRows: try section(c, .fileFreeRows, UInt32.self),
-                    index: IDIndex.Image(dense: try section(c, .fileDenseIndex, UInt32.self),
-                                         sparseSlots: try section(c, .fileSparseIndex, UInt64.self),
-                                         sparseCount: state.fileSparseCount, count: state.fileCount),
-                    arena: [], largestID: state.fileLargestID))
-            } catch {
+            do throws(CheckpointError) { return .success(try fileImageWithoutArena(c, state)) } catch {
                 return .failure(error)
             }
         }

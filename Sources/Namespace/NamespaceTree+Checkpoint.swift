@@ -89,17 +89,12 @@ extension NamespaceTree {
                               pendingParentTimes: pendingParentTimes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
     }
 
-    /// A tree from a checkpoint's image, checked so that no later access can trap: the tables (see
-    /// `RowTable(image:)`), every sibling link, first child and child-table reference names an
-    /// existing row, and the root exists. Throws the first failed check.
-    init(checkpoint image: NamespaceImage) throws(CheckpointImageError) {
-        var rest = image
-        let files = try Self.checkedFiles(image.files, containerRows: image.containers.rows.count)
-        try self.init(checkedFiles: files, rest: &rest)
-    }
-
+    /// A checkpoint's tree is checked so that no later access can trap, in two halves that run on two
+    /// threads (`CheckpointFile.loadTree`): the tables (see `RowTable(image:)`), every sibling link,
+    /// first child and child-table reference names an existing row, and the root exists.
+    ///
     /// The file table of a checkpoint, checked (`RowTable(image:)`, and every sibling link names an
-    /// existing row of either table): the half of `init(checkpoint:)` that a second thread can run.
+    /// existing row of either table).
     static func checkedFiles(_ image: RowTableImage<FileRow>, containerRows: Int) throws(CheckpointImageError) -> RowTable<FileRow> {
         let fileRows = image.rows.count
         @inline(__always) func valid(_ raw: UInt32) -> Bool {
@@ -110,13 +105,6 @@ extension NamespaceTree {
             throw .init("file table or links")
         }
         return files
-    }
-
-    /// The tree from a checked file table (`checkedFiles`, against `rest`'s container row count) and
-    /// the rest of the image (its `files` ignored), checked as `init(checkpoint:)` says.
-    init(checkedFiles files: RowTable<FileRow>, rest image: inout NamespaceImage) throws(CheckpointImageError) {
-        let (containers, tables) = try Self.checkedRest(image, fileRows: files.rows.count)
-        self.init(files: files, containers: containers, childTables: tables, rest: image)
     }
 
     /// The container table and the directory tables of a checkpoint's image, checked (every link and

@@ -266,7 +266,7 @@ extension RowTable {
     /// A table from a checkpoint's image, checked so that no later access can trap: every live
     /// row's section lies inside the arena with its name inside the section, every free row is
     /// free, the index points at the rows holding its ids. Row links are checked by the tree
-    /// (`NamespaceTree(checkpoint:)`). Nil when any check fails.
+    /// (`NamespaceTree.checkedFiles`, `checkedRest`). Nil when any check fails.
     ///
     /// `alsoValid` is checked on every live row in the same pass (the tree's link checks: one pass
     /// over the rows instead of two).

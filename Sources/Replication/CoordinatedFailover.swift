@@ -141,12 +141,14 @@ extension ReplicationNode {
     /// faster polling (every 0.2 s) made it master before the node tagged master had taken the
     /// lease. If the tagged master never comes, the slave still takes over.
     private func mayTakeFreeLease(_ etcd: LeaderElection.State, ttl: Int64) -> Bool {
-        guard etcd.epochRevision == 0, !lock.withLock({ leaseHolderSeen }) else { return true }
+        guard etcd.epochRevision == 0 else { return true }
         let now = MonotonicTime.now
-        let since = lock.withLock { () -> Double in
+        let since = lock.withLock { () -> Double? in
+            if leaseHolderSeen { return nil }
             if freshLeaseSeenAt == nil { freshLeaseSeenAt = now }
             return freshLeaseSeenAt!
         }
+        guard let since else { return true }
         if since == now {
             masterLog.log(.info, "coordinator: nobody has held the lease yet (none seen, no epoch in etcd); waiting "
                           + "\(3 * ttl) s for the tagged master to take it before this slave may")
