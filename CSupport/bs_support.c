@@ -3,7 +3,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <sys/file.h>
+#include <sys/syscall.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,6 +35,18 @@ int64_t bs_pread(int fd, void *buf, size_t len, int64_t offset) {
 
 int bs_fdatasync(int fd) { return fdatasync(fd) < 0 ? -errno : 0; }
 int bs_fsync(int fd) { return fsync(fd) < 0 ? -errno : 0; }
+
+uint32_t bs_word_load(const uint32_t *word) { return __atomic_load_n(word, __ATOMIC_ACQUIRE); }
+void bs_word_bump(uint32_t *word) { __atomic_fetch_add(word, 1, __ATOMIC_RELEASE); }
+
+int bs_futex_wait(uint32_t *word, uint32_t expected) {
+    return syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0) < 0 ? -errno : 0;
+}
+
+int bs_futex_wake(uint32_t *word, int count) {
+    long n = syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, count < 0 ? INT_MAX : count, NULL, NULL, 0);
+    return n < 0 ? -errno : (int)n;
+}
 
 int bs_fsync_directory(const char *path) {
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

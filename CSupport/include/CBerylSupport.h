@@ -29,6 +29,15 @@ int64_t bs_pread(int fd, void *buf, size_t len, int64_t offset);
 int bs_fdatasync(int fd);
 int bs_fsync(int fd);
 
+/// Why C: futex(2) has no libc wrapper, and Swift cannot take the address of an atomic to wait
+/// on it. A 32-bit word that threads wait on until it changes (`WaitWord.swift`): load and bump
+/// are atomic (acquire/release); wait returns at once when the word no longer holds `expected`
+/// (and may return spuriously); wake wakes at most `count` waiters.
+uint32_t bs_word_load(const uint32_t *word);
+void bs_word_bump(uint32_t *word);
+int bs_futex_wait(uint32_t *word, uint32_t expected);
+int bs_futex_wake(uint32_t *word, int count);
+
 /// Why C: fsync of a directory needs open(O_DIRECTORY|O_RDONLY); kept next to the other syncs.
 int bs_fsync_directory(const char *path);
 

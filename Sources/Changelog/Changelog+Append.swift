@@ -359,27 +359,35 @@ extension Changelog {
     /// others wait for a sync that covers them.
     ///
     /// Who is woken, and by what: a waiter the flush in progress covers (its records end at or
-    /// before the flush's target) waits on that flush's condition, which the flush's end
-    /// broadcasts; a waiter that appended after the flush started waits on the next generation's
-    /// condition, and the flush's end wakes one of them to lead the next flush (which covers all
-    /// of them: they appended before it starts). Appends signal neither. On 2 cores, waking every
-    /// waiter at every append and every flush cost the released writers the time they needed to
-    /// join the next group (measured: 5.5 updates per flush with 16 writers, 7 and more without).
+    /// before the flush's target) sleeps on that flush's word (`flushWords[g % 2]`), which the
+    /// flush's end bumps and wakes; it then reads the durable end (`durablePublished`) and returns
+    /// without taking the lock again. A waiter that appended after the flush started sleeps on the
+    /// next generation's word, and the flush's end wakes one of them to lead the next flush (which
+    /// covers all of them: they appended before it starts). Appends wake neither. On 2 cores,
+    /// waking every waiter at every append and every flush, and then handing each woken waiter the
+    /// log's mutex in turn (pthread condition variables), cost the released writers the time they
+    /// needed to join the next group.
     func waitDurable(_ end: UInt64) throws(ChangelogError) {
+        if durablePublished.load(ordering: .acquiring) >= end { return }
+        durableWaiters.add(1, ordering: .relaxed)
+        defer { durableWaiters.subtract(1, ordering: .relaxed) }
         lock.lock()
-        defer { lock.unlock() }
-        guard syncedEnd < end else { return }
-        durableWaiters += 1
-        defer { durableWaiters -= 1 }
         while syncedEnd < end {
-            if let poison { throw ChangelogError(.poisoned, path: pathState, errno: poison.errno, detail: poison.description) }
+            if let poison {
+                lock.unlock()
+                throw ChangelogError(.poisoned, path: pathState, errno: poison.errno, detail: poison.description)
+            }
             if syncing {
-                let generation = end <= flushTarget ? flushGeneration : flushGeneration + 1
-                lock.wait(on: flushed[generation & 1])
+                let word = flushWords[(end <= flushTarget ? flushGeneration : flushGeneration + 1) & 1]
+                let seen = word.value
+                lock.unlock()
+                word.wait(while: seen)
+                if durablePublished.load(ordering: .acquiring) >= end { return }
+                lock.lock()
                 continue
             }
             syncing = true
-            if durableWaiters > 1 {
+            if durableWaiters.load(ordering: .relaxed) > 1 {
                 // Other writers wait: let the ones the last flush released (runnable now) append
                 // first, so that this flush covers them too.
                 lock.unlock()
@@ -400,12 +408,24 @@ extension Changelog {
             syncing = false
             if let failure {
                 poison = failure
-                for c in flushed { lock.broadcast(c) }
+                for word in flushWords { word.bump() }
+                lock.unlock()
+                for word in flushWords { word.wake() }
                 throw failure
             }
-            if syncedEnd < target { syncedEnd = target }
-            lock.broadcast(flushed[generation & 1])
-            lock.signal(flushed[(generation + 1) & 1])
+            if syncedEnd < target {
+                syncedEnd = target
+                durablePublished.store(target, ordering: .releasing)
+            }
+            let covered = flushWords[generation & 1], next = flushWords[(generation + 1) & 1]
+            covered.bump()
+            next.bump()
+            lock.unlock()
+            covered.wake()
+            next.wake(1)
+            // This flush covered the leader's own records (written before it started).
+            return
         }
+        lock.unlock()
     }
 }

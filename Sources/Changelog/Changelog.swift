@@ -1,5 +1,6 @@
 import Glibc
 import Platform
+import Synchronization
 
 /// An append-only, checksummed changelog file.
 ///
@@ -17,10 +18,14 @@ public final class Changelog: @unchecked Sendable {
     var configurationState: ChangelogConfiguration
     let file: SystemFile
     let lock = ConditionLock()
-    /// What `waitDurable`'s waiters wait on (with `lock`'s mutex): `flushed[g % 2]` for the flush of
-    /// generation g, broadcast when it ends or fails. Appends broadcast `lock`'s own condition
-    /// (tailing readers), which no flush waiter waits on.
-    let flushed = [ConditionLock.Condition(), ConditionLock.Condition()]
+    /// What `waitDurable`'s waiters sleep on (without `lock`): `flushWords[g % 2]` for the flush of
+    /// generation g, bumped and woken when it ends or fails. Appends broadcast `lock`'s own
+    /// condition (tailing readers), which no flush waiter waits on.
+    let flushWords = [WaitWord(), WaitWord()]
+    /// `syncedEnd`, readable without `lock` (stored under it): a woken flush waiter checks it.
+    let durablePublished: Atomic<UInt64>
+    /// Threads in `waitDurable` whose records are not yet durable.
+    let durableWaiters = Atomic<Int>(0)
 
     // Guarded by `lock`.
     var headerState: FileHeader
@@ -36,8 +41,6 @@ public final class Changelog: @unchecked Sendable {
     /// While `syncing`: the end the flush in progress covers, and its generation (counts flushes).
     var flushTarget: UInt64 = 0
     var flushGeneration = 0
-    /// Threads in `waitDurable` whose records are not yet durable.
-    var durableWaiters = 0
     var poison: ChangelogError?
     var isClosed = false
     var region: MappedRegion?
@@ -64,6 +67,7 @@ public final class Changelog: @unchecked Sendable {
         self.headerState = header
         self.endOffset = end
         self.syncedEnd = end
+        self.durablePublished = Atomic(end)
         self.lastSequenceState = lastSequence
         self.openReport = report
         self.region = region
@@ -126,7 +130,10 @@ public final class Changelog: @unchecked Sendable {
             isClosed = true
             region = nil
             lock.broadcast()
-            for c in flushed { lock.broadcast(c) }
+            for word in flushWords {
+                word.bump()
+                word.wake()
+            }
         }
     }
 

@@ -4,7 +4,7 @@ import Testing
 @testable import Changelog
 import Platform
 
-/// Who group commit wakes (`waitDurable`): waiters a flush covers wait on that flush's condition,
+/// Who group commit wakes (`waitDurable`): waiters a flush covers sleep on that flush's word,
 /// later ones on the next generation's, and appends signal neither. What must hold whatever the
 /// interleaving: every append returns, durable, or with the flush's error; none is left waiting.
 @Suite struct GroupCommitWakeTests {

@@ -14,6 +14,8 @@ struct Compare: ParsableCommand {
         commandName: "beryl-compare",
         abstract: "Beryl beside RocksDB (WAL, sync off/on) and SQLite (WAL, NORMAL/FULL): bulk load, random updates, synced updates, reopen-to-ready, compaction, disk size.")
     @Flag(help: "200,000 files instead of 1,000,000 (under a minute).") var quick = false
+    @Option(help: "Synced updates per thread and round in the 16-writer phase (default 25 with --quick, else 100).")
+    var synced16PerThread: Int?
 
     func run() throws {
         let files = quick ? 200_000 : 1_000_000
@@ -126,12 +128,13 @@ struct Compare: ParsableCommand {
         shared.rocksdb = try RocksDBPeer(path: runs[0].path, sync: true)
         shared.sqlite = try (0..<SyncedWriters.threads).map { _ in try SQLitePeer(path: runs[1].path, full: true, concurrent: true) }
         shared.records = runs.map(\.records)
-        let perThread = quick ? 8 : 25, rounds = 4
+        let perThread = synced16PerThread ?? (quick ? 25 : 100), rounds = 4
         let syncs16Before = SystemFile.processSyncCount
         let device = BlockDeviceCounters(directory: data)
         var devices16: [BlockDeviceCounters.Sample] = []
+        var cpu16: [CPUCounters] = []
         let seconds16 = try SyncedWriters.run(engines: 3, rounds: rounds, perThreadPerRound: perThread,
-                                              device: device, devices: &devices16) { e, t, i in
+                                              device: device, devices: &devices16, cpu: &cpu16) { e, t, i in
             // Disjoint files per thread (7919 is prime to the file count), so no two threads write one record.
             let n = ((i * SyncedWriters.threads + t) * 7919) % files
             let size = UInt64(i + 1) * 16_384 + UInt64(t)
@@ -239,6 +242,15 @@ struct Compare: ParsableCommand {
                 Figure(name: "disk_size_ratio_vs_\(name)", value: bytes / ourBytes, unit: "x", goal: .report),
             ]
         }
+        // Where each engine's 16-writer slices spent CPU: per update, and how busy the two cores were.
+        for (e, name) in ["beryl", "rocksdb", "sqlite"].enumerated() where e < cpu16.count {
+            let c = cpu16[e], n = Double(synced16)
+            figures += [
+                Figure(name: "\(name)_synced_update16_cpu_us_per_update", value: c.processSeconds * 1e6 / n, unit: "us", goal: .report),
+                Figure(name: "\(name)_synced_update16_context_switches_per_update", value: c.contextSwitches / n, unit: "switches", goal: .report),
+                Figure(name: "\(name)_synced_update16_cores_busy", value: c.machineBusySeconds / max(1e-9, c.machineSeconds), unit: "fraction", goal: .report),
+            ]
+        }
         if device != nil {
             // What the disk did during each engine's 16-writer slices (its flushes and writes per update).
             for (e, name) in ["beryl", "rocksdb", "sqlite"].enumerated() where e < devices16.count {
@@ -253,7 +265,7 @@ struct Compare: ParsableCommand {
         try report(suite: "compare", figures: figures, notes: [
             "speedup = their time / ours (above 1: Beryl faster); disk_size_ratio = their bytes / ours after compaction (above 1: Beryl smaller)",
             "\(files) files in \(dirs) directories; \(updates) random size updates; \(synced) synced updates (Beryl durability always, RocksDB sync=true, SQLite synchronous=FULL; interleaved in \(slices) slices); one operation per call on every engine",
-            "synced_update16: \(synced16) synced updates from \(SyncedWriters.threads) threads at once (disjoint files), engines interleaved in \(rounds) rounds; RocksDB one handle (its write-group leader syncs for the group), SQLite one connection per thread (WAL, FULL; a busy writer retries after sched_yield instead of sleeping)",
+            "synced_update16: \(synced16) synced updates from \(SyncedWriters.threads) threads at once (disjoint files; the threads started before the clock), engines interleaved in \(rounds) rounds; RocksDB one handle (its write-group leader syncs for the group), SQLite one connection per thread (WAL, FULL; a busy writer retries after sched_yield instead of sleeping)",
             "compaction: Beryl's offline compaction of both logs (every live record read, LZ4 blocks, fsync); RocksDB CompactRange over all keys with bottommost_level_compaction=kForce (every live record rewritten); SQLite wal_checkpoint(TRUNCATE) + VACUUM",
             "device_write_bytes: write_bytes of /proc/self/io over load + random updates and over compaction (every thread of the process, RocksDB's background flushes and compactions included; the synced phases are left out); write_amplification_ratio = their bytes / ours",
         ])

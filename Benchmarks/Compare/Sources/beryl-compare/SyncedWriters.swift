@@ -2,11 +2,13 @@ import CompareSupport
 import Foundation
 import Glibc
 import Namespace
+import Platform
 
 /// Synced updates from 16 threads at once on every engine (each engine's own group commit: Beryl's
 /// shared fdatasync under durability `always`, RocksDB's write-group leader with `sync=true`, SQLite
 /// in WAL mode with `synchronous=FULL`, one connection per thread), interleaved in rounds so that
-/// all see the same background flush latency of the shared disk.
+/// all see the same background flush latency of the shared disk. Each round's threads are started
+/// and parked before the clock (and the CPU and device counters) start: only the updates count.
 struct SyncedWriters {
     static let threads = 16
 
@@ -15,34 +17,105 @@ struct SyncedWriters {
     /// `device` (the data directory's block device, `BlockDeviceCounters`) is read around each
     /// engine's slice; `devices[e]` sums what the device did during engine e's slices.
     static func run(engines: Int, rounds: Int, perThreadPerRound: Int, device: BlockDeviceCounters? = nil,
-                    devices: inout [BlockDeviceCounters.Sample],
+                    devices: inout [BlockDeviceCounters.Sample], cpu: inout [CPUCounters],
                     update: @escaping @Sendable (_ engine: Int, _ thread: Int, _ i: Int) throws -> Void) throws -> [Double] {
         var seconds = [Double](repeating: 0, count: engines)
         devices = Array(repeating: BlockDeviceCounters.Sample(), count: engines)
+        cpu = Array(repeating: CPUCounters(), count: engines)
         let failures = FailureBox()
         for round in 0..<rounds {
             for k in 0..<engines {
                 let e = (round + k) % engines
-                let before = device?.read()
-                defer { if let before, let after = device?.read() { devices[e].add(after, minus: before) } }
-                seconds[e] += measure {
-                    let group = DispatchGroup()
-                    for t in 0..<threads {
-                        group.enter()
-                        let thread = Thread {
-                            for j in 0..<perThreadPerRound {
-                                do { try update(e, t, round * perThreadPerRound + j) } catch { failures.note(error) }
-                            }
-                            group.leave()
+                // The threads are started and parked before the clock starts: only the updates are timed.
+                let gate = StartGate(threads: threads)
+                let group = DispatchGroup()
+                for t in 0..<threads {
+                    group.enter()
+                    let thread = Thread {
+                        gate.arriveAndWait()
+                        for j in 0..<perThreadPerRound {
+                            do { try update(e, t, round * perThreadPerRound + j) } catch { failures.note(error) }
                         }
-                        thread.start()
+                        group.leave()
                     }
+                    thread.start()
+                }
+                gate.waitUntilAllArrived()
+                let before = device?.read()
+                let cpuBefore = CPUCounters.now()
+                seconds[e] += measure {
+                    gate.open()
                     group.wait()
                 }
+                if let before, let after = device?.read() { devices[e].add(after, minus: before) }
+                cpu[e].add(CPUCounters.now(), minus: cpuBefore)
                 if let error = failures.first { throw error }
             }
         }
         return seconds
+    }
+}
+
+/// Where the CPU went during an engine's slices: this process's CPU time and context switches
+/// (getrusage), and the whole machine's busy and total time (/proc/stat: the kernel's journal and
+/// writeback threads included), to tell a phase bound by the cores from one bound by the disk.
+struct CPUCounters {
+    var processSeconds = 0.0, contextSwitches = 0.0, machineBusySeconds = 0.0, machineSeconds = 0.0
+
+    static func now() -> CPUCounters {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        var c = CPUCounters(processSeconds: seconds(usage.ru_utime) + seconds(usage.ru_stime),
+                            contextSwitches: Double(usage.ru_nvcsw + usage.ru_nivcsw))
+        // "cpu  user nice system idle iowait irq softirq steal ..." in clock ticks.
+        if let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+           let line = text.split(separator: "\n").first {
+            let f = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+            if f.count >= 8 {
+                let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+                c.machineSeconds = f[0..<8].reduce(0, +) / ticks
+                c.machineBusySeconds = (c.machineSeconds * ticks - f[3] - f[4]) / ticks
+            }
+        }
+        return c
+    }
+
+    mutating func add(_ after: CPUCounters, minus before: CPUCounters) {
+        processSeconds += after.processSeconds - before.processSeconds
+        contextSwitches += after.contextSwitches - before.contextSwitches
+        machineBusySeconds += after.machineBusySeconds - before.machineBusySeconds
+        machineSeconds += after.machineSeconds - before.machineSeconds
+    }
+}
+
+/// Parks the writer threads until all have started, then releases them at once.
+final class StartGate: @unchecked Sendable {
+    // @unchecked: `arrived` and `isOpen` are guarded by `lock`.
+    private let lock = ConditionLock()
+    private let threads: Int
+    private var arrived = 0
+    private var isOpen = false
+
+    init(threads: Int) { self.threads = threads }
+
+    func arriveAndWait() {
+        lock.withLock {
+            arrived += 1
+            lock.broadcast()
+            while !isOpen { lock.wait() }
+        }
+    }
+
+    func waitUntilAllArrived() {
+        lock.withLock { while arrived < threads { lock.wait() } }
+    }
+
+    func open() {
+        lock.withLock {
+            isOpen = true
+            lock.broadcast()
+        }
     }
 }
 
