@@ -54,32 +54,4 @@ public final class ConditionLock: @unchecked Sendable {
     }
 
     public func broadcast() { pthread_cond_broadcast(condition) }
-
-    /// Waits for a broadcast of `condition` (a further condition variable on this lock's mutex);
-    /// the lock must be held. Spurious wake-ups happen: loop on a predicate.
-    public func wait(on condition: Condition) { pthread_cond_wait(condition.pointer, mutex) }
-
-    /// Wakes the waiters of `condition` only (not those of the lock's own condition).
-    public func broadcast(_ condition: Condition) { pthread_cond_broadcast(condition.pointer) }
-
-    /// Wakes one waiter of `condition`, if any.
-    public func signal(_ condition: Condition) { pthread_cond_signal(condition.pointer) }
-
-    /// A condition variable used with a `ConditionLock`'s mutex, for waiters of a different event
-    /// than the lock's own condition (group commit's waiters wait for a flush, tailing readers
-    /// for an append: one broadcast per append woke every flush waiter too).
-    public final class Condition: @unchecked Sendable {
-        // @unchecked: allocated once, never reassigned, only used through pthread calls.
-        fileprivate let pointer: UnsafeMutablePointer<pthread_cond_t>
-
-        public init() {
-            pointer = .allocate(capacity: 1)
-            pthread_cond_init(pointer, nil)
-        }
-
-        deinit {
-            pthread_cond_destroy(pointer)
-            pointer.deallocate()
-        }
-    }
 }
