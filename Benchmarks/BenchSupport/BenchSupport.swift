@@ -113,6 +113,14 @@ public func scratchDirectory(_ name: String) -> String {
     return path
 }
 
+/// User + system CPU seconds of this process (every thread) so far (getrusage).
+public func processCPUSeconds() -> Double {
+    var usage = rusage()
+    guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return .nan }
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
 /// Resident set size in bytes, from /proc/self/statm.
 public func residentBytes() -> Double {
     let fields = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8))?.split(separator: " ") ?? []

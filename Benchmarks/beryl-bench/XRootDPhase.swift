@@ -106,7 +106,7 @@ extension XRootDSuite {
         let seconds = phaseSeconds
         let counter = countSyscalls ? SyscallCounter(pid: server.pid) : nil
         let cpuBefore = server.cpuTimes()
-        let clientBefore = Self.ownCPUSeconds()
+        let clientBefore = processCPUSeconds()
         let start = DispatchTime.now().uptimeNanoseconds
         let end = start + UInt64(seconds * 1e9)
         // One thread per connection, all running for the whole phase. (`DispatchQueue.concurrentPerform`
@@ -129,7 +129,7 @@ extension XRootDSuite {
         for worker in workers { worker.join() }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let cpuAfter = server.cpuTimes()
-        let clientCPU = Self.ownCPUSeconds() - clientBefore
+        let clientCPU = processCPUSeconds() - clientBefore
         let counts = counter?.stop()
         let cpu = cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system
         if let failure = failures.withLock({ $0.first }) { throw XRootDError.unexpectedResponse(failure) }
@@ -149,14 +149,6 @@ extension XRootDSuite {
               + "client CPU \(String(format: "%.1f", phase.clientCPUMicrosecondsPerOp)) us/op, "
               + "cores busy \(String(format: "%.0f", phase.busyFraction * 100)) %" + syscallText)
         return phase
-    }
-
-    /// User + system CPU seconds of this process (every thread) so far.
-    static func ownCPUSeconds() -> Double {
-        var usage = rusage()
-        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return .nan }
-        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 }
 

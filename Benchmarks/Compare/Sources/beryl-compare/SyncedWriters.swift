@@ -65,9 +65,7 @@ struct CPUCounters {
     static func now() -> CPUCounters {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-        var c = CPUCounters(processSeconds: seconds(usage.ru_utime) + seconds(usage.ru_stime),
-                            contextSwitches: Double(usage.ru_nvcsw + usage.ru_nivcsw))
+        var c = CPUCounters(processSeconds: processCPUSeconds(), contextSwitches: Double(usage.ru_nvcsw + usage.ru_nivcsw))
         // "cpu  user nice system idle iowait irq softirq steal ..." in clock ticks.
         if let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
            let line = text.split(separator: "\n").first {
